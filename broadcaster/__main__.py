@@ -1,0 +1,5 @@
+import sys
+
+from broadcaster.cli.main import main
+
+sys.exit(main())

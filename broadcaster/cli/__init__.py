@@ -1,0 +1,1 @@
+"""Command-line interface: the one place where the parts are composed into running programs."""
