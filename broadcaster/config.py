@@ -1,0 +1,583 @@
+"""Files an officer edits: the ward (``devices/ward.toml``), announcements and TV decks (``playlists/``).
+
+Everything is TOML, because an officer can read it, it allows comments, and Python reads it with the
+standard library. Loading validates every value; an error names the file, the key (with its index,
+e.g. ``zones[2].windows[0]``) and what is expected, and nothing half-loaded is returned.
+
+Times typed by a person are local (the ward's time zone, Asia/Ho_Chi_Minh); dates may be written the
+Vietnamese way (31/12/2026) or ISO (2026-12-31).
+
+Environment overrides, as a deployment expects:
+``BROADCASTER_WARD`` (path of the ward file), ``BROADCASTER_HOME`` (data folder),
+``BROADCASTER_MQTT_URL`` (broker), ``BROADCASTER_MEDIA_URL`` (base URL nodes fetch media from).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from broadcaster.errors import ConfigError
+from broadcaster.protocol import PRIORITIES
+
+DEFAULT_WARD_FILE = Path("devices/ward.toml")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+WEEKDAYS = {
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+    # Vietnamese: thứ hai = Monday ... chủ nhật = Sunday
+    "t2": 0, "t3": 1, "t4": 2, "t5": 3, "t6": 4, "t7": 5, "cn": 6,
+}
+SCHEDULE_KINDS = ("once", "daily", "weekly", "now")
+DEVICE_KINDS = ("speaker", "display")
+
+
+# --------------------------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A daily broadcast window in local time. ``end`` may be past midnight (end < start)."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def length(self) -> timedelta:
+        s = self.start.hour * 60 + self.start.minute
+        e = self.end.hour * 60 + self.end.minute
+        return timedelta(minutes=(e - s) % (24 * 60) or 24 * 60)
+
+    def occurrence(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The window on a given local day, as aware datetimes."""
+        start = datetime.combine(day, self.start, tz)
+        return start, start + self.length
+
+    def contains(self, t: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+    windows: tuple[Window, ...]
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    kind: str  # speaker | display
+    zone: str | None
+    name: str = ""
+    volume: int = 80
+    deck: str | None = None  # deck id for a display
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    mqtt_url: str
+    media_url: str  # base URL nodes fetch media from, ends with "/"
+    listen: str  # host:port of the central's HTTP media server
+    home: Path  # data folder: store, media, keys, agent caches
+    missed_grace: timedelta  # missed by less than this while the service was down: still plays
+    quiet_hours: Window | None  # never play missed items inside these hours
+    horizon: timedelta  # how far ahead the desired state reaches
+
+
+@dataclass(frozen=True)
+class Ward:
+    id: str
+    name: str
+    hotline: str
+    feedback_address: str
+    tz: ZoneInfo
+    zones: tuple[Zone, ...]
+    devices: tuple[Device, ...]
+    service: ServiceSettings
+    source: Path
+    town: str = ""
+    province: str = ""
+
+    def zone(self, zone_id: str) -> Zone:
+        for z in self.zones:
+            if z.id == zone_id:
+                return z
+        from broadcaster.errors import UnknownZoneError
+
+        known = ", ".join(z.id for z in self.zones)
+        raise UnknownZoneError(f"unknown zone {zone_id!r}: the ward file {self.source} defines {known}")
+
+    def device(self, device_id: str) -> Device:
+        for d in self.devices:
+            if d.id == device_id:
+                return d
+        from broadcaster.errors import NotFoundError
+
+        known = ", ".join(d.id for d in self.devices)
+        raise NotFoundError(f"unknown device {device_id!r}: the ward file {self.source} defines {known}")
+
+    def speakers(self, zone_id: str | None = None) -> list[Device]:
+        return [d for d in self.devices if d.kind == "speaker" and (zone_id is None or d.zone == zone_id)]
+
+    def displays(self) -> list[Device]:
+        return [d for d in self.devices if d.kind == "display"]
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.service.home / "keys"
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """When an announcement plays, as the officer typed it (local time)."""
+
+    kind: str  # once | daily | weekly | now
+    at: datetime | None = None  # once
+    times: tuple[time, ...] = ()  # daily / weekly
+    start_date: date | None = None
+    end_date: date | None = None
+    weekdays: tuple[int, ...] = ()  # weekly, 0 = Monday
+
+    def describe(self) -> str:
+        if self.kind == "now":
+            return "ngay bây giờ (now)"
+        if self.kind == "once" and self.at:
+            return f"một lần {self.at:%H:%M %d/%m/%Y}"
+        t = ", ".join(f"{x:%H:%M}" for x in self.times)
+        span = f"{self.start_date:%d/%m/%Y}–{self.end_date:%d/%m/%Y}" if self.start_date and self.end_date else ""
+        if self.kind == "weekly":
+            names = ["T2", "T3", "T4", "T5", "T6", "T7", "CN"]
+            return f"hằng tuần {' '.join(names[d] for d in self.weekdays)} lúc {t} {span}".strip()
+        return f"hằng ngày lúc {t} {span}".strip()
+
+
+@dataclass(frozen=True)
+class Announcement:
+    id: str
+    title: str
+    text: str
+    zones: tuple[str, ...]  # resolved: "all" becomes every zone id
+    priority: str
+    readings: int
+    chime: bool
+    show_on_tv: bool
+    schedule: ScheduleSpec
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DeckEntry:
+    kind: str  # hotline | catalog | text | image
+    seconds: float
+    title: str = ""
+    body: str = ""
+    file: Path | None = None  # catalog JSON or image
+
+
+@dataclass(frozen=True)
+class Deck:
+    id: str
+    name: str
+    entries: tuple[DeckEntry, ...]
+    source: Path
+
+
+# --------------------------------------------------------------------------------------------
+# Small typed readers: every one names file and key
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, file: Path | str) -> None:
+        self.file = str(file)
+
+    def err(self, key: str, problem: str, expected: str | None = None) -> ConfigError:
+        return ConfigError(self.file, key, problem, expected)
+
+    def table(self, d: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(d, Mapping):
+            raise self.err(key, f"is a {type(d).__name__}", "a table")
+        return d
+
+    def str_(self, d: Mapping[str, Any], key: str, where: str, *, default: str | None = None, nonempty: bool = True) -> str:
+        if key not in d:
+            if default is not None:
+                return default
+            raise self.err(f"{where}{key}", "is missing", "a text value")
+        v = d[key]
+        if not isinstance(v, str):
+            raise self.err(f"{where}{key}", f"is {v!r}", "a text value in quotes")
+        if nonempty and not v.strip():
+            raise self.err(f"{where}{key}", "is empty", "some text")
+        return v.strip()
+
+    def ident(self, d: Mapping[str, Any], key: str, where: str) -> str:
+        v = self.str_(d, key, where)
+        if not ID_RE.match(v):
+            raise self.err(f"{where}{key}", f"{v!r} is not a usable id", "lowercase letters, digits, - or _ (e.g. kp1)")
+        return v
+
+    def int_(self, d: Mapping[str, Any], key: str, where: str, default: int, lo: int, hi: int) -> int:
+        v = d.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise self.err(f"{where}{key}", f"is {v!r}", f"a whole number from {lo} to {hi}")
+        return v
+
+    def bool_(self, d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+        v = d.get(key, default)
+        if not isinstance(v, bool):
+            raise self.err(f"{where}{key}", f"is {v!r}", "true or false")
+        return v
+
+    def window(self, v: Any, key: str) -> Window:
+        if isinstance(v, Mapping):  # {from = "05:30", to = "06:30"} as in the ward sample
+            a, b = v.get("from"), v.get("to")
+        elif isinstance(v, str) and "-" in v:
+            a, b = (x.strip() for x in v.split("-", 1))
+        else:
+            raise self.err(key, f"is {v!r}", 'a window like "05:30-06:30"')
+        start, end = self.clock(a, key), self.clock(b, key)
+        if start == end:
+            raise self.err(key, f"window {v!r} is empty", "an end time after the start time")
+        return Window(start, end)
+
+    def windows(self, v: Any, key: str) -> tuple[Window, ...]:
+        if not isinstance(v, list) or not v:
+            raise self.err(key, f"is {v!r}", 'a list of windows like ["05:30-06:30", "17:00-18:00"]')
+        return tuple(self.window(w, f"{key}[{n}]") for n, w in enumerate(v))
+
+    def clock(self, v: Any, key: str) -> time:
+        t = parse_clock(v)
+        if t is None:
+            raise self.err(key, f"time {v!r} is not a time of day", 'HH:MM, e.g. "17:00" or "7h30"')
+        return t
+
+    def day(self, v: Any, key: str) -> date:
+        if isinstance(v, date) and not isinstance(v, datetime):
+            return v
+        d = parse_date(v) if isinstance(v, str) else None
+        if d is None:
+            raise self.err(key, f"date {v!r} is not a date", 'DD/MM/YYYY or YYYY-MM-DD, e.g. "31/12/2026"')
+        return d
+
+    def moment(self, v: Any, key: str, tz: ZoneInfo) -> datetime:
+        if isinstance(v, datetime):
+            return v if v.tzinfo else v.replace(tzinfo=tz)
+        dt = parse_local_datetime(v, tz) if isinstance(v, str) else None
+        if dt is None:
+            raise self.err(key, f"{v!r} is not a date and time", '"DD/MM/YYYY HH:MM" or "YYYY-MM-DD HH:MM", e.g. "01/12/2026 17:05"')
+        return dt
+
+
+def parse_clock(v: Any) -> time | None:
+    """"17:00", "7:30", "7h30", "7h", "07g30" -> time; anything else -> None."""
+    if isinstance(v, time):
+        return v
+    if not isinstance(v, str):
+        return None
+    m = re.fullmatch(r"\s*(\d{1,2})\s*[:hHgG]\s*(\d{2})?\s*", v)
+    if not m:
+        return None
+    h, mnt = int(m.group(1)), int(m.group(2) or 0)
+    if h > 23 or mnt > 59:
+        return None
+    return time(h, mnt)
+
+
+def parse_date(v: str) -> date | None:
+    v = v.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+            return date.fromisoformat(v)
+        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", v)
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_local_datetime(v: str, tz: ZoneInfo) -> datetime | None:
+    """A date and a time in either order: "01/12/2026 17:05", "2026-12-01T17:05", "17h05 01/12/2026"."""
+    parts = v.replace("T", " ").split()
+    if len(parts) != 2:
+        return None
+    for d_s, t_s in (parts, parts[::-1]):
+        d, t = parse_date(d_s), parse_clock(t_s)
+        if d and t:
+            return datetime.combine(d, t, tz)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), "(file)", "does not exist", "a TOML file; see the examples in devices/ and playlists/") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "(syntax)", str(exc), "valid TOML: check quotes and brackets on that line") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Ward
+# --------------------------------------------------------------------------------------------
+
+
+def ward_file(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("BROADCASTER_WARD") or DEFAULT_WARD_FILE)
+
+
+def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Ward:
+    """Load and validate the ward file; environment overrides applied (see module doc)."""
+    env = os.environ if env is None else env
+    p = ward_file(path)
+    r = _Reader(p)
+    raw = _read_toml(p)
+
+    w = r.table(raw.get("ward"), "[ward]")
+    tz_name = r.str_(w, "timezone", "ward.", default="Asia/Ho_Chi_Minh")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise r.err("ward.timezone", f"{tz_name!r} is not a time zone", '"Asia/Ho_Chi_Minh"') from exc
+
+    b = r.table(raw.get("broadcast", {}), "[broadcast]")
+    default_windows = r.windows(b.get("windows", ["05:30-06:30", "17:00-18:00"]), "broadcast.windows")
+    quiet = b.get("quiet_hours", "21:00-05:00")
+    quiet_w = r.window(quiet, "broadcast.quiet_hours") if quiet else None
+    grace = r.int_(b, "missed_grace_minutes", "broadcast.", 10, 0, 24 * 60)
+    horizon_h = r.int_(b, "horizon_hours", "broadcast.", 48, 1, 24 * 14)
+
+    zones_raw = raw.get("zones")
+    if not isinstance(zones_raw, list) or not zones_raw:
+        raise r.err("[[zones]]", "no zone is defined", "at least one [[zones]] table with id and name")
+    zones: list[Zone] = []
+    for n, z in enumerate(zones_raw):
+        where = f"zones[{n}]."
+        z = r.table(z, where[:-1])
+        zid = r.ident(z, "id", where)
+        if any(x.id == zid for x in zones):
+            raise r.err(f"{where}id", f"zone {zid!r} is defined twice", "each zone id once")
+        wins = r.windows(z["windows"], f"{where}windows") if "windows" in z else default_windows
+        zones.append(Zone(zid, r.str_(z, "name", where), wins))
+
+    zone_ids = {z.id for z in zones}
+    devices: list[Device] = []
+    for n, d in enumerate(raw.get("devices", [])):
+        where = f"devices[{n}]."
+        d = r.table(d, where[:-1])
+        did = r.ident(d, "id", where)
+        if any(x.id == did for x in devices):
+            raise r.err(f"{where}id", f"device {did!r} is defined twice", "each device id once")
+        kind = r.str_(d, "kind", where)
+        if kind not in DEVICE_KINDS:
+            raise r.err(f"{where}kind", f"is {kind!r}", " or ".join(DEVICE_KINDS))
+        zone = d.get("zone")
+        if kind == "speaker" and zone not in zone_ids:
+            raise r.err(f"{where}zone", f"zone {zone!r} is not defined", f"one of {', '.join(sorted(zone_ids))}")
+        if zone is not None and zone not in zone_ids:
+            raise r.err(f"{where}zone", f"zone {zone!r} is not defined", f"one of {', '.join(sorted(zone_ids))}")
+        devices.append(
+            Device(
+                id=did,
+                kind=kind,
+                zone=zone,
+                name=r.str_(d, "name", where, default=did),
+                volume=r.int_(d, "volume", where, 80, 0, 100),
+                deck=r.str_(d, "deck", where) if "deck" in d else None,
+            )
+        )
+
+    s = r.table(raw.get("service", {}), "[service]")
+    base = p.parent.parent if p.parent.name == "devices" else p.parent
+    home_s = env.get("BROADCASTER_HOME") or r.str_(s, "home", "service.", default="var")
+    home = Path(home_s)
+    # relative to the project folder (the ward file's devices/ parent), or to the shell for the env var
+    home = (home if env.get("BROADCASTER_HOME") else base / home).resolve()
+    listen = r.str_(s, "listen", "service.", default="127.0.0.1:8750")
+    if not re.fullmatch(r"[\w.\-]+:\d{1,5}", listen):
+        raise r.err("service.listen", f"is {listen!r}", 'host:port, e.g. "0.0.0.0:8750"')
+    media_url = env.get("BROADCASTER_MEDIA_URL") or r.str_(s, "media_url", "service.", default=f"http://{listen}/")
+    if not re.match(r"https?://", media_url):
+        raise r.err("service.media_url", f"is {media_url!r}", 'an http(s) URL, e.g. "http://192.168.1.10:8750/"')
+    mqtt_url = env.get("BROADCASTER_MQTT_URL") or r.str_(s, "mqtt_url", "service.", default="mqtt://127.0.0.1:1883")
+    from broadcaster.transport import BrokerAddress
+
+    BrokerAddress.parse(mqtt_url, source="BROADCASTER_MQTT_URL" if env.get("BROADCASTER_MQTT_URL") else f"{p} service")
+
+    return Ward(
+        id=r.ident(w, "id", "ward."),
+        name=r.str_(w, "name", "ward."),
+        hotline=r.str_(w, "hotline", "ward."),
+        feedback_address=r.str_(w, "feedback_address", "ward."),
+        town=r.str_(w, "town", "ward.", default=""),
+        province=r.str_(w, "province", "ward.", default=""),
+        tz=tz,
+        zones=tuple(zones),
+        devices=tuple(devices),
+        service=ServiceSettings(
+            mqtt_url=mqtt_url,
+            media_url=media_url if media_url.endswith("/") else media_url + "/",
+            listen=listen,
+            home=home,
+            missed_grace=timedelta(minutes=grace),
+            quiet_hours=quiet_w,
+            horizon=timedelta(hours=horizon_h),
+        ),
+        source=p,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Announcements
+# --------------------------------------------------------------------------------------------
+
+
+def parse_schedule(raw: Any, r: _Reader, where: str, tz: ZoneInfo) -> ScheduleSpec:
+    if raw is None or raw == "now":
+        return ScheduleSpec("now")
+    s = r.table(raw, where.rstrip("."))
+    kind = r.str_(s, "kind", where)
+    if kind not in SCHEDULE_KINDS:
+        raise r.err(f"{where}kind", f"is {kind!r}", " / ".join(SCHEDULE_KINDS))
+    if kind == "now":
+        return ScheduleSpec("now")
+    if kind == "once":
+        return ScheduleSpec("once", at=r.moment(s.get("at"), f"{where}at", tz))
+    times_raw = s.get("times")
+    if isinstance(times_raw, str):
+        times_raw = [times_raw]
+    if not isinstance(times_raw, list) or not times_raw:
+        raise r.err(f"{where}times", f"is {times_raw!r}", 'a list of times, e.g. ["06:00", "17:15"]')
+    times = tuple(sorted({r.clock(t, f"{where}times[{n}]") for n, t in enumerate(times_raw)}))
+    start = r.day(s.get("from"), f"{where}from")
+    end = r.day(s.get("until"), f"{where}until")
+    if end < start:
+        raise r.err(f"{where}until", f"{end:%d/%m/%Y} is before from = {start:%d/%m/%Y}", "an end date on or after the start date")
+    weekdays: tuple[int, ...] = ()
+    if kind == "weekly":
+        wd = s.get("weekdays")
+        if not isinstance(wd, list) or not wd:
+            raise r.err(f"{where}weekdays", f"is {wd!r}", 'a list like ["mon", "thu"] or ["t2", "t5"]')
+        try:
+            weekdays = tuple(sorted({WEEKDAYS[str(x).lower()] for x in wd}))
+        except KeyError as exc:
+            raise r.err(f"{where}weekdays", f"{exc.args[0]!r} is not a weekday", "mon..sun or t2..t7, cn") from exc
+    return ScheduleSpec(kind, times=times, start_date=start, end_date=end, weekdays=weekdays)
+
+
+def parse_announcement(a: Mapping[str, Any], ward: Ward, r: _Reader, where: str) -> Announcement:
+    zones_raw = a.get("zones", "all")
+    if zones_raw == "all":
+        zones = tuple(z.id for z in ward.zones)
+    elif isinstance(zones_raw, list) and zones_raw and all(isinstance(z, str) for z in zones_raw):
+        known = {z.id for z in ward.zones}
+        for n, z in enumerate(zones_raw):
+            if z not in known:
+                raise r.err(f"{where}zones[{n}]", f"zone {z!r} is not in the ward file", f'"all" or some of {", ".join(sorted(known))}')
+        zones = tuple(dict.fromkeys(zones_raw))
+    else:
+        raise r.err(f"{where}zones", f"is {zones_raw!r}", '"all" or a list of zone ids like ["kp1", "kp3"]')
+    prio = r.str_(a, "priority", where, default="normal")
+    if prio not in PRIORITIES:
+        raise r.err(f"{where}priority", f"is {prio!r}", "normal, priority or emergency")
+    return Announcement(
+        id=r.ident(a, "id", where),
+        title=r.str_(a, "title", where),
+        text=r.str_(a, "text", where),
+        zones=zones,
+        priority=prio,
+        readings=r.int_(a, "readings", where, 2, 1, 5),
+        chime=r.bool_(a, "chime", where, True),
+        show_on_tv=r.bool_(a, "show_on_tv", where, True),
+        schedule=parse_schedule(a.get("schedule"), r, f"{where}schedule.", ward.tz),
+        source=r.file,
+    )
+
+
+def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
+    """Read ``[[announcement]]`` tables from a programme file."""
+    p = Path(path)
+    r = _Reader(p)
+    raw = _read_toml(p)
+    items = raw.get("announcement")
+    if not isinstance(items, list) or not items:
+        raise r.err("[[announcement]]", "no announcement in this file", "one or more [[announcement]] tables")
+    out: list[Announcement] = []
+    for n, a in enumerate(items):
+        ann = parse_announcement(r.table(a, f"announcement[{n}]"), ward, r, f"announcement[{n}].")
+        if any(x.id == ann.id for x in out):
+            raise r.err(f"announcement[{n}].id", f"{ann.id!r} is used twice", "each announcement id once")
+        out.append(ann)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Decks
+# --------------------------------------------------------------------------------------------
+
+DECK_KINDS = ("hotline", "catalog", "text", "image")
+
+
+def load_deck(path: str | Path) -> Deck:
+    """A TV deck: ``[deck]`` with id, name, seconds, and ``[[deck.slides]]`` entries."""
+    p = Path(path)
+    r = _Reader(p)
+    raw = _read_toml(p)
+    d = r.table(raw.get("deck"), "[deck]")
+    default_s = d.get("seconds", 12)
+    if not isinstance(default_s, (int, float)) or not 3 <= default_s <= 600:
+        raise r.err("deck.seconds", f"is {default_s!r}", "seconds per slide, from 3 to 600")
+    entries: list[DeckEntry] = []
+    slides = d.get("slides")
+    if not isinstance(slides, list) or not slides:
+        raise r.err("[[deck.slides]]", "the deck has no slides", "one or more [[deck.slides]] tables")
+    for n, e in enumerate(slides):
+        where = f"deck.slides[{n}]."
+        e = r.table(e, where[:-1])
+        kind = r.str_(e, "kind", where)
+        if kind not in DECK_KINDS:
+            raise r.err(f"{where}kind", f"is {kind!r}", " / ".join(DECK_KINDS))
+        secs = e.get("seconds", default_s)
+        if not isinstance(secs, (int, float)) or not 3 <= secs <= 600:
+            raise r.err(f"{where}seconds", f"is {secs!r}", "seconds on screen, from 3 to 600")
+        file = None
+        if kind in ("catalog", "image"):
+            file = (p.parent / r.str_(e, "file", where)).resolve()
+            if not file.is_file():
+                raise r.err(f"{where}file", f"{file.name} does not exist next to the deck", "a path relative to the deck file")
+        entries.append(
+            DeckEntry(
+                kind=kind,
+                seconds=float(secs),
+                title=r.str_(e, "title", where) if kind == "text" else "",
+                body=r.str_(e, "body", where) if kind == "text" else "",
+                file=file,
+            )
+        )
+    return Deck(id=r.ident(d, "id", "deck."), name=r.str_(d, "name", "deck.", default=""), entries=tuple(entries), source=p)
+
+
+def find_deck(ward: Ward, deck_id: str, search: Path | None = None) -> Deck:
+    """Find a deck file by id under ``playlists/decks`` next to the ward's devices folder."""
+    root = search or (ward.source.resolve().parent.parent / "playlists" / "decks")
+    for f in sorted(root.glob("*.toml")):
+        deck = load_deck(f)
+        if deck.id == deck_id:
+            return deck
+    raise ConfigError(str(ward.source), "devices[].deck", f"no deck with id {deck_id!r} in {root}", "a deck file with [deck] id = ...")
