@@ -1,0 +1,219 @@
+"""Administrative abbreviations: the table (a data file), the context rules, and spelling of the rest.
+
+The table ``data/abbreviations.tsv`` says how each abbreviation is read (mode):
+``expand`` / ``expand*`` (expanded in running text; document symbols are spelled earlier, by
+``documents``), ``letters`` / ``word`` (read as given, e.g. PAPI → pa pi), ``context`` (the sense
+depends on the neighbours; the rules for those live here). Unknown all-capital initialisms that are
+not Vietnamese syllables are spelled with Vietnamese letter names, which a TTS engine reads far
+better than raw capitals.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from broadcaster.normalize.numbers import LETTER_NAMES, spell
+
+log = logging.getLogger(__name__)
+
+_DATA_PACKAGE = "broadcaster.normalize.data"
+_TABLE_FILE = "abbreviations.tsv"
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    abbr: str
+    spoken: str
+    mode: str
+    domain: str = ""
+    notes: str = ""
+
+
+@functools.cache
+def load_abbreviations() -> tuple[Abbreviation, ...]:
+    """The abbreviation table, read once from the package data on first use."""
+    text = resources.files(_DATA_PACKAGE).joinpath(_TABLE_FILE).read_text(encoding="utf-8")
+    rows = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    table = tuple(
+        Abbreviation(
+            abbr=row["abbr"].strip(),
+            spoken=row["spoken"].strip(),
+            mode=row["mode"].strip(),
+            domain=(row.get("domain") or "").strip(),
+            notes=(row.get("notes") or "").strip(),
+        )
+        for row in rows
+        if row.get("abbr") and row.get("spoken")
+    )
+    log.debug("loaded %d abbreviations", len(table))
+    return table
+
+
+@functools.cache
+def spoken_forms() -> dict[str, str]:
+    return {a.abbr: a.spoken for a in load_abbreviations()}
+
+
+def _alternation(keys: list[str]) -> str:
+    # Longest first, so UBMTTQVN wins over UBMTTQ and KT-XH over KT.
+    return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+
+
+@functools.cache
+def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(case-sensitive initialisms, case-insensitive loan words/letters) built from the table."""
+    table = load_abbreviations()
+    exact = [a.abbr for a in table if a.mode in ("expand", "expand*")]
+    loose = [a.abbr for a in table if a.mode in ("letters", "word")]
+    # Not followed by a letter; a digit may follow directly ("KP3" = khu phố 3).
+    tail = r"(?:(?<=\.)|(?![^\W\d_]|&))"
+    exact_re = re.compile(rf"(?<![\w&/])(?:{_alternation(exact)}){tail}")
+    loose_re = re.compile(rf"(?<![\w&/])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
+    return exact_re, loose_re
+
+
+# --- context-dependent abbreviations -------------------------------------------------------------
+
+_SIGNATURE_RE = re.compile(r"(?<![\w.])(KT|TM|Q)\.(\s*)(?=(\S*))")
+_TITLE_WORDS = ("chủ", "giám", "trưởng", "hiệu", "chánh", "viện", "tổng", "cục", "bí")
+
+
+def _signature(m: re.Match[str]) -> str:
+    """KT./TM./Q. before a title in a signature block vs kinh tế / thương mại / quận."""
+    abbr, space, nxt = m.group(1), m.group(2), m.group(3)
+    first = nxt[:1]
+    starts_upper = first.isupper()
+    if abbr == "Q":
+        if first.isdigit():
+            return "quận "
+        is_title = (nxt.isupper() and len(nxt) > 1) or nxt.lower().startswith(_TITLE_WORDS)
+        return ("quyền" if is_title else "quận") + (space or " ")
+    if starts_upper:
+        return ("ký thay" if abbr == "KT" else "thay mặt") + (space or " ")
+    return ("kinh tế" if abbr == "KT" else "thương mại") + "." + space
+
+
+_BCH_RE = re.compile(r"(?<![\w&])BCH(?![\w&])")
+# Ban chấp hành is the elected committee of the party, Youth Union, trade union and mass associations;
+# ban chỉ huy is the military / disaster-response command.
+_BCH_EXECUTIVE_AFTER = re.compile(
+    r"\s*(?:(?i:đoàn|đảng|công đoàn|chi bộ|chi đoàn|chi hội|hội|liên đoàn|mặt trận|khóa|khoá|nhiệm kỳ)\b"
+    r"|ĐTN|ĐU|HLHPN|HPN|HCCB|HND|MTTQ|UBMTTQ|LĐLĐ)"
+)
+_BCH_EXECUTIVE_BEFORE = re.compile(r"(?i:ủy viên|uỷ viên|hội nghị|bầu|bầu cử)\s*$")
+
+
+def _bch(text: str, m: re.Match[str]) -> str:
+    after = text[m.end() : m.end() + 30]
+    before = text[max(0, m.start() - 30) : m.start()]
+    if _BCH_EXECUTIVE_AFTER.match(after) or _BCH_EXECUTIVE_BEFORE.search(before):
+        return "ban chấp hành"
+    return spoken_forms().get("BCH", "ban chỉ huy")
+
+
+_CT_RE = re.compile(r"(?<![\w&/])CT(?![\w&])")
+
+
+def _ct(text: str, m: re.Match[str]) -> str:
+    after = text[m.end() : m.end() + 8]
+    before = text[max(0, m.start() - 8) : m.start()]
+    if re.match(r"\s*(?i:số)\b", after) or re.search(r"(?i:theo)\s*$", before):
+        return "chỉ thị"
+    return spoken_forms().get("CT", "chủ tịch")
+
+
+_CC_RE = re.compile(r"(?<![\w&/])CC(?![\w&])")
+
+
+def _cc(text: str, m: re.Match[str]) -> str:
+    before = text[max(0, m.start() - 8) : m.start()]
+    if re.search(r"(?i:thẻ)\s*$", before):
+        return "căn cước"
+    return spoken_forms().get("CC", "công chức")
+
+
+_MN_RE = re.compile(r"(?<![\w&/])MN(?![\w&])")
+
+
+def _mn(text: str, m: re.Match[str]) -> str:
+    before = text[max(0, m.start() - 12) : m.start()]
+    if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|nhóm trẻ)\s*$", before):
+        return spoken_forms().get("MN", "mầm non")
+    return spell("MN")
+
+
+_TT_RE = re.compile(r"(?<![\w&/])TT(\.?)(?![\w&])")
+
+
+def _tt(text: str, m: re.Match[str]) -> str:
+    # Bare TT is three-way ambiguous (thông tư / thị trấn / thông tin): expand only with a clear cue.
+    after = text[m.end() : m.end() + 8]
+    before = text[max(0, m.start() - 8) : m.start()]
+    if re.match(r"\s*(?i:số)\b", after) or re.search(r"(?i:theo)\s*$", before):
+        return "thông tư"
+    if m.group(1) and re.match(r"\s*[^\W\d_]", after) and after.strip()[:1].isupper():
+        return "thị trấn "
+    return spell("TT") + m.group(1)
+
+
+_CONTEXT_RULES = ((_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
+
+
+def _apply_context(text: str) -> str:
+    text = _SIGNATURE_RE.sub(_signature, text)
+    for pattern, rule in _CONTEXT_RULES:
+        text = pattern.sub(lambda m, rule=rule, src=text: rule(src, m), text)
+    return text
+
+
+def _replace_table(m: re.Match[str], forms: dict[str, str], folded: dict[str, str]) -> str:
+    key = m.group(0)
+    spoken = forms.get(key) or folded.get(key.casefold(), key)
+    end = m.end()
+    nxt = m.string[end : end + 1]
+    if nxt and (nxt.isalnum()):
+        spoken += " "  # "KP3", "TP.HCM": keep the following token apart
+    return spoken
+
+
+def expand_abbreviations(text: str) -> str:
+    """Expand the table's abbreviations, resolving the context-dependent ones first."""
+    text = _apply_context(text)
+    exact_re, loose_re = _table_patterns()
+    forms = spoken_forms()
+    folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in ("letters", "word")}
+    text = loose_re.sub(lambda m: _replace_table(m, forms, folded), text)
+    return exact_re.sub(lambda m: _replace_table(m, forms, folded), text)
+
+
+# --- unknown initialisms -------------------------------------------------------------------------
+
+_V = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
+_SYLLABLE_RE = re.compile(rf"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?[{_V}]{{1,3}}(?:ch|ng|nh|[cmnpt])?$")
+_CAPS_TOKEN_RE = re.compile(r"(?<![\w&])([^\W\d_]{2,})(?![\w&])")
+_LONE_CONSONANT_RE = re.compile(r"(?<![\w&.])([BCDĐFGHJKLMNPQRSTVWXZ])(?![\w&])")
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """True if ``word`` could be one Vietnamese syllable (so all-caps "BAN", "DÂN" are words)."""
+    return bool(_SYLLABLE_RE.match(word.lower()))
+
+
+def _spell_caps(m: re.Match[str]) -> str:
+    token = m.group(1)
+    if not token.isupper() or is_vietnamese_syllable(token):
+        return token
+    return spell(token)
+
+
+def spell_unknown_initialisms(text: str) -> str:
+    """Spell all-capital tokens that are no Vietnamese word ("HTX" if not in the table → hát tê ích)."""
+    text = _CAPS_TOKEN_RE.sub(_spell_caps, text)
+    # A lone capital consonant is a letter name ("khu B" → khu bê); vowels already sound as their names.
+    return _LONE_CONSONANT_RE.sub(lambda m: LETTER_NAMES[m.group(1).lower()], text)

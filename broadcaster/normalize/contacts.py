@@ -1,0 +1,112 @@
+"""Phone numbers, hotlines, web addresses and e-mail addresses.
+
+Phone numbers are read one digit at a time with a pause (a comma) between the groups the writer
+used, so listeners can copy them down. A leading 0 is what tells a phone number (0983.115.113)
+from a thousands-separated amount, which never starts with 0.
+"""
+
+from __future__ import annotations
+
+import re
+
+from broadcaster.normalize.numbers import read_digits
+
+# 0 + 8..10 more digits, optionally grouped by ".", " " or "-"; a space-grouped number needs a first
+# group of at least three digits so "05 123" (a count and a number) is not taken for a phone.
+_PHONE_RE = re.compile(
+    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?\d{2,4}){1,3}(?![\d]|[.,]\d)"
+)
+_HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)")
+# The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)
+# only after a word that says "call"; elsewhere 113 may well be a house number.
+_EMERGENCY_RE = re.compile(
+    r"((?i:gọi|đường dây nóng|tổng đài|hotline|điện thoại|liên hệ|số)"
+    r"(?:\s+(?i:ngay|ngay cho|ngay đến|đến|tới|cho|số|điện thoại|khẩn cấp|cấp cứu|công an|cứu hỏa|cứu hộ))*\s+)"
+    r"(11[1-5](?:\s*(?:,|hoặc|và|/)\s*11[1-5])*)(?![\w.,/]\w)(?!\s+(?i:đường|phố|ngõ|kiệt|hẻm|ngách|hộ|người|lượt|hồ sơ)\b)"
+)
+
+
+def _group_digits(digits: str) -> list[str]:
+    """Split an unbroken phone number into the groups people say (4-3-3, 4-4-3, 3-3-3)."""
+    n = len(digits)
+    if n <= 4:
+        return [digits]
+    if n == 10:
+        return [digits[:4], digits[4:7], digits[7:]]
+    if n == 11:
+        return [digits[:4], digits[4:8], digits[8:]]
+    return [digits[i : i + 3] for i in range(0, n, 3)]
+
+
+def _phone(m: re.Match[str]) -> str:
+    raw = m.group(0)
+    prefix = ""
+    if raw.startswith("+84"):
+        prefix, raw = "cộng tám tư, ", raw[3:].lstrip(" .")
+        digits_only = re.sub(r"\D", "", raw)
+        if not 8 <= len(digits_only) <= 10:
+            return m.group(0)
+    else:
+        digits_only = re.sub(r"\D", "", raw)
+        if not 9 <= len(digits_only) <= 11:
+            return m.group(0)
+        # Space-grouped: the first group must be at least 3 digits long (see _PHONE_RE).
+        first = re.match(r"\d+", raw)
+        if first and len(first.group(0)) < 3:
+            return m.group(0)
+    groups = re.findall(r"\d+", raw)
+    if len(groups) == 1:
+        groups = _group_digits(groups[0])
+    return prefix + ", ".join(read_digits(g) for g in groups)
+
+
+def _hotline(m: re.Match[str]) -> str:
+    groups = [g for g in m.groups() if g]
+    if len(groups) == 1:
+        return m.group(0)
+    return ", ".join(read_digits(g) for g in groups)
+
+
+def _emergency(m: re.Match[str]) -> str:
+    numbers = re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(2))
+    return m.group(1) + numbers.replace("/", " hoặc ")
+
+
+def read_phone_numbers(text: str) -> str:
+    """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
+    text = _PHONE_RE.sub(_phone, text)
+    text = _HOTLINE_RE.sub(_hotline, text)
+    return _EMERGENCY_RE.sub(_emergency, text)
+
+
+# --- web and e-mail addresses --------------------------------------------------------------------
+
+_TLDS = r"(?:vn|com|net|org|gov|edu|info|int|io|asia)"
+_URL_RE = re.compile(
+    rf"(?<![\w@.])(?:https?://)?(?:[a-zA-Z0-9-]+\.)+{_TLDS}\b(?:/[\w\-./?=&%#]*[\w/])?",
+)
+_EMAIL_RE = re.compile(r"(?<![\w.])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\b")
+
+_URL_SYMBOLS = {".": " chấm ", "/": " gạch chéo ", "-": " gạch ngang ", "_": " gạch dưới ", "@": " a còng ",
+                "?": " hỏi ", "=": " bằng ", "&": " và ", ":": " hai chấm ", "%": " phần trăm ", "#": " thăng "}
+
+
+def _say_address(address: str) -> str:
+    address = re.sub(r"^https?://", "", address)
+    words = []
+    for token in re.findall(r"[^\W_]+|.", address):
+        if token.isdigit():
+            words.append(read_digits(token))
+        elif token in _URL_SYMBOLS:
+            words.append(_URL_SYMBOLS[token].strip())
+        elif token.lower() == "www":
+            words.append("vê kép vê kép vê kép")
+        else:
+            words.append(token.lower())
+    return " ".join(w for w in words if w)
+
+
+def read_addresses(text: str) -> str:
+    """E-mail and web addresses, said symbol by symbol: dichvucong.gov.vn → dichvucong chấm gov chấm vn."""
+    text = _EMAIL_RE.sub(lambda m: _say_address(m.group(0)), text)
+    return _URL_RE.sub(lambda m: _say_address(m.group(0)), text)

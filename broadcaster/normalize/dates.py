@@ -1,0 +1,153 @@
+"""Dates, months, quarters and clock times.
+
+dd/mm/yyyy (also "." or "-") → "ngày D tháng M năm Y", with "ngày" added only when the text does
+not already say it; dd/mm without a year only where the words around make it a date (after "ngày",
+"từ", "đến", "sáng" ... or as a street name "đường 3/2"), because elsewhere "1/3" is a fraction.
+Times: 7h30, 7g30, 07:30 → "bảy giờ ba mươi phút"; ":00"/"h00"/bare "h" → "<h> giờ".
+"""
+
+from __future__ import annotations
+
+import re
+
+from broadcaster.normalize.numbers import month_name, read_int
+
+_D = r"(0?[1-9]|[12]\d|3[01])"
+_M = r"(0?[1-9]|1[0-2])"
+_Y = r"((?:1[89]|20)\d\d)"
+_NOT_BEFORE = r"(?<![\w.,/:-])"
+_NOT_AFTER = r"(?![\w/]|[.,:-]\d)"
+
+# Words after which a "ngày" must not be inserted (the text already names the day).
+_DAY_WORD_BEFORE = re.compile(r"(?i:ngày|mùng|mồng|hôm)\s*$")
+# Street and square names that are dates ("đường 3/2", "Quảng trường 30/4") take no "ngày".
+_STREET_BEFORE = re.compile(r"(?i:đường|phố|quảng trường|cầu|khu|chung cư|trường)\s*$")
+
+
+def say_date(day: int, month: int | None = None, year: int | None = None) -> str:
+    words = [read_int(day)]
+    if month is not None:
+        words += ["tháng", month_name(month)]
+    if year is not None:
+        words += ["năm", read_int(year)]
+    return " ".join(words)
+
+
+def _with_ngay(text_before: str, spoken: str) -> str:
+    if _DAY_WORD_BEFORE.search(text_before) or _STREET_BEFORE.search(text_before):
+        return spoken
+    return "ngày " + spoken
+
+
+def _opt_int(s: str | None) -> int | None:
+    return int(s) if s else None
+
+
+# "05 - 07/12/2024", "30/11 - 02/12/2024", "01/6 - 30/6": a range of days.
+_DATE_RANGE_RE = re.compile(
+    rf"{_NOT_BEFORE}{_D}(?:/{_M}(?:/{_Y})?)?\s*(?:-|–|—)\s*{_D}/{_M}(?:/{_Y})?{_NOT_AFTER}"
+)
+
+
+def _date_range(m: re.Match[str]) -> str:
+    d1, m1, y1, d2, m2, y2 = m.groups()
+    first = say_date(int(d1), _opt_int(m1), _opt_int(y1))
+    second = say_date(int(d2), int(m2), _opt_int(y2))
+    before = m.string[: m.start()]
+    return f"{_with_ngay(before, first)} đến ngày {second}"
+
+
+# "tháng 6 - 8/2024" → tháng sáu đến tháng tám năm …
+_MONTH_RANGE_RE = re.compile(rf"(?i:(tháng)\s+){_M}\s*(?:-|–|đến)\s*{_M}/{_Y}{_NOT_AFTER}")
+
+
+def _month_range(m: re.Match[str]) -> str:
+    _, m1, m2, y = m.groups()
+    return f"{m.group(1)} {month_name(int(m1))} đến tháng {month_name(int(m2))} năm {read_int(int(y))}"
+
+
+_FULL_DATE_RE = re.compile(
+    rf"{_NOT_BEFORE}{_D}/{_M}/{_Y}{_NOT_AFTER}|{_NOT_BEFORE}{_D}\.{_M}\.{_Y}{_NOT_AFTER}"
+    rf"|{_NOT_BEFORE}{_D}-{_M}-{_Y}{_NOT_AFTER}"
+)
+
+
+def _full_date(m: re.Match[str]) -> str:
+    g = [x for x in m.groups() if x is not None]
+    spoken = say_date(int(g[0]), int(g[1]), int(g[2]))
+    return _with_ngay(m.string[: m.start()], spoken)
+
+
+# "tháng 4/2024", "quý I/2024" (Roman already turned into digits), bare "4/2024".
+_MONTH_YEAR_RE = re.compile(rf"(?:(?i:(tháng|quý))\s+)?{_NOT_BEFORE}{_M}/{_Y}{_NOT_AFTER}")
+
+
+def _month_year(m: re.Match[str]) -> str:
+    word, month, year = m.group(1), int(m.group(2)), int(m.group(3))
+    if word and word.lower() == "quý":
+        return f"{word} {read_int(month)} năm {read_int(year)}"
+    return f"{word or 'tháng'} {month_name(month)} năm {read_int(year)}"
+
+
+# dd/mm (no year) only after a word that makes it a date; a list "30/4 và 1/5" continues the run.
+_DATE_CONTEXT = (
+    r"ngày|mùng|mồng|từ|đến|tới|sáng|chiều|tối|trưa|đêm|lúc|hôm|nay|mai|dịp|lễ|tết|khánh|niệm|"
+    r"trước|sau|hạn|vào|đường|phố|quảng trường"
+)
+_DM = rf"{_D}/{_M}{_NOT_AFTER}"
+_CONTEXT_DATE_RE = re.compile(rf"(?<![\w])((?i:{_DATE_CONTEXT})\s+){_NOT_BEFORE}({_DM}(?:\s*(?:,|và|hoặc)\s*{_DM})*)")
+_SINGLE_DM_RE = re.compile(rf"(?<![\w/]){_D}/{_M}{_NOT_AFTER}")
+
+
+def _context_dates(m: re.Match[str]) -> str:
+    lead = m.group(1)
+    before = m.string[: m.start()] + lead
+
+    def one(dm: re.Match[str]) -> str:
+        spoken = say_date(int(dm.group(1)), int(dm.group(2)))
+        # Only the first date of a run can follow "ngày"; the others get their own.
+        prefix = before if dm.start() == 0 else ""
+        return _with_ngay(prefix, spoken) if prefix else "ngày " + spoken
+
+    return lead + _SINGLE_DM_RE.sub(one, m.group(2))
+
+
+def read_dates(text: str) -> str:
+    """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
+    text = _DATE_RANGE_RE.sub(_date_range, text)
+    text = _MONTH_RANGE_RE.sub(_month_range, text)
+    text = _FULL_DATE_RE.sub(_full_date, text)
+    text = _MONTH_YEAR_RE.sub(_month_year, text)
+    return _CONTEXT_DATE_RE.sub(_context_dates, text)
+
+
+# "tháng 4" → tháng tư (a month name, never "tháng bốn"); "tháng 01" → tháng một.
+_MONTH_WORD_RE = re.compile(rf"(?<![\w])((?i:tháng)\s+){_M}(?![\w.,/:]\w|\w)")
+
+
+def read_month_names(text: str) -> str:
+    return _MONTH_WORD_RE.sub(lambda m: m.group(1) + month_name(int(m.group(2))), text)
+
+
+# --- clock times -----------------------------------------------------------------------------------
+
+_H = r"([01]?\d|2[0-4])"
+_TIME_RE = re.compile(
+    rf"(?<![\w.,:/]){_H}(?:(?:h|g|giờ)\s?([0-5]\d)(?:'|p|ph|phút)?|h|:([0-5]\d)(?::[0-5]\d)?)(?![\w:]|[.,]\d)"
+)
+
+
+def say_time(hour: int, minute: int | None) -> str:
+    if not minute:
+        return f"{read_int(hour)} giờ"
+    return f"{read_int(hour)} giờ {read_int(minute)} phút"
+
+
+def _time(m: re.Match[str]) -> str:
+    minute = m.group(2) or m.group(3)
+    return say_time(int(m.group(1)), int(minute) if minute else None)
+
+
+def read_times(text: str) -> str:
+    """7h30 / 7g30 / 07:30 / 16h → spoken clock times."""
+    return _TIME_RE.sub(_time, text)

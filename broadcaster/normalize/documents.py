@@ -1,0 +1,40 @@
+"""Document numbers (số/ký hiệu văn bản): "181/KH-UBND", "61/2018/NĐ-CP", "78/2015/QH13".
+
+The number and year are read as cardinals, "/" and "-" become pauses, and the symbol is spelled
+with Vietnamese letter names rather than expanded, because the sentence already names the kind of
+document and the issuer ("Kế hoạch số 181/KH-UBND" would otherwise say "kế hoạch" twice).
+"""
+
+from __future__ import annotations
+
+import re
+
+from broadcaster.normalize.numbers import read_digit_string, read_int, spell
+
+_PART = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
+DOC_NUMBER_RE = re.compile(
+    rf"(?<![\w/.,])(\d{{1,6}})(?:/((?:19|20)\d\d))?/({_PART}(?:\s?-\s?{_PART})*)(?![\w&])"
+)
+
+# "số 12/2024" with no symbol: a document number, not a month.
+_BARE_DOC_RE = re.compile(r"(?<=\b[sS]ố )(\d{1,6})/((?:19|20)\d\d)(?![\w/])")
+
+
+def _symbol(symbol: str) -> str:
+    parts = [p.strip() for p in symbol.split("-") if p.strip()]
+    return ", ".join(spell(p.replace("&", "")) for p in parts)
+
+
+def _doc(m: re.Match[str]) -> str:
+    number, year, symbol = m.group(1), m.group(2), m.group(3)
+    words = [read_digit_string(number)]
+    if year:
+        words.append(read_int(int(year)))
+    words.append(_symbol(symbol))
+    return ", ".join(words) + ","
+
+
+def read_document_numbers(text: str) -> str:
+    """Replace every document number in ``text`` with its spoken form (symbol spelled)."""
+    text = DOC_NUMBER_RE.sub(_doc, text)
+    return _BARE_DOC_RE.sub(lambda m: f"{read_digit_string(m.group(1))}, {read_int(int(m.group(2)))}", text)

@@ -1,0 +1,153 @@
+"""Quantities: ranges, "per" slashes, units, money, percent, ordinals, fractions and bare numbers.
+
+These run after dates, times, phones and document numbers have been turned into words, so every
+digit left in the text is a quantity, an ordinal or a fraction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from broadcaster.normalize.numbers import (
+    LETTER_NAMES,
+    ordinal,
+    read_digit_string,
+    read_fraction_digits,
+    read_int,
+    read_number,
+)
+
+# A written number: thousands with ".", decimals with ",".
+NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+
+# Unit symbols after a number. Case matters: "m" is metre, "M" is not a unit here.
+UNITS: dict[str, str] = {
+    "km/h": "ki lô mét trên giờ",
+    "km2": "ki lô mét vuông", "km²": "ki lô mét vuông",
+    "m2": "mét vuông", "m²": "mét vuông",
+    "m3": "mét khối", "m³": "mét khối",
+    "cm": "xen ti mét", "mm": "mi li mét", "km": "ki lô mét", "m": "mét",
+    "kV": "ki lô vôn", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
+    "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
+    "ha": "héc ta", "ml": "mi li lít", "l": "lít",
+    "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
+    "%": "phần trăm",
+    "đ": "đồng", "đồng": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng",
+    "USD": "đô la mỹ",
+    "k": "nghìn", "tr": "triệu",
+    "h": "giờ", "s": "giây",
+}
+# What may follow "/" after a quantity ("đồng/trang", "km/h", "lần/năm").
+_PER_UNITS: dict[str, str] = {"h": "giờ", "s": "giây", "ng": "người", "m2": "mét vuông", "km": "ki lô mét"}
+
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
+
+_RANGE_RE = re.compile(
+    rf"(?<![\w.,])((?:{NUM})(?:[hg:]\d{{0,2}}|\s?%|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+)
+_WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
+_PER_RE = re.compile(rf"(?<![\w.,])({NUM})(\s?)([^\W\d_]+[23²³]?)/([^\W\d_]+[23]?)(?![\w/])")
+
+
+def read_ranges(text: str) -> str:
+    """number - number → "… đến …" (2021 - 2025, 18-25 tuổi, 3-5%, 7h00 - 11h30, thứ 2 - thứ 6)."""
+    text = _WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
+    return _RANGE_RE.sub(r"\1 đến ", text)
+
+
+def _per(m: re.Match[str]) -> str:
+    num, space, unit, per = m.groups()
+    if f"{unit}/{per}" in UNITS:
+        return m.group(0)
+    return f"{num}{space}{unit} trên {_PER_UNITS.get(per, per)}"
+
+
+def read_per(text: str) -> str:
+    """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    return _PER_RE.sub(_per, text)
+
+
+def _read_quantity_number(num: str) -> str:
+    if re.fullmatch(r"\d+\.\d{1,2}", num):
+        # "5.2m": a decimal typed with a point; not a thousands group (those have three digits).
+        whole, frac = num.split(".")
+        return f"{read_digit_string(whole)} phẩy {read_fraction_digits(frac)}"
+    return read_number(num)
+
+
+def _quantity(m: re.Match[str]) -> str:
+    num, _, unit = m.groups()
+    return f"{_read_quantity_number(num)} {UNITS[unit]}"
+
+
+def read_quantities(text: str) -> str:
+    """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%."""
+    return _QUANTITY_RE.sub(_quantity, text)
+
+
+_ORDINAL_RE = re.compile(r"(?<![\w])((?i:thứ)\s+)(\d+)(?![\d.,]\d|[^\W\d_])")
+
+
+def read_ordinals(text: str) -> str:
+    """thứ 1 → thứ nhất, thứ 4 → thứ tư, otherwise thứ + cardinal (weekdays included)."""
+    return _ORDINAL_RE.sub(lambda m: m.group(1) + ordinal(int(m.group(2))), text)
+
+
+_FRACTION_RE = re.compile(r"(?<![\w/.,])(\d+)/(\d+)(?![\w/]|[.,]\d)")
+_ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng)\s*$")
+
+
+def read_fractions(text: str) -> str:
+    """a/b left after dates: a house number (số 12/5 → mười hai trên năm) or a fraction (một phần ba)."""
+
+    def repl(m: re.Match[str]) -> str:
+        a, b = m.group(1), m.group(2)
+        if (a, b) in (("24", "7"), ("24", "24")) or _ADDRESS_BEFORE.search(m.string[: m.start()]):
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
+        return f"{read_digit_string(a)} phần {read_digit_string(b)}"
+
+    return _FRACTION_RE.sub(repl, text)
+
+
+_NUMBER_LETTER_RE = re.compile(r"(?<![\w.,])(\d+)([A-ZĐ])(?![\w])")
+_LETTERS_DIGITS_RE = re.compile(r"(?<![\w&])([A-ZĐ]{1,6}\.?)(\d+)(?![\w])")
+_LETTER_DASH_DIGIT_RE = re.compile(r"(?<=[^\W\d_])-(?=\d)")
+
+
+def split_codes(text: str) -> str:
+    """Keep letters and digits apart so each is read on its own: KP3 → KP 3, COVID-19 → COVID 19."""
+    text = _LETTER_DASH_DIGIT_RE.sub(" ", text)
+    return _LETTERS_DIGITS_RE.sub(r"\1 \2", text)
+
+
+_DOTTED_RE = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)+)(?![\w]|[.,]\d)")
+_NUMBER_RE = re.compile(rf"(?<![\d.,])({NUM})(?![\d])")
+
+
+def read_remaining_numbers(text: str) -> str:
+    """Every number still written in digits: cardinals, "1A" (một a), "1.2" (một chấm hai)."""
+    text = _NUMBER_LETTER_RE.sub(
+        lambda m: f"{read_digit_string(m.group(1))} {LETTER_NAMES[m.group(2).lower()]}", text
+    )
+
+    def dotted(m: re.Match[str]) -> str:
+        s = m.group(1)
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+            return s  # thousands, read below
+        return " chấm ".join(read_digit_string(p) for p in s.split("."))
+
+    text = _DOTTED_RE.sub(dotted, text)
+
+    def number(m: re.Match[str]) -> str:
+        words = read_number(m.group(1))
+        # Keep the words apart from letters glued to the digits ("5tuổi").
+        before = m.string[m.start() - 1 : m.start()]
+        after = m.string[m.end() : m.end() + 1]
+        if before.isalpha():
+            words = " " + words
+        if after.isalpha():
+            words += " "
+        return words
+
+    return _NUMBER_RE.sub(number, text)
