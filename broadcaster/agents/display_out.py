@@ -1,0 +1,165 @@
+"""Display output of the reception TV: the seam between "show this slide" and a screen.
+
+* ``HeadlessOutput`` writes the frame on screen as ``<out>/<device>/current.<ext>`` (a hard link,
+  or a copy, of the cached slide, swapped in atomically) and appends one JSON line per change to
+  ``<out>/<device>/shown.jsonl``: what was shown, why (deck slide, announcement, emergency) and when.
+* ``WindowOutput`` shows slides fullscreen with Tk (tkinter + Pillow's ImageTk, imported only when
+  this output is built). Tk runs in its own thread, which alone touches Tk objects.
+
+Both receive image files (PNG or JPEG) that the agent has already fetched and verified.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from broadcaster.errors import MediaError
+from broadcaster.protocol import fmt_time
+
+log = logging.getLogger(__name__)
+
+
+class DisplayOutput(Protocol):
+    name: str
+
+    def show(self, image: Path, label: str, reason: str) -> None:
+        """Put ``image`` on screen now; ``label`` names it (slide id, item id), ``reason`` is
+        ``deck``, ``announcement``, ``emergency`` or ``idle``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class HeadlessOutput:
+    """Writes the current frame and a log of what was shown when (no screen needed)."""
+
+    name = "headless"
+
+    def __init__(self, out_dir: Path, device: str) -> None:
+        self.dir = Path(out_dir) / device
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.dir / "shown.jsonl"
+        self._lock = threading.Lock()
+
+    def show(self, image: Path, label: str, reason: str) -> None:
+        ext = _image_ext(image)
+        target = self.dir / f"current{ext}"
+        tmp = self.dir / f".current-{os.getpid()}{ext}"
+        with self._lock:
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(image, tmp)  # cheap, and the cache file is never modified in place
+            except OSError:
+                shutil.copyfile(image, tmp)
+            os.replace(tmp, target)
+            for other in self.dir.glob("current.*"):
+                if other != target:
+                    other.unlink(missing_ok=True)
+            rec: dict[str, Any] = {"at": fmt_time(datetime.now(timezone.utc)), "label": label, "reason": reason, "file": target.name}
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        pass
+
+
+def _image_ext(p: Path) -> str:
+    with open(p, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89PNG"):
+        return ".png"
+    if head.startswith(b"\xff\xd8"):
+        return ".jpg"
+    return p.suffix or ".img"
+
+
+class WindowOutput:
+    """Fullscreen Tk window. ``show`` may be called from any thread; Tk lives in its own thread."""
+
+    name = "window"
+
+    def __init__(self, fullscreen: bool = True, title: str = "broadcaster") -> None:
+        try:
+            import tkinter  # noqa: F401  (lazy: a headless TV never loads Tk)
+
+            from PIL import ImageTk  # noqa: F401
+        except ImportError as exc:
+            raise MediaError(
+                "the window output needs tkinter and Pillow: install python3-tk, or run with --output headless"
+            ) from exc
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            raise MediaError("no screen: DISPLAY is not set (start from the TV's X session, or use --output headless)")
+        self._q: queue.Queue[tuple[Path, str, str] | None] = queue.Queue()
+        self._ready = threading.Event()
+        self._error: Exception | None = None
+        self._fullscreen, self._title = fullscreen, title
+        self._thread = threading.Thread(target=self._run, name="tk", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error:
+            raise MediaError(f"cannot open the TV window: {self._error}") from self._error
+
+    def show(self, image: Path, label: str, reason: str) -> None:
+        self._q.put((image, label, reason))
+
+    def close(self) -> None:
+        self._q.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import tkinter as tk
+
+        from PIL import Image, ImageTk
+
+        try:
+            root = tk.Tk()
+        except Exception as exc:  # TclError: no display
+            self._error = exc
+            self._ready.set()
+            return
+        root.title(self._title)
+        root.configure(background="black", cursor="none")
+        if self._fullscreen:
+            root.attributes("-fullscreen", True)
+        label = tk.Label(root, background="black", borderwidth=0)
+        label.pack(fill="both", expand=True)
+        holder: dict[str, Any] = {}
+        self._ready.set()
+
+        def poll() -> None:
+            try:
+                while True:
+                    msg = self._q.get_nowait()
+                    if msg is None:
+                        root.destroy()
+                        return
+                    path = msg[0]
+                    w, h = root.winfo_width() or 1920, root.winfo_height() or 1080
+                    with Image.open(path) as im:
+                        im.thumbnail((max(w, 2), max(h, 2)))
+                        holder["img"] = ImageTk.PhotoImage(im.convert("RGB"))  # keep a reference
+                    label.configure(image=holder["img"])
+            except queue.Empty:
+                pass
+            except Exception:
+                log.exception("cannot show slide")
+            root.after(100, poll)
+
+        root.after(50, poll)
+        root.mainloop()
+
+
+def make_display(kind: str, *, device: str, out_dir: Path, fullscreen: bool = True) -> DisplayOutput:
+    if kind == "headless":
+        return HeadlessOutput(out_dir, device)
+    if kind == "window":
+        return WindowOutput(fullscreen=fullscreen, title=device)
+    raise MediaError(f"unknown display output {kind!r}: use window or headless")

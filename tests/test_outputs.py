@@ -1,0 +1,97 @@
+"""Audio and display outputs: the file output (WAV + as-played log) and the headless TV output."""
+
+from __future__ import annotations
+
+import array
+import time
+import wave
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from agent_support import make_mp3, make_png, read_jsonl
+from broadcaster.agents.audio_out import FileOutput, PlayerOutput, make_output
+from broadcaster.agents.display_out import HeadlessOutput, make_display
+from broadcaster.errors import MediaError
+
+
+def _peak(path: Path) -> int:
+    with wave.open(str(path), "rb") as w:
+        samples = array.array("h", w.readframes(w.getnframes()))
+    return max(abs(s) for s in samples)
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_file_output_writes_wav_and_log_with_volume(tmp_path: Path) -> None:
+    mp3 = tmp_path / "a.mp3"
+    make_mp3(mp3, 0.5)
+    out = FileOutput(tmp_path / "out", "kp1-loa1")
+    loud = out.prepare(mp3, "loud", 100)
+    quiet = out.prepare(mp3, "quiet", 25)
+    assert abs(loud.duration_s - 0.5) < 0.1
+    scheduled = datetime.now(timezone.utc)
+    pb = out.play(loud, scheduled)
+    assert pb.wait(3) and not pb.interrupted
+    pb2 = out.play(quiet, datetime.now(timezone.utc))
+    assert pb2.wait(3)
+    log = read_jsonl(out.log_path)
+    assert [r["item"] for r in log] == ["loud", "quiet"]
+    assert log[0]["scheduled"].endswith("Z") and log[0]["lateness_ms"] >= 0
+    wavs = sorted((tmp_path / "out" / "kp1-loa1").glob("*.wav"))
+    assert [w.name.split("_", 1)[1] for w in wavs] == ["loud.wav", "quiet.wav"]
+    assert _peak(wavs[1]) < _peak(wavs[0]) * 0.35  # 25 % volume
+
+
+def test_file_output_interrupt_truncates(tmp_path: Path) -> None:
+    mp3 = tmp_path / "long.mp3"
+    make_mp3(mp3, 3.0)
+    out = FileOutput(tmp_path / "out", "kp1-loa1")
+    pb = out.play(out.prepare(mp3, "long", 80), datetime.now(timezone.utc))
+    time.sleep(0.5)
+    pb.stop()
+    assert pb.wait(2) and pb.interrupted
+    rec = read_jsonl(out.log_path)[0]
+    assert rec["interrupted"] is True and 0.4 < rec["played_s"] < 1.0
+    wav = next((tmp_path / "out" / "kp1-loa1").glob("*_long.wav"))
+    assert 0.4 < _seconds(wav) < 1.0
+
+
+def test_bad_media_is_a_media_error(tmp_path: Path) -> None:
+    bad = tmp_path / "x.mp3"
+    bad.write_bytes(b"not audio at all")
+    with pytest.raises(MediaError, match="cannot decode"):
+        FileOutput(tmp_path / "out", "d").prepare(bad, "x", 50)
+
+
+def test_player_output_commands(tmp_path: Path) -> None:
+    mp3 = tmp_path / "a.mp3"
+    make_mp3(mp3, 0.2)
+    try:
+        out = PlayerOutput(tmp_path / "w", "ffplay")
+    except MediaError:
+        pytest.skip("ffplay not installed")
+    prep = out.prepare(mp3, "a", 50)
+    assert out._cmd(prep)[:2] == ["ffplay", "-nodisp"]
+    out.discard(prep)
+    assert not prep.wav.exists()
+    with pytest.raises(MediaError, match="unknown audio output"):
+        make_output("speakers", device="d", out_dir=tmp_path, work_dir=tmp_path)
+
+
+def test_headless_display_writes_current_frame_and_log(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    make_png(a, "blue")
+    make_png(b, "red")
+    out = make_display("headless", device="tv", out_dir=tmp_path / "out")
+    assert isinstance(out, HeadlessOutput)
+    out.show(a, "s1", "deck")
+    out.show(b, "kc", "emergency")
+    cur = tmp_path / "out" / "tv" / "current.png"
+    assert cur.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != b.read_bytes()  # the link was replaced, the source untouched
+    assert [(r["label"], r["reason"]) for r in read_jsonl(out.log_path)] == [("s1", "deck"), ("kc", "emergency")]
