@@ -25,7 +25,15 @@ from urllib.parse import parse_qs
 import pytest
 
 from broadcaster.errors import TTSError, TTSUnavailableError
-from broadcaster.tts import AutoEngine, CachedEngine, Speech, TTSCache, TTSEngine, make_engine, normalize_for_tts
+from broadcaster.tts import (
+    AutoEngine,
+    CachedEngine,
+    Speech,
+    TTSCache,
+    TTSEngine,
+    make_engine,
+    normalize_for_tts,
+)
 from broadcaster.tts.espeak_engine import EspeakEngine
 from broadcaster.tts.gtts_engine import BATCHEXECUTE_PATH, GTTSEngine
 
