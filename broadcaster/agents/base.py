@@ -1,0 +1,376 @@
+"""What the speaker node and the TV share: the broker link, trust, persistence and reporting.
+
+An ``Agent`` owns one folder (``<home>/agents/<device>/``) and one broker connection:
+
+* the connection is the transport's ``MqttConnection`` (persistent session, backoff, subscriptions
+  made again on every connect) with a last will: the retained ``DeviceState`` with ``online``
+  false, so the broker itself announces a node that lost power or link;
+* every message from the central goes through ``protocol.open_envelope``: signature with the
+  ward's public key, ward, type, expiry and a ``ReplayGuard`` that is saved on disk, so a replayed
+  message is refused across reboots too. A refused message is logged and changes nothing;
+* the agent's own memory (desired state accepted, what it already played, the guard) lives in
+  ``state.json``, written atomically (temporary file, fsync, rename) so a power cut leaves either
+  the old or the new file;
+* as-run events go into an SQLite outbox first and leave it only when the broker acknowledged them
+  (QoS 1 PUBACK), so events from days offline arrive when the link is back, in order;
+* the retained state (online, applied versions = acknowledgement, cache, playing, clock, volume)
+  is published on connect, on every change and once a minute.
+
+Unlike a viewer that is a module full of globals, there is no import-time work and no singleton:
+tests start several agents in one process, stop one and start it again on the same folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from broadcaster import __version__
+from broadcaster.config import Device, Ward
+from broadcaster.errors import BroadcasterError, ConfigError, ProtocolError
+from broadcaster.protocol import (
+    T_EVENT,
+    T_STATE,
+    AsRunEvent,
+    DeviceState,
+    Envelope,
+    ReplayGuard,
+    Topics,
+    Verifier,
+    make_envelope,
+    open_envelope,
+    utc_now,
+)
+from broadcaster.transport import BrokerAddress, MqttConnection, Will
+
+log = logging.getLogger(__name__)
+
+
+def load_verifier(home: Path, public_key: Path | None = None) -> Verifier:
+    """The ward's public key: ``--public-key`` or ``<home>/keys/central.pub``."""
+    path = Path(public_key) if public_key else Path(home) / "keys" / "central.pub"
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            str(path), "(file)", "the ward public key is missing",
+            "copy central.pub from the central service (`broadcaster keys`) or pass --public-key",
+        ) from exc
+    return Verifier(pem)
+
+
+class JsonState:
+    """A JSON file written atomically; the agent's memory across reboots."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Only possible if the disk corrupted it; the central's retained state restores it.
+            bad = self.path.with_suffix(".corrupt")
+            os.replace(self.path, bad)
+            log.error("%s was unreadable, moved to %s; starting empty until the broker resends the schedule", self.path, bad.name)
+            return {}
+
+    def save(self, data: dict[str, Any]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+class Outbox:
+    """Messages that must reach the broker (as-run events), kept on disk until acknowledged."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self.closed = False
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an event written is an event kept through a power cut
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, topic TEXT, payload BLOB, created REAL)"
+        )
+
+    def put(self, key: str, topic: str, payload: bytes) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO outbox (key, topic, payload, created) VALUES (?, ?, ?, ?)", (key, topic, payload, time.time())
+            )
+
+    def pending(self, limit: int = 50) -> list[tuple[int, str, bytes]]:
+        with self._lock:
+            return list(self._db.execute("SELECT n, topic, payload FROM outbox ORDER BY n LIMIT ?", (limit,)))
+
+    def done(self, n: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM outbox WHERE n = ?", (n,))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            self.closed = True
+
+
+class Agent:
+    """Base of the device agents. Subclasses set ``kind`` and implement the hooks at the bottom."""
+
+    kind = "agent"
+
+    def __init__(
+        self,
+        ward: Ward,
+        device: Device,
+        *,
+        home: Path | None = None,
+        verifier: Verifier,
+        broker_url: str | None = None,
+        state_interval: float = 60.0,
+    ) -> None:
+        self.ward = ward
+        self.device = device
+        self.home = Path(home or ward.service.home)
+        self.dir = self.home / "agents" / device.id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.topics = Topics(ward.id)
+        self.verifier = verifier
+        self.broker_url = broker_url or ward.service.mqtt_url
+        self.state_interval = state_interval
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)  # notified whenever desired state changes
+        self.stopping = threading.Event()
+        self._store = JsonState(self.dir / "state.json")
+        self.memory: dict[str, Any] = self._store.load()
+        self.guard = ReplayGuard(self.memory.get("guard"))
+        self.outbox = Outbox(self.dir / "outbox.sqlite")
+        self.refused = 0  # messages refused since start (tests and the state log read it)
+        self.started_at = utc_now()
+        self._seq = 0
+        self._state_due = threading.Event()
+        self._outbox_due = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.conn: MqttConnection | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the agent's threads and connect in the background (works with no broker at all)."""
+        self.stopping.clear()
+        if self.outbox.closed:
+            self.outbox = Outbox(self.dir / "outbox.sqlite")
+        self.on_start()
+        addr = BrokerAddress.parse(self.broker_url)
+        will = Will(self.topics.device_state(self.device.id), self._state_payload(online=False))
+        self.conn = MqttConnection(addr, f"bc-{self.ward.id}-{self.device.id}", will=will, on_connect=self._on_connected)
+        for topic in self.subscriptions():
+            self.conn.subscribe(topic, self._on_message)
+        self._spawn("outbox", self._outbox_loop)
+        self._spawn("state", self._state_loop)
+        self.conn.start()
+        log.info("%s %s started (ward %s, broker %s)", self.kind, self.device.id, self.ward.id, addr)
+
+    def stop(self) -> None:
+        """Stop cleanly: say offline (retained), disconnect, join threads. Memory is already on disk."""
+        if self.conn is None and not self._threads:
+            return
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+        self._state_due.set()
+        self._outbox_due.set()
+        self.on_stop()
+        if self.conn:
+            self.conn.stop(publish_first=(self.topics.device_state(self.device.id), self._state_payload(online=False)))
+            self.conn = None
+        for t in self._threads:
+            t.join(10)
+        self._threads.clear()
+        self.outbox.close()
+        log.info("%s %s stopped", self.kind, self.device.id)
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self.stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
+
+    def _spawn(self, name: str, target: Any) -> None:
+        def guarded() -> None:
+            # A bug in one loop must not silently stop a speaker: log and restart the loop.
+            while not self.stopping.is_set():
+                try:
+                    target()
+                    return
+                except Exception:
+                    log.exception("%s loop of %s failed; restarting in 1 s", name, self.device.id)
+                    self.stopping.wait(1.0)
+
+        t = threading.Thread(target=guarded, name=f"{self.device.id}-{name}", daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    # -- incoming ----------------------------------------------------------------------------
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        if not payload:
+            return  # a cleared retained message
+        with self.lock:
+            try:
+                opened = open_envelope(payload, topic, self.verifier, self.guard, ward=self.ward.id)
+            except ProtocolError as exc:
+                self.refused += 1
+                log.warning("refused message on %s: %s", topic, exc)
+                return
+            if opened is None:
+                return  # the same message again (a retained copy after reconnect)
+            env, body = opened
+            try:
+                self.handle(env, body, topic)
+            except BroadcasterError as exc:
+                self.refused += 1
+                log.warning("refused message %s on %s: %s", env.id, topic, exc)
+            finally:
+                self.memory["guard"] = self.guard.snapshot()
+                self.save()
+            self.changed.notify_all()
+        self.state_changed()
+
+    def save(self) -> None:
+        with self.lock:
+            self._store.save(self.memory)
+
+    # -- outgoing ----------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        # Milliseconds since the epoch, kept strictly growing: no counter to persist across reboots.
+        with self.lock:
+            self._seq = max(self._seq + 1, time.time_ns() // 1_000_000)
+            return self._seq
+
+    def _envelope(self, msg_type: str, body: dict[str, Any]) -> Envelope:
+        return make_envelope(msg_type, body, ward=self.ward.id, sender=self.device.id, seq=self._next_seq())
+
+    def _state_payload(self, online: bool) -> bytes:
+        st = DeviceState(
+            device=self.device.id,
+            kind=self.kind,
+            online=online,
+            zone=self.device.zone,
+            clock=utc_now(),
+            agent_version=__version__,
+        )
+        if online:
+            st = replace(st, **self.state_fields())
+        return self._envelope(T_STATE, st.to_body()).to_bytes()
+
+    def state_changed(self) -> None:
+        """Ask for the retained state to be published again soon."""
+        self._state_due.set()
+
+    def _state_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._state_due.wait(self.state_interval)
+            self._state_due.clear()
+            if self.stopping.is_set():
+                return
+            if self.conn and self.conn.connected:
+                self.conn.publish(self.topics.device_state(self.device.id), self._state_payload(online=True), retain=True)
+            time.sleep(0.2)  # coalesce bursts of changes into one message
+
+    def report(self, event: AsRunEvent) -> None:
+        """Queue an as-run event; it is sent when the broker is reachable and kept until acknowledged."""
+        payload = self._envelope(T_EVENT, event.to_body()).to_bytes()
+        self.outbox.put(event.event_id, self.topics.device_events(self.device.id), payload)
+        log.info("as-run %s %s (%s)%s", event.kind, event.item_id, self.device.id, f": {event.reason}" if event.reason else "")
+        self._outbox_due.set()
+
+    def _outbox_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._outbox_due.wait(2.0)
+            self._outbox_due.clear()
+            while self.conn and self.conn.connected and not self.stopping.is_set():
+                rows = self.outbox.pending()
+                if not rows:
+                    break
+                for n, topic, payload in rows:
+                    if not self.conn.publish_and_wait(topic, payload, timeout=5.0):
+                        break  # link dropped: keep the row, retry after reconnect
+                    self.outbox.done(n)
+                else:
+                    continue
+                break
+
+    def _on_connected(self) -> None:
+        self._state_due.set()
+        self._outbox_due.set()
+
+    # -- hooks for subclasses ----------------------------------------------------------------
+
+    def subscriptions(self) -> list[str]:
+        raise NotImplementedError
+
+    def handle(self, env: Envelope, body: Any, topic: str) -> None:
+        """Apply an accepted central message (called with ``self.lock`` held: be quick)."""
+        raise NotImplementedError
+
+    def state_fields(self) -> dict[str, Any]:
+        """Fields of DeviceState beyond identity: applied, volume, cache, playing..."""
+        return {}
+
+    def on_start(self) -> None:
+        pass
+
+    def on_stop(self) -> None:
+        pass
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def accept_versioned(self, kind: str, target: str, version: int, topic: str, body: dict[str, Any]) -> bool:
+        """Desired-state bookkeeping shared by schedules and decks: highest version wins per target.
+
+        The target inside the signed body must be the one the topic is for: the signature covers
+        the body, not the topic, so this stops a genuine message for another zone or device being
+        replayed onto ours.
+        """
+        scope, ident, _leaf = self.topics.parse(topic)
+        if target != f"{scope}/{ident}":
+            raise ProtocolError(f"{kind} for {target!r} arrived on {topic}: refused")
+        applied: dict[str, int] = self.memory.setdefault("applied", {})
+        have = applied.get(target)
+        if have is not None and version <= have:
+            if version < have:
+                log.info("ignored %s %s version %d: version %d already applied", kind, target, version, have)
+            return False
+        self.memory.setdefault("desired", {})[target] = body
+        applied[target] = version
+        log.info("applied %s %s version %d", kind, target, version)
+        return True
+
+
+def iso_key(item_id: str, start: datetime) -> str:
+    """The identity of one airing: the same item id at another start is another airing."""
+    from broadcaster.protocol import fmt_time
+
+    return f"{item_id}@{fmt_time(start)}"

@@ -1,0 +1,231 @@
+"""The speaker node against a real Mosquitto, a real HTTP media server and real signed messages.
+
+Times are checked with a generous tolerance (behaviour, not performance: the benchmark measures
+lateness precisely). Each test schedules items a few seconds ahead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent_support import Central, MediaServer, item, make_mp3, read_jsonl, wait_for
+from broadcaster.agents.audio_out import FileOutput
+from broadcaster.agents.speaker import SpeakerAgent
+from broadcaster.config import Ward, load_ward
+from broadcaster.localbroker import LocalMosquitto
+from broadcaster.protocol import Emergency, Signer, Verifier, generate_keypair, parse_time, utc_now
+
+DEV = "kp1-loa1"
+TOL_MS = 500
+
+
+@pytest.fixture
+def ward(ward_dir: Path) -> Ward:
+    return load_ward()
+
+
+@pytest.fixture
+def server() -> Iterator[MediaServer]:
+    s = MediaServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def central(ward: Ward, mosquitto: LocalMosquitto) -> Iterator[Central]:
+    c = Central(ward.id, mosquitto.url)
+    c.listen(c.topics.all_events)
+    c.listen(c.topics.all_states)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def mp3s(tmp_path: Path, server: MediaServer) -> dict[str, Any]:
+    return {
+        "short": server.add("short.mp3", make_mp3(tmp_path / "s.mp3", 0.6, 440)),
+        "long": server.add("long.mp3", make_mp3(tmp_path / "l.mp3", 3.0, 660)),
+        "alarm": server.add("alarm.mp3", make_mp3(tmp_path / "e.mp3", 0.8, 880)),
+    }
+
+
+class Node:
+    """Builds speaker agents on one home folder, as a reboot would."""
+
+    def __init__(self, ward: Ward, central: Central, mosquitto: LocalMosquitto, out: Path, **kw: Any) -> None:
+        self.ward, self.central, self.url, self.out, self.kw = ward, central, mosquitto.url, out, kw
+        self.agent: SpeakerAgent | None = None
+
+    def start(self, device: str = DEV) -> SpeakerAgent:
+        opts = {"late_limit_s": 5.0, "prepare_lead_s": 2.0, "fetch_retry_s": 0.5, "state_interval": 5.0, **self.kw}
+        self.agent = SpeakerAgent(
+            self.ward, self.ward.device(device), output=FileOutput(self.out, device),
+            verifier=Verifier(self.central.public_pem), broker_url=self.url, **opts,
+        )
+        self.agent.start()
+        return self.agent
+
+    def stop(self) -> None:
+        if self.agent:
+            self.agent.stop()
+            self.agent = None
+
+    def played(self, device: str = DEV) -> list[dict[str, Any]]:
+        return read_jsonl(self.out / device / "as-played.jsonl")
+
+
+@pytest.fixture
+def node(ward: Ward, central: Central, mosquitto: LocalMosquitto, tmp_path: Path) -> Iterator[Node]:
+    n = Node(ward, central, mosquitto, tmp_path / "out")
+    yield n
+    n.stop()
+
+
+def events(central: Central, kind: str | None = None) -> list[dict[str, Any]]:
+    out = [b["body"] for t, b in central.received if t.endswith("/events")]
+    return [e for e in out if kind is None or e["kind"] == kind]
+
+
+def check_on_time(rec: dict[str, Any]) -> None:
+    assert abs(rec["lateness_ms"]) < TOL_MS, rec
+    started = parse_time(rec["started"])
+    assert abs((started - parse_time(rec["scheduled"])).total_seconds() * 1000) < TOL_MS
+
+
+def test_plays_items_at_their_instants_and_reports(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    t0 = utc_now()
+    central.schedule("kp1", 1, [item("a", t0 + timedelta(seconds=2.5), mp3s["short"]), item("b", t0 + timedelta(seconds=3.5), mp3s["short"])])
+    recs = wait_for(lambda: len(node.played()) >= 2 and node.played(), timeout=12)
+    assert [r["item"] for r in recs] == ["a", "b"]
+    for r in recs:
+        check_on_time(r)
+    wait_for(lambda: len(events(central, "played")) >= 2)
+    ev = events(central, "played")[0]
+    assert ev["device"] == DEV and ev["item_id"] == "a" and ev["started"]
+    # the retained state acknowledges the version and reports the cache
+    states = wait_for(lambda: [b["body"] for t, b in central.received if t.endswith("/state") and b["body"]["applied"]])
+    assert states[-1]["applied"] == {"zone/kp1": 1} and states[-1]["online"] and states[-1]["cache_items"] >= 1
+
+
+def test_broker_killed_before_airtime_still_plays(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    start = utc_now() + timedelta(seconds=3)
+    central.schedule("kp1", 1, [item("a", start, mp3s["short"])])
+    wait_for(lambda: agent.cache.get(mp3s["short"]) is not None)
+    mosquitto.kill()  # power cut at the broker, before airtime
+    rec = wait_for(lambda: node.played(), timeout=10)[0]
+    check_on_time(rec)
+    wait_for(lambda: len(agent.outbox) == 1)  # the as-run event waits on disk
+    mosquitto.start()
+    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the broker acknowledged it
+
+
+def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    t0 = utc_now()
+    central.schedule("kp1", 1, [item("gone", t0 + timedelta(seconds=1.5), mp3s["short"]), item("later", t0 + timedelta(seconds=6), mp3s["short"])])
+    wait_for(lambda: agent.cache.get(mp3s["short"]) is not None and agent.memory.get("applied"))
+    node.stop()  # the node loses power before "gone"
+    mosquitto.stop()  # and the broker is gone too: all it has is its disk
+    node.kw["late_limit_s"] = 1.0
+    wait_for(lambda: utc_now() > t0 + timedelta(seconds=3), timeout=5)
+    agent = node.start()
+    rec = wait_for(lambda: node.played(), timeout=10)[0]
+    assert rec["item"] == "later"
+    check_on_time(rec)
+    done = agent.memory["done"]
+    assert [v["kind"] for k, v in sorted(done.items())] == ["missed", "played"]
+    mosquitto.start()
+    wait_for(lambda: len(events(central)) >= 2, timeout=20)
+    missed = events(central, "missed")[0]
+    assert missed["item_id"] == "gone" and "not running" in missed["reason"]
+
+
+def test_forged_unsigned_altered_replayed_messages_change_nothing(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    t0 = utc_now()
+    good = central.schedule("kp1", 1, [item("ok", t0 + timedelta(hours=5), mp3s["short"])])
+    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 1})
+    central.schedule("kp1", 2, [item("ok2", t0 + timedelta(hours=5), mp3s["short"])])
+    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 2})
+    topic = central.topics.zone_schedule("kp1")
+    soon = [item("evil", t0 + timedelta(seconds=2), mp3s["short"]).to_dict()]
+    body = {"target": "zone/kp1", "version": 9, "horizon": "2099-01-01T00:00:00.000Z", "items": soon}
+    other = Signer(generate_keypair()[0])
+    central.send(topic, central.envelope("schedule", body, signer=other))  # forged: another key
+    unsigned = json.loads(central.envelope("schedule", body))
+    del unsigned["sig"]
+    central.send(topic, json.dumps(unsigned).encode())  # unsigned
+    altered = json.loads(central.envelope("schedule", {**body, "items": []}))
+    altered["body"] = body  # signed with no items, items added after signing
+    central.send(topic, json.dumps(altered).encode())
+    central.send(topic, good)  # a replay of the genuine version-1 message
+    other_zone = {**body, "target": "zone/kp2"}
+    central.send(topic, central.envelope("schedule", other_zone))  # genuine, but for another zone
+    wait_for(lambda: agent.refused >= 5)
+    import time
+
+    time.sleep(2.5)
+    assert node.played() == []
+    assert agent.memory["applied"] == {"zone/kp1": 2}
+    assert [i.item_id for i in agent.items()] == ["ok2"]
+
+
+def test_emergency_interrupts_and_plays(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    start = utc_now() + timedelta(seconds=2)
+    central.schedule("kp1", 1, [item("bulletin", start, mp3s["long"], duration_ms=3000)])
+    wait_for(lambda: agent.playing == "bulletin", timeout=8)
+    em_item = item("kc", utc_now(), mp3s["alarm"], priority="emergency")
+    central.emergency("kp1", Emergency("em1", em_item, utc_now() + timedelta(minutes=5)).to_body())
+    recs = wait_for(lambda: len(node.played()) >= 2 and node.played(), timeout=10)
+    assert recs[0]["item"] == "bulletin" and recs[0]["interrupted"] and recs[0]["played_s"] < 2.5
+    assert recs[1]["item"] == "kc" and not recs[1]["interrupted"]
+    wait_for(lambda: len(events(central)) >= 2)
+    kinds = {e["item_id"]: e for e in events(central)}
+    assert kinds["bulletin"]["kind"] == "interrupted" and "em1" in kinds["bulletin"]["reason"]
+    assert kinds["kc"]["kind"] == "played"
+
+
+def test_new_version_replaces_old_and_config_sets_volume(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    t0 = utc_now()
+    central.config(DEV, 30)
+    central.schedule("kp1", 1, [item("x", t0 + timedelta(seconds=3), mp3s["short"]), item("y", t0 + timedelta(seconds=3.2), mp3s["short"])])
+    central.schedule("kp1", 2, [item("y", t0 + timedelta(seconds=3.2), mp3s["short"])])  # x removed
+    recs = wait_for(lambda: node.played(), timeout=10)
+    import time
+
+    time.sleep(1.0)
+    recs = node.played()
+    assert [r["item"] for r in recs] == ["y"] and recs[0]["volume"] == 30
+    check_on_time(recs[0])
+
+
+def test_corrupt_download_refetched_and_unfetchable_media_missed(node: Node, central: Central, server: MediaServer, mp3s: dict[str, Any]) -> None:
+    server.bad["short.mp3"] = 3  # more bad answers than one fetch round tries
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    t0 = utc_now()
+    ghost = mp3s["alarm"].__class__(url=server.base + "missing.mp3", sha256="1" * 64, size=100)
+    node.agent.late_limit = timedelta(seconds=1)  # type: ignore[union-attr]
+    central.schedule("kp1", 1, [item("good", t0 + timedelta(seconds=3), mp3s["short"]), item("ghost", t0 + timedelta(seconds=3.5), ghost)])
+    rec = wait_for(lambda: node.played(), timeout=10)[0]
+    assert rec["item"] == "good"
+    check_on_time(rec)
+    wait_for(lambda: len(events(central, "missed")) >= 1, timeout=10)
+    assert "media never fetched" in events(central, "missed")[0]["reason"]
+    assert sum(1 for n, _r in server.requests if n == "short.mp3") >= 4
