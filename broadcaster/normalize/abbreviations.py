@@ -60,6 +60,12 @@ def spoken_forms() -> dict[str, str]:
     return {a.abbr: a.spoken for a in load_abbreviations()}
 
 
+@functools.cache
+def dotted_abbreviations() -> frozenset[str]:
+    """Abbreviations written with their dot (P., Q., TP., KT. ...), whose dot must not be dropped."""
+    return frozenset(a.abbr for a in load_abbreviations() if a.abbr.endswith(".")) | {"Q.", "KT.", "TM."}
+
+
 def _alternation(keys: list[str]) -> str:
     # Longest first, so UBMTTQVN wins over UBMTTQ and KT-XH over KT.
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
@@ -162,7 +168,16 @@ def _tt(text: str, m: re.Match[str]) -> str:
     return spell("TT") + m.group(1)
 
 
-_CONTEXT_RULES = ((_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
+_TP_RE = re.compile(r"(?<![\w&/])TP(?![\w&.-])")
+
+
+def _tp(text: str, m: re.Match[str]) -> str:
+    # TP alone is thành phố before a place name ("TP Đông Hà") and tư pháp as a job title otherwise.
+    after = text[m.end() : m.end() + 3].strip()
+    return "thành phố" if after[:1].isupper() else "tư pháp"
+
+
+_CONTEXT_RULES = ((_TP_RE, _tp), (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
 
 
 def _apply_context(text: str) -> str:

@@ -25,11 +25,11 @@ _LENIENT_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ("mươi bốn", "mươi tư"),
         ("linh tư", "linh bốn"),
         ("tháng giêng", "tháng một"),
-        ("mùng ", ""),
-        ("mồng ", ""),
+        ("mùng", ""),
+        ("mồng", ""),
         ("kí lô", "ki lô"),
         # "hai nghìn không trăm linh năm" = "hai nghìn linh năm"; "sáu triệu không trăm năm mươi" = "sáu triệu năm mươi"
-        ("không trăm ", ""),
+        ("không trăm", ""),
     )
 )
 

@@ -67,6 +67,12 @@ def _hotline(m: re.Match[str]) -> str:
     return ", ".join(read_digits(g) for g in groups)
 
 
+# Four-digit short numbers of public switchboards ("tổng đài 1022") are also said digit by digit.
+_SHORT_LINE_RE = re.compile(
+    r"((?i:đường dây nóng|tổng đài|hotline)(?:\s+(?i:số))?\s*:?\s+)(1\d{3})(?![\w]|[.,]\d)"
+)
+
+
 def _emergency(m: re.Match[str]) -> str:
     numbers = re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(2))
     return m.group(1) + numbers.replace("/", " hoặc ")
@@ -76,6 +82,7 @@ def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
+    text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
     return _EMERGENCY_RE.sub(_emergency, text)
 
 

@@ -16,6 +16,9 @@ DOC_NUMBER_RE = re.compile(
     rf"(?<![\w/.,])(\d{{1,6}})(?:/((?:19|20)\d\d))?/({_PART}(?:\s?-\s?{_PART})*)(?![\w&])"
 )
 
+# Party documents put the number first and the issuer after a slash: "05-CT/TU", "15-NQ/TW".
+_PARTY_DOC_RE = re.compile(rf"(?<![\w/.,])(\d{{1,6}})-({_PART})/({_PART}(?:-{_PART})*)(?![\w&])")
+
 # "số 12/2024" with no symbol: a document number, not a month.
 _BARE_DOC_RE = re.compile(r"(?<=\b[sS]ố )(\d{1,6})/((?:19|20)\d\d)(?![\w/])")
 
@@ -37,4 +40,7 @@ def _doc(m: re.Match[str]) -> str:
 def read_document_numbers(text: str) -> str:
     """Replace every document number in ``text`` with its spoken form (symbol spelled)."""
     text = DOC_NUMBER_RE.sub(_doc, text)
+    text = _PARTY_DOC_RE.sub(
+        lambda m: f"{read_digit_string(m.group(1))}, {_symbol(m.group(2))}, {_symbol(m.group(3))},", text
+    )
     return _BARE_DOC_RE.sub(lambda m: f"{read_digit_string(m.group(1))}, {read_int(int(m.group(2)))}", text)

@@ -63,6 +63,7 @@ def normalize_line(line: str) -> str:
     text = documents.read_document_numbers(text)
     text = contacts.read_phone_numbers(text)
     text = dates.read_dates(text)
+    text = quantities.read_round_the_clock(text)
     text = quantities.split_codes(text)
     text = quantities.read_ranges(text)
     text = dates.read_times(text)

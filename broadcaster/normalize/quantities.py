@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+from broadcaster.normalize.abbreviations import dotted_abbreviations
 from broadcaster.normalize.numbers import (
     LETTER_NAMES,
+    month_name,
     ordinal,
     read_digit_string,
     read_fraction_digits,
@@ -60,7 +62,7 @@ def _per(m: re.Match[str]) -> str:
     num, space, unit, per = m.groups()
     if f"{unit}/{per}" in UNITS:
         return m.group(0)
-    return f"{num}{space}{unit} trên {_PER_UNITS.get(per, per)}"
+    return f"{num}{space}{unit} trên {_PER_UNITS.get(per) or UNITS.get(per, per)}"
 
 
 def read_per(text: str) -> str:
@@ -94,6 +96,16 @@ def read_ordinals(text: str) -> str:
     return _ORDINAL_RE.sub(lambda m: m.group(1) + ordinal(int(m.group(2))), text)
 
 
+_ROUND_THE_CLOCK_RE = re.compile(r"(?<![\w/.,])24/(24|7)(h?)(?![\w/]|[.,]\d)")
+
+
+def read_round_the_clock(text: str) -> str:
+    """24/7 and 24/24 are "hai mươi tư trên bảy", not a date or a fraction."""
+    return _ROUND_THE_CLOCK_RE.sub(
+        lambda m: f"hai mươi tư trên {read_int(int(m.group(1)))}" + (" giờ" if m.group(2) else ""), text
+    )
+
+
 _FRACTION_RE = re.compile(r"(?<![\w/.,])(\d+)/(\d+)(?![\w/]|[.,]\d)")
 _ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng)\s*$")
 
@@ -105,6 +117,10 @@ def read_fractions(text: str) -> str:
         a, b = m.group(1), m.group(2)
         if (a, b) in (("24", "7"), ("24", "24")) or _ADDRESS_BEFORE.search(m.string[: m.start()]):
             return f"{read_digit_string(a)} trên {read_digit_string(b)}"
+        if int(a) >= int(b) and 1 <= int(a) <= 31 and 1 <= int(b) <= 12:
+            # An improper fraction is rare in announcements; "30/4", "3/2" are dates (holidays, streets).
+            spoken = f"{read_int(int(a))} tháng {month_name(int(b))}"
+            return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", m.string[: m.start()]) else "ngày " + spoken
         return f"{read_digit_string(a)} phần {read_digit_string(b)}"
 
     return _FRACTION_RE.sub(repl, text)
@@ -118,7 +134,15 @@ _LETTER_DASH_DIGIT_RE = re.compile(r"(?<=[^\W\d_])-(?=\d)")
 def split_codes(text: str) -> str:
     """Keep letters and digits apart so each is read on its own: KP3 → KP 3, COVID-19 → COVID 19."""
     text = _LETTER_DASH_DIGIT_RE.sub(" ", text)
-    return _LETTERS_DIGITS_RE.sub(r"\1 \2", text)
+
+    def split(m: re.Match[str]) -> str:
+        letters = m.group(1)
+        # "P.5", "Q.1": the dot belongs to the abbreviation; "KP.4": it is only a separator.
+        if letters.endswith(".") and letters not in dotted_abbreviations():
+            letters = letters[:-1]
+        return f"{letters} {m.group(2)}"
+
+    return _LETTERS_DIGITS_RE.sub(split, text)
 
 
 _DOTTED_RE = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)+)(?![\w]|[.,]\d)")

@@ -1,0 +1,229 @@
+"""Vietnamese normalisation: the development cases, our own extra cases, the number reader and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from broadcaster.normalize import normalize, normalize_lines, read_int, read_number
+from broadcaster.normalize.abbreviations import load_abbreviations
+from broadcaster.normalize.compare import lenient_form, same_lenient, same_strict, strict_form
+from broadcaster.normalize.numbers import ordinal, roman_to_int, spell
+
+HERE = Path(__file__).resolve().parent
+TARGET = 0.95
+
+
+def _case_files() -> list[Path]:
+    # The development set (copied from the project's reading conventions) and our own extra cases,
+    # different sentences written to the same rules to keep the rules general.
+    return [HERE / "data" / "normalize_dev_cases.json", HERE / "data" / "normalize_extra_cases.json"]
+
+
+def _load(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _score(cases: list[dict]) -> tuple[int, int, list[str]]:
+    strict = lenient = 0
+    failures: list[str] = []
+    for case in cases:
+        out = normalize(case["input"])
+        alts = case.get("alternatives", [])
+        ok = same_strict(out, case["expected"], alts)
+        strict += ok
+        lenient += same_lenient(out, case["expected"], alts)
+        if not ok:
+            failures.append(f"{case['id']} [{case['category']}]\n  in : {case['input']}\n  out: {out}\n  exp: {case['expected']}")
+    return strict, lenient, failures
+
+
+@pytest.mark.parametrize("path", _case_files(), ids=lambda p: p.name)
+def test_cases_strict(path: Path) -> None:
+    cases = _load(path)
+    strict, lenient, failures = _score(cases)
+    print(f"{path.name}: strict {strict}/{len(cases)}, lenient {lenient}/{len(cases)}")
+    for failure in failures:
+        print(failure)
+    assert strict / len(cases) >= TARGET, "\n".join(failures)
+
+
+def test_all_cases_together() -> None:
+    cases = [c for p in _case_files() for c in _load(p)]
+    strict, _, failures = _score(cases)
+    assert len(cases) >= 80
+    assert strict / len(cases) >= TARGET, "\n".join(failures)
+
+
+def test_extra_cases_cover_every_category() -> None:
+    categories = {c["category"] for c in _load(HERE / "data" / "normalize_extra_cases.json")}
+    expected = {"number", "year", "date", "month_year", "time", "money", "percent", "unit", "range",
+                "phone", "doc_number", "abbreviation", "acronym_letters", "roman", "list_ordinal", "address"}
+    assert expected <= categories
+
+
+# --- comparison ------------------------------------------------------------------------------------
+
+def test_strict_form_ignores_punctuation_case_tone_style_and_hyphens() -> None:
+    assert strict_form("Hoà giải, UỶ ban - xã hội.") == "hòa giải ủy ban xã hội"
+    assert same_strict("văn hóa xã hội", "văn hoá - xã hội")
+    assert not same_strict("hai nghìn linh năm", "hai nghìn không trăm linh năm")
+
+
+def test_lenient_form_accepts_listed_variants() -> None:
+    assert same_lenient("hai ngàn lẻ năm", "hai nghìn không trăm linh năm")
+    assert same_lenient("sáu triệu năm mươi nghìn", "sáu triệu không trăm năm mươi nghìn")
+    assert same_lenient("ngày mùng hai tháng giêng", "ngày hai tháng một")
+    assert same_lenient("sáu mươi bốn", "sáu mươi tư")
+    assert not same_lenient("hai nghìn lẻ hai mươi tư", "hai nghìn không trăm hai mươi tư")
+    assert lenient_form("mười kí lô gam") == "mười ki lô gam"
+
+
+# --- number reader ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("n", "spoken"),
+    [
+        (0, "không"),
+        (5, "năm"),
+        (10, "mười"),
+        (11, "mười một"),
+        (14, "mười bốn"),
+        (15, "mười lăm"),
+        (20, "hai mươi"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi tư"),
+        (25, "hai mươi lăm"),
+        (100, "một trăm"),
+        (105, "một trăm linh năm"),
+        (110, "một trăm mười"),
+        (115, "một trăm mười lăm"),
+        (204, "hai trăm linh bốn"),
+        (1000, "một nghìn"),
+        (1005, "một nghìn không trăm linh năm"),
+        (1015, "một nghìn không trăm mười lăm"),
+        (2024, "hai nghìn không trăm hai mươi tư"),
+        (1944, "một nghìn chín trăm bốn mươi tư"),
+        (10000, "mười nghìn"),
+        (1_500_000, "một triệu năm trăm nghìn"),
+        (2_000_000, "hai triệu"),
+        (6_050_000, "sáu triệu không trăm năm mươi nghìn"),
+        (1_000_000_000, "một tỷ"),
+        (2_350_000_000, "hai tỷ ba trăm năm mươi triệu"),
+        (1_000_000_000_000, "một nghìn tỷ"),
+    ],
+)
+def test_read_int(n: int, spoken: str) -> None:
+    assert read_int(n) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("1.245", "một nghìn hai trăm bốn mươi lăm"),
+        ("1.000.000.000", "một tỷ"),
+        ("95,5", "chín mươi lăm phẩy năm"),
+        ("98,25", "chín mươi tám phẩy hai mươi lăm"),
+        ("0,05", "không phẩy không năm"),
+        ("1,5", "một phẩy năm"),
+        ("05", "năm"),
+        ("0012", "không không một hai"),
+    ],
+)
+def test_read_number(written: str, spoken: str) -> None:
+    assert read_number(written) == spoken
+
+
+def test_read_number_rejects_non_numbers() -> None:
+    with pytest.raises(ValueError):
+        read_number("12a")
+
+
+def test_ordinals_roman_and_spelling() -> None:
+    assert [ordinal(n) for n in (1, 2, 4, 7)] == ["nhất", "hai", "tư", "bảy"]
+    assert [roman_to_int(r) for r in ("I", "IV", "XIV", "XVI", "IIII", "IC")] == [1, 4, 14, 16, None, None]
+    assert spell("KH") == "ca hát"
+    assert spell("UBND") == "u bê nờ dê"
+    assert spell("QH13") == "quy hát mười ba"
+
+
+# --- behaviour that is easy to break -------------------------------------------------------------
+
+def test_output_is_lowercase_nfc_from_nfd_input() -> None:
+    out = normalize(unicodedata.normalize("NFD", "Uỷ ban nhân dân phường Đông Lương thông báo"))
+    assert out == unicodedata.normalize("NFC", out)
+    assert out == "ủy ban nhân dân phường đông lương thông báo"
+
+
+def test_no_digits_left_in_typical_text() -> None:
+    text = ("Thực hiện Kế hoạch số 181/KH-UBND ngày 31/01/2024, từ 7h30 - 11h00 ngày 05 - 07/12/2024, "
+            "liên hệ 0233.3861.234 hoặc 1900 1234; lệ phí 50.000đ/bộ, tăng 3-5%, 22kV, KP.3.")
+    out = normalize(text)
+    assert not any(ch.isdigit() for ch in out), out
+
+
+def test_signature_block_and_recipients() -> None:
+    assert normalize("TM. ỦY BAN NHÂN DÂN") == "thay mặt ủy ban nhân dân"
+    assert normalize("Q. CHỦ TỊCH") == "quyền chủ tịch"
+    assert normalize("Q. 1, TP.HCM") == "quận một, thành phố hồ chí minh"
+    assert normalize("Ngành KT và TM phát triển.") == "ngành kinh tế và thương mại phát triển."
+    assert normalize("UBND thị xã (b/c); Lưu: VT, VP./.") == "ủy ban nhân dân thị xã (báo cáo); lưu: văn thư, văn phòng."
+
+
+def test_unknown_initialism_is_spelled_but_capital_words_are_not() -> None:
+    assert normalize("THÔNG BÁO VỀ VIỆC HỌP KHU PHỐ") == "thông báo về việc họp khu phố"
+    assert normalize("Tổ XYZ") == "tổ ích i dài dét"
+
+
+def test_addresses_and_emails_are_read_symbol_by_symbol() -> None:
+    assert normalize("dichvucong.gov.vn") == "dichvucong chấm gov chấm vn"
+    assert normalize("Thư: abc@gmail.com") == "thư: abc a còng gmail chấm com"
+
+
+def test_normalize_keeps_line_structure() -> None:
+    assert normalize("I. MỤC ĐÍCH\n1. Nội dung") == "một, mục đích\nmột, nội dung"
+    assert normalize_lines(["a) Một", "", "b) Hai\n"]) == ["a, một", "", "bê, hai"]
+    assert normalize("") == ""
+
+
+def test_abbreviation_table_is_package_data() -> None:
+    table = {a.abbr: a for a in load_abbreviations()}
+    assert table["UBND"].spoken == "ủy ban nhân dân"
+    assert len(table) >= 117
+    assert {"expand", "expand*", "context", "letters", "word"} <= {a.mode for a in table.values()}
+
+
+# --- CLI --------------------------------------------------------------------------------------------
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "broadcaster", "normalize", *args],
+        input=stdin, capture_output=True, text=True, encoding="utf-8", env=env, timeout=60, check=False,
+    )
+
+
+def test_cli_reads_stdin_line_by_line() -> None:
+    lines = ["UBND phường thông báo:", "", "Họp lúc 19h30 ngày 02/9/2024.", "Gọi 114 khi có cháy./."]
+    result = _cli(stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.split("\n")
+    assert out[-1] == ""
+    out = out[:-1]
+    assert len(out) == len(lines)
+    assert out[0] == "ủy ban nhân dân phường thông báo:"
+    assert out[1] == ""
+    assert out[2] == "họp lúc mười chín giờ ba mươi phút ngày hai tháng chín năm hai nghìn không trăm hai mươi tư."
+    assert out[3] == "gọi một một bốn khi có cháy."
+
+
+def test_cli_joins_arguments() -> None:
+    result = _cli("Khu", "phố", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "khu phố ba\n"
