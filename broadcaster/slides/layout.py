@@ -27,6 +27,7 @@ from PIL import ImageFont
 
 FONT_FILES: Final[dict[bool, str]] = {False: "NotoSans-Regular.ttf", True: "NotoSans-Bold.ttf"}
 LICENCE_FILE: Final = "OFL.txt"
+KEEP_TOGETHER_LINES: Final = 3  # paragraphs up to this many lines are never split across slides
 
 Role = Literal["title", "heading", "body", "note", "big"]
 
@@ -58,7 +59,8 @@ class Para:
     """A paragraph to flow into a column.
 
     ``marker`` is drawn in a hanging indent before the first line (list numbers, bullets) so wrapped
-    lines align with the text, not with the marker. ``keep_with_next`` stops a heading from being
+    lines align with the text, not with the marker; ``hang`` (e.g. the widest number of the list)
+    sets that indent so every item of a list aligns. ``keep_with_next`` stops a heading from being
     left alone at the bottom of a slide while its content moves to the next.
     """
 
@@ -66,6 +68,7 @@ class Para:
     role: Role = "body"
     color: str = "text"
     marker: str | None = None
+    hang: str | None = None
     space_before: float = 0.0  # in multiples of the paragraph's own font size
     keep_with_next: bool = False
 
@@ -286,12 +289,14 @@ def flow(
     following: Box,
     roles: dict[str, RoleStyle],
     colors: dict[str, str],
+    breaks: list[tuple[int, int]] | None = None,
 ) -> list[list[Placed]]:
     """Place ``items`` top to bottom into ``first``, then into ``following`` on each further slide.
 
     Returns the placed items of each slide: at least one (possibly empty) slide. A line or block is
     only ever placed outside its box when the box cannot hold even one of it on an empty slide; the
-    caller avoids such boxes.
+    caller avoids such boxes. If ``breaks`` is given, (item index, line index) of the start of each
+    slide after the first is appended to it (see :func:`remainder`).
     """
     if first.w != following.w:
         raise ValueError("first and following boxes must have the same width (lines are wrapped once)")
@@ -299,8 +304,10 @@ def flow(
     box = first
     y = box.y
 
-    def new_page() -> None:
+    def new_page(at: tuple[int, int]) -> None:
         nonlocal box, y
+        if breaks is not None:
+            breaks.append(at)
         pages.append([])
         box = following
         y = box.y
@@ -312,7 +319,8 @@ def flow(
     for item in items:
         if isinstance(item, Para):
             role = roles[item.role]
-            indent = measure(item.marker + " ", role.size, role.bold) if item.marker else 0
+            hang = item.hang or item.marker
+            indent = measure(hang + " ", role.size, role.bold) if hang else 0
             wrapped.append((item.marker or "", wrap(item.text, role.size, role.bold, first.w - indent), indent))
         else:
             wrapped.append(None)
@@ -331,7 +339,7 @@ def flow(
             side = min(item.size, box.w, following.h)
             gap = 0 if page_empty() else item.space_before
             if y + gap + side > box.bottom and not page_empty():
-                new_page()
+                new_page((i, 0))
                 gap = 0
             side = min(side, box.bottom - y - gap)
             pages[-1].append(PlacedBlock(item.kind, Box(box.x, y + gap, side, side), item.payload, box))
@@ -344,17 +352,18 @@ def flow(
         role = roles[item.role]
         lh = line_height(role.size, role.bold)
         gap = 0 if page_empty() else round(item.space_before * role.size)
-        need = gap + lh
+        # Short paragraphs (a list item, a fee) move whole rather than leave a stray line behind.
+        need = gap + lh * (len(lines) if len(lines) <= KEEP_TOGETHER_LINES else 2)
         if item.keep_with_next:
             need = gap + lh * len(lines) + first_line_height(i + 1)
         if y + need > box.bottom and not page_empty():
-            new_page()
+            new_page((i, 0))
             gap = 0
         y += gap
         color = colors[item.color]
         for n, text in enumerate(lines):
             if y + lh > box.bottom and not page_empty():
-                new_page()
+                new_page((i, n))
             if n == 0 and marker:
                 pages[-1].append(PlacedLine(marker, box.x, y, measure(marker, role.size, role.bold), lh,
                                             role.size, role.bold, colors["accent"], box))
@@ -362,6 +371,21 @@ def flow(
                                         role.size, role.bold, color, box))
             y += lh
     return pages
+
+
+def remainder(items: Sequence[Item], at: tuple[int, int], roles: dict[str, RoleStyle], width: int) -> list[Item]:
+    """The items from break ``at`` on, to flow again at another width; a paragraph cut at line n
+    continues as a paragraph of its remaining words, indented like the item it belongs to."""
+    index, line = at
+    if line == 0:
+        return list(items[index:])
+    item = items[index]
+    assert isinstance(item, Para)
+    role = roles[item.role]
+    hang = item.hang or item.marker
+    indent = measure(hang + " ", role.size, role.bold) if hang else 0
+    rest = " ".join(wrap(item.text, role.size, role.bold, width - indent)[line:])
+    return [Para(rest, item.role, item.color, hang=hang), *items[index + 1:]]
 
 
 def content_bottom(placed: Sequence[Placed], default: int) -> int:

@@ -47,6 +47,7 @@ from broadcaster.slides.layout import (
     line_height,
     measure,
     missing_glyphs,
+    remainder,
 )
 
 log = logging.getLogger(__name__)
@@ -265,7 +266,8 @@ def _compose(
         n_free = sum(1 for c in columns if not c.panel and c.width is None) or 1
         return [panel_w if c.panel else c.width or (content.w - fixed) // n_free for c in columns]
 
-    Attempt = tuple[list[Placed], list[list[list[Placed]]], list[Box]]
+    # placed title area, each column's slides, each column's area, where each column's slides break
+    Attempt = tuple[list[Placed], list[list[list[Placed]]], list[Box], list[list[tuple[int, int]]]]
 
     def attempt(roles: dict[str, RoleStyle], panel_w: int) -> Attempt | None:
         top_w = content.w - (aside.size + style.gutter if aside else 0)
@@ -282,6 +284,7 @@ def _compose(
         next_y = content.y + line_height(roles["heading"].size, True) + gap
         col_pages: list[list[list[Placed]]] = []
         panels: list[Box] = []
+        col_breaks: list[list[tuple[int, int]]] = []
         x = content.x
         for col, w in zip(columns, widths(panel_w)):
             # A column starts under the title text, or under the aside picture if it lies beneath it.
@@ -293,20 +296,25 @@ def _compose(
             following = Box(x + pad, next_y + pad, w - 2 * pad, content.bottom - next_y - 2 * pad)
             if first.h < min_col_h:
                 return None
-            col_pages.append(flow(col.items, first, following, roles, colors))
+            col_breaks.append([])
+            col_pages.append(flow(col.items, first, following, roles, colors, col_breaks[-1]))
             panels.append(Box(x, first_y, w, content.bottom - first_y))
             x += w + style.gutter
-        return placed_top, col_pages, panels
+        return placed_top, col_pages, panels, col_breaks
 
     def n_pages(result: Attempt) -> int:
         return max((len(p) for p in result[1]), default=1)
+
+    def cost(result: Attempt) -> tuple[int, int]:
+        # Fewest slides; among equals, the width that splits the fewest columns (keeps the panel whole).
+        return n_pages(result), sum(len(p) for p in result[1])
 
     chosen: tuple[dict[str, RoleStyle], Attempt] | None = None
     for roles in style.levels():
         tries = [r for r in (attempt(roles, w) for w in panel_widths) if r is not None]
         if not tries:
             continue
-        best = min(tries, key=n_pages)  # min() keeps the first of equals: the preferred width
+        best = min(tries, key=cost)  # min() keeps the first of equals: the preferred width
         chosen = roles, best
         if n_pages(best) == 1:
             break
@@ -318,20 +326,31 @@ def _compose(
         roles = style.levels()[-1]
         cont_h = line_height(roles["heading"].size, True) + gap
         following = Box(content.x, content.y + cont_h, content.w, content.h - cont_h)
-        chosen = roles, ([], [flow(items, content, following, roles, colors)], [content])
+        chosen = roles, ([], [flow(items, content, following, roles, colors)], [content], [[]])
         columns = [_Column(items)]
 
-    roles, (placed_top, col_pages, panels) = chosen
-    total = n_pages((placed_top, col_pages, panels))
+    roles, (placed_top, col_pages, panels, col_breaks) = chosen
     next_y = content.y + line_height(roles["heading"].size, True) + gap
+    long_cols = [i for i, pages in enumerate(col_pages) if len(pages) > 1]
+    widened: set[int] = set()
+    if len(columns) > 1 and len(long_cols) == 1:
+        # Only one column goes on: after the first slide it gets the full width, not a half-empty slide.
+        k = long_cols[0]
+        width = panels[k].w - (2 * style.panel_padding if columns[k].panel else 0)
+        rest = remainder(columns[k].items, col_breaks[k][0], roles, width)
+        wide = Box(content.x, next_y, content.w, content.bottom - next_y)
+        col_pages = list(col_pages)
+        col_pages[k] = [col_pages[k][0], *flow(rest, wide, wide, roles, colors)]
+        widened.add(k)
+    total = max(len(p) for p in col_pages)
     slides: list[SlideLayout] = []
     for i in range(total):
         rects, lines = _header_footer(style, head, i + 1, total)
         blocks: list[PlacedBlock] = []
         placed: list[Placed] = list(placed_top) if i == 0 else [_continuation_line(title, roles, style, content)]
-        for col, pages, panel in zip(columns, col_pages, panels):
+        for k, (col, pages, panel) in enumerate(zip(columns, col_pages, panels)):
             if i < len(pages) and pages[i]:
-                if col.panel:
+                if col.panel and (i == 0 or k not in widened):
                     top_y = panel.y if i == 0 else next_y
                     rects.append(Rect(Box(panel.x, top_y, panel.w, content.bottom - top_y), style.panel, radius=16))
                 placed.extend(pages[i])
@@ -429,7 +448,9 @@ def layout_procedure(
              "body", "muted", space_before=0.15),
     ]
     docs: list[Item] = [Para("Thành phần hồ sơ", "heading", "accent", keep_with_next=True)]
-    docs += [Para(_nfc(d), "body", marker=f"{i}.", space_before=0.3) for i, d in enumerate(proc.documents, 1)]
+    widest = f"{len(proc.documents)}."
+    docs += [Para(_nfc(d), "body", marker=f"{i}.", hang=widest, space_before=0.3)
+             for i, d in enumerate(proc.documents, 1)]
     facts: list[Item] = [
         Para("Thời hạn giải quyết", "heading", "accent", keep_with_next=True),
         Para(_nfc(proc.processing_time), "body"),
