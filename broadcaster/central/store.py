@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -362,6 +362,10 @@ class Store:
             )
             return version, True
 
+    def last_digest(self, target: str) -> str | None:
+        row = self._one("SELECT digest FROM versions WHERE target = ?", (target,))
+        return str(row[0]) if row else None
+
     def versions(self) -> dict[str, int]:
         return {r["target"]: int(r["version"]) for r in self._all("SELECT target, version FROM versions")}
 
@@ -537,14 +541,14 @@ class Store:
         ]
 
     def mark_unaired(self, before: datetime) -> list[str]:
-        """Delivered items that ended before ``before`` with no as-run event from any device: missed."""
+        """Items that ended before ``before`` with no as-run event from any node: marked missed."""
         with self.transaction() as c:
             rows = c.execute(
-                "SELECT item_id FROM plan_items p WHERE status = 'planned' AND start < ? "
+                "SELECT item_id, start, duration_ms FROM plan_items p WHERE status = 'planned' AND start < ? "
                 "AND NOT EXISTS (SELECT 1 FROM asrun a WHERE a.item_id = p.item_id)",
                 (fmt_time(before),),
             ).fetchall()
-            ids = [r[0] for r in rows]
+            ids = [r[0] for r in rows if parse_time(r[1]) + timedelta(milliseconds=int(r[2])) < before]
             c.executemany(
                 "UPDATE plan_items SET status = 'missed', reason = 'no as-run event received from any node', "
                 "updated_at = ? WHERE item_id = ?",

@@ -1,0 +1,177 @@
+"""Turns the plan into signed, retained, versioned desired state on the broker.
+
+Every message goes out in the one envelope of ``broadcaster.protocol``, signed with the central
+key, with a sequence number taken from the store (so it keeps growing across restarts and nodes'
+replay guards stay happy). Each target's ``version`` grows only when its content changes; the
+content digest and version live in the store too.
+
+What goes where (docs/protocol.md):
+
+* ``zone/<id>/schedule`` retained: the zone's items from now to the horizon (protocol.Schedule);
+  ``expires_at`` one day beyond the horizon, so a node never plays a stale plan forever.
+* ``zone/<id>/emergency`` retained: the valid emergency (protocol.Emergency, expires at
+  ``valid_until``), then a retained ``emergency_clear`` replacing it.
+* ``device/<tv>/deck`` retained: slides of the TV's deck plus overlays (items with a slide).
+* ``device/<id>/config`` retained: volume from the ward file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from broadcaster import protocol
+from broadcaster.central.planner import PlannedItem
+from broadcaster.central.store import Store, StoredAnnouncement
+from broadcaster.config import Ward
+from broadcaster.media import media_url
+from broadcaster.transport import BrokerConnection
+
+log = logging.getLogger(__name__)
+
+SENDER = "central"
+SCHEDULE_EXTRA_TTL = timedelta(days=1)
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(protocol.canonical_json(obj)).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeckSlideSource:
+    """A produced slide of a TV deck (from ``Producer.deck``)."""
+
+    slide_id: str
+    media_name: str
+    sha256: str
+    size: int
+    type: str
+    seconds: float
+
+
+class Publisher:
+    """Builds and sends central messages. Thread-safe; one per running service."""
+
+    def __init__(self, ward: Ward, store: Store, conn: BrokerConnection, signer: protocol.Signer) -> None:
+        self.ward = ward
+        self.store = store
+        self.conn = conn
+        self.signer = signer
+        self.topics = protocol.Topics(ward.id)
+        self._lock = threading.Lock()
+        self._sent: dict[str, str] = {}  # topic -> digest of what this process last sent there
+
+    # -- envelope ----------------------------------------------------------------------------
+
+    def send(self, topic: str, msg_type: str, body: dict[str, Any], *, retain: bool, ttl: timedelta | None,
+             now: datetime | None = None) -> protocol.Envelope:
+        env = protocol.make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=self.store.next_seq(), ttl=ttl, now=now)
+        env = self.signer.sign(env)
+        if not self.conn.publish(topic, env.to_bytes(), retain=retain, qos=1):
+            log.warning("could not queue %s for %s; it is sent again at the next refresh", msg_type, topic)
+        return env
+
+    def _changed(self, topic: str, dig: str, force: bool) -> bool:
+        with self._lock:
+            if not force and self._sent.get(topic) == dig:
+                return False
+            self._sent[topic] = dig
+            return True
+
+    def forget(self) -> None:
+        """Make the next refresh send everything again (after a reconnect the broker may have lost it)."""
+        with self._lock:
+            self._sent.clear()
+
+    # -- bodies ------------------------------------------------------------------------------
+
+    def media_ref(self, name: str) -> protocol.MediaRef:
+        m = self.store.media(name)
+        return protocol.MediaRef(url=media_url(self.ward.service.media_url, m.name), sha256=m.sha256, size=m.size, type=m.type)
+
+    def schedule_item(self, it: PlannedItem, ann: StoredAnnouncement) -> protocol.ScheduleItem:
+        slide = self.media_ref(ann.slides[0]) if ann.slides and ann.show_on_tv else None
+        return protocol.ScheduleItem(
+            item_id=it.item_id, announcement_id=it.announcement_id, title=ann.title, priority=it.priority,
+            start=it.start, duration_ms=it.duration_ms, media=self.media_ref(ann.audio), slide=slide,
+        )
+
+    # -- desired state -----------------------------------------------------------------------
+
+    def zone_schedule(self, zone: str, items: Sequence[protocol.ScheduleItem], horizon: datetime, *,
+                      force: bool = False, now: datetime | None = None) -> int | None:
+        """Publish a zone's schedule if it changed (or ``force``); returns the version sent, or None."""
+        target = f"zone/{zone}"
+        content = [i.to_dict() for i in items]
+        dig = digest(content)
+        topic = self.topics.zone_schedule(zone)
+        if not self._changed(topic, dig, force):
+            return None
+        version, bumped = self.store.publish_version(target, dig)
+        sched = protocol.Schedule(target=target, version=version, items=tuple(items), horizon=horizon)
+        now = now or protocol.utc_now()
+        self.send(topic, protocol.T_SCHEDULE, sched.to_body(), retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now)
+        log.info("schedule %s v%d: %d item(s)%s", target, version, len(items), "" if bumped else " (unchanged, re-sent)")
+        return version
+
+    def emergency(self, zone: str, item: protocol.ScheduleItem, valid_until: datetime, *, force: bool = False,
+                  now: datetime | None = None) -> bool:
+        topic = self.topics.zone_emergency(zone)
+        if not self._changed(topic, item.item_id, force):
+            return False
+        self.store.publish_version(f"emergency/{zone}", item.item_id)
+        now = now or protocol.utc_now()
+        body = protocol.Emergency(emergency_id=item.item_id, item=item, valid_until=valid_until).to_body()
+        self.send(topic, protocol.T_EMERGENCY, body, retain=True, ttl=max(valid_until - now, timedelta(seconds=1)), now=now)
+        log.warning("EMERGENCY %s on %s until %s", item.announcement_id, zone, protocol.fmt_time(valid_until))
+        return True
+
+    def emergency_clear(self, zone: str, *, force: bool = False) -> bool:
+        """Replace the zone's retained emergency by a clear, if an emergency was the last thing sent there."""
+        topic = self.topics.zone_emergency(zone)
+        last = self.store.last_digest(f"emergency/{zone}")
+        if last is None or (last.startswith("clear:") and not force):
+            return False
+        if not self._changed(topic, "clear", force):
+            return False
+        cleared = last.removeprefix("clear:")
+        self.store.publish_version(f"emergency/{zone}", f"clear:{cleared}")
+        # no expiry: a clear is the standing truth until the next emergency
+        self.send(topic, protocol.T_EMERGENCY_CLEAR, {"emergency_id": cleared}, retain=True, ttl=None)
+        log.info("emergency %s on %s cleared", cleared, zone)
+        return True
+
+    def deck(self, device: str, slides: Iterable[DeckSlideSource], overlays: Sequence[protocol.ScheduleItem], *,
+             force: bool = False) -> int | None:
+        target = f"device/{device}"
+        ds = tuple(
+            protocol.DeckSlide(
+                slide_id=s.slide_id,
+                media=protocol.MediaRef(url=media_url(self.ward.service.media_url, s.media_name), sha256=s.sha256, size=s.size, type=s.type),
+                duration_s=s.seconds,
+            )
+            for s in slides
+        )
+        content = {"slides": [s.to_dict() for s in ds], "overlays": [o.to_dict() for o in overlays]}
+        dig = digest(content)
+        topic = self.topics.device_deck(device)
+        if not self._changed(topic, dig, force):
+            return None
+        version, _ = self.store.publish_version(f"deck/{device}", dig)
+        deck = protocol.Deck(target=target, version=version, slides=ds, overlays=tuple(overlays))
+        self.send(topic, protocol.T_DECK, deck.to_body(), retain=True, ttl=None)
+        log.info("deck for %s v%d: %d slide(s), %d overlay(s)", device, version, len(ds), len(overlays))
+        return version
+
+    def config(self, device: str, volume: int, *, force: bool = False) -> bool:
+        topic = self.topics.device_config(device)
+        body = protocol.DeviceConfig(volume=volume).to_body()
+        if not self._changed(topic, digest(body), force):
+            return False
+        self.send(topic, protocol.T_CONFIG, body, retain=True, ttl=None)
+        return True

@@ -1,0 +1,94 @@
+"""The trigger engine: APScheduler 3.11 with an in-memory job store, rebuilt from SQLite at start-up.
+
+Why not APScheduler's own (pickled) SQLAlchemy job store: pickled callables break on every code
+upgrade and would be a second source of truth beside the store. Here the store says what must
+happen; ``CentralScheduler.rebuild`` turns that into jobs each time the plan changes, and a restart
+simply rebuilds them.
+
+The nodes play from their own clocks, so the central's jobs are about keeping the desired state
+current, not about pressing "play":
+
+* ``watch`` every 0.5 s: has another process (the CLI) committed to the store? then re-plan;
+* ``refresh`` every few minutes and at every window start and end: the horizon rolls forward;
+* ``at:<time>`` one-off jobs at future emergency starts and ends (publish, then clear);
+* ``missed`` every minute: delivered items with no as-run long after their end are marked missed;
+* ``housekeeping`` daily at 03:15 local: WAL checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from broadcaster.config import Ward
+
+log = logging.getLogger(__name__)
+
+WATCH_INTERVAL = timedelta(seconds=0.5)
+REFRESH_INTERVAL = timedelta(minutes=5)
+MISSED_INTERVAL = timedelta(minutes=1)
+
+
+class CentralScheduler:
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._sched = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            # coalesce: after a pause (laptop sleep, overload) run a periodic job once, not N times
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone=tz,
+        )
+
+    def start(
+        self,
+        ward: Ward,
+        *,
+        watch: Callable[[], None],
+        refresh: Callable[[], None],
+        missed: Callable[[], None],
+        housekeeping: Callable[[], None],
+    ) -> None:
+        s = self._sched
+        s.add_job(watch, IntervalTrigger(seconds=WATCH_INTERVAL.total_seconds(), timezone=self.tz), id="watch", name="store watch")
+        s.add_job(refresh, IntervalTrigger(seconds=REFRESH_INTERVAL.total_seconds(), timezone=self.tz), id="refresh", name="horizon roll")
+        s.add_job(missed, IntervalTrigger(seconds=MISSED_INTERVAL.total_seconds(), timezone=self.tz), id="missed", name="missed check")
+        s.add_job(housekeeping, CronTrigger(hour=3, minute=15, timezone=self.tz), id="housekeeping", name="housekeeping")
+        # every window boundary of every zone (local wall clock): re-plan so bulletins are current
+        bounds = sorted({(t.hour, t.minute) for z in ward.zones for w in z.windows for t in (w.start, w.end)})
+        for h, m in bounds:
+            s.add_job(refresh, CronTrigger(hour=h, minute=m, timezone=self.tz), id=f"window:{h:02d}{m:02d}", name="window boundary")
+        self._refresh = refresh
+        s.start()
+        log.info("scheduler started with %d job(s)", len(s.get_jobs()))
+
+    def run_soon(self, func: Callable[[], None], job_id: str) -> None:
+        """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block)."""
+        self._sched.add_job(func, id=job_id, replace_existing=True)
+
+    def rebuild_timed(self, moments: Iterable[datetime], now: datetime) -> None:
+        """One-off refresh jobs at these instants (emergency starts and ends); the set is replaced."""
+        wanted = {f"at:{t.isoformat()}": t for t in moments if t > now}
+        for job in self._sched.get_jobs():
+            if job.id.startswith("at:") and job.id not in wanted:
+                job.remove()
+        existing = {j.id for j in self._sched.get_jobs()}
+        for jid, t in wanted.items():
+            if jid not in existing:
+                self._sched.add_job(self._refresh, DateTrigger(run_date=t), id=jid, name="timed refresh", misfire_grace_time=3600)
+
+    def job_ids(self) -> list[str]:
+        return sorted(j.id for j in self._sched.get_jobs())
+
+    def stop(self) -> None:
+        if self._sched.running:
+            self._sched.shutdown(wait=True)

@@ -1,0 +1,303 @@
+"""The running central service: store + planner + scheduler + MQTT publisher + ingest + media server.
+
+This is the only place (with the CLI) where the parts are put together. ``refresh`` is the single
+reconcile step: plan from the store, publish whatever changed, remember what was delivered, and
+arrange timed jobs. Everything calls it: start-up, a reconnect, a store change made by the CLI, the
+horizon roll, window boundaries, emergency start and end.
+
+How the service learns of queue changes: ``broadcaster queue`` and ``cancel`` are other processes
+that commit to the same SQLite file and bump the ``plan_revision`` counter; the ``watch`` job reads
+``PRAGMA data_version`` every 0.5 s (it changes only when another connection commits, and costs
+no disk read) and re-plans when the revision moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from broadcaster import protocol
+from broadcaster.central import planner
+from broadcaster.central.http import MediaServer
+from broadcaster.central.ingest import Ingest
+from broadcaster.central.publisher import DeckSlideSource, Publisher
+from broadcaster.central.scheduler import CentralScheduler
+from broadcaster.central.store import Store, StoredAnnouncement
+from broadcaster.config import Announcement, Deck, ScheduleSpec, Ward, find_deck
+from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
+from broadcaster.media import MediaStore, StoredMedia
+from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
+
+log = logging.getLogger(__name__)
+
+MISSED_MARGIN = timedelta(minutes=30)  # as-run events may arrive late from a node back on 4G
+
+
+class DeckProducer(Protocol):
+    """The part of ``broadcaster.production.Producer`` the service needs for the TV decks."""
+
+    def deck(self, deck: Deck) -> list[tuple[str, StoredMedia, float]]: ...
+
+
+def key_paths(ward: Ward) -> tuple[Path, Path]:
+    return ward.keys_dir / "central.key", ward.keys_dir / "central.pub"
+
+
+def load_signer(ward: Ward) -> protocol.Signer:
+    priv, _ = key_paths(ward)
+    try:
+        return protocol.Signer(priv.read_bytes())
+    except FileNotFoundError as exc:
+        raise ConfigError(str(priv), "(file)", "the central signing key does not exist",
+                          "a key made once with `broadcaster keys init`, then copy central.pub to every node") from exc
+
+
+def media_store(ward: Ward) -> MediaStore:
+    return MediaStore(ward.service.home / "media")
+
+
+@dataclass
+class Status:
+    """What the last refresh did (for logs and tests)."""
+
+    at: datetime | None = None
+    plan: planner.Plan | None = None
+    refreshes: int = 0
+
+
+class CentralService:
+    def __init__(
+        self,
+        ward: Ward,
+        *,
+        store: Store | None = None,
+        media: MediaStore | None = None,
+        signer: protocol.Signer | None = None,
+        connection: BrokerConnection | None = None,
+        producer: DeckProducer | None = None,
+        serve_media: bool = True,
+    ) -> None:
+        self.ward = ward
+        self.store = store or Store.for_ward(ward)
+        self.media = media or media_store(ward)
+        self.signer = signer or load_signer(ward)
+        self.conn: BrokerConnection = connection or MqttConnection(
+            BrokerAddress.parse(ward.service.mqtt_url), client_id=f"bc-central-{ward.id}", on_connect=self._on_connect
+        )
+        self.producer = producer
+        self.publisher = Publisher(ward, self.store, self.conn, self.signer)
+        self.ingest = Ingest(ward, self.store)
+        self.scheduler = CentralScheduler(ward.tz)
+        self.http = MediaServer(self.media, ward.service.listen) if serve_media else None
+        self.status = Status()
+        self._lock = threading.RLock()
+        self._deck_slides: dict[str, list[DeckSlideSource]] = {}
+        self._data_version = -1
+        self._revision = -1
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> CentralService:
+        self.store.sync_ward(self.ward)
+        self._prepare_decks()
+        if self.http:
+            self.http.start()
+        self.ingest.attach(self.conn)
+        self.scheduler.start(
+            self.ward, watch=self.watch, refresh=self.refresh, missed=self.check_missed, housekeeping=self.store.checkpoint
+        )
+        self._data_version, self._revision = self.store.data_version(), self.store.plan_revision
+        self._started = True
+        self.conn.start()
+        self.refresh(force=True)  # messages queue in the client until the broker answers
+        log.info("central service of %s started (broker %s, media %s)", self.ward.id, self.ward.service.mqtt_url,
+                 self.ward.service.media_url)
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self.scheduler.stop()
+        self.conn.stop()
+        if self.http:
+            self.http.stop()
+        self.store.close()
+        log.info("central service stopped")
+
+    def _on_connect(self) -> None:
+        # on paho's thread: hand over; the broker may have lost retained state, so send all again
+        if self._started:
+            self.scheduler.run_soon(lambda: self.refresh(force=True), "reconnect-refresh")
+
+    def _prepare_decks(self) -> None:
+        for dev in self.ward.displays():
+            if not dev.deck:
+                continue
+            if self.producer is None:
+                log.warning("no producer given: the deck of %s is sent without slides", dev.id)
+                continue
+            try:
+                produced = self.producer.deck(find_deck(self.ward, dev.deck))
+            except BroadcasterError as exc:
+                log.error("deck %s for %s cannot be produced: %s", dev.deck, dev.id, exc)
+                continue
+            slides = []
+            for slide_id, m, secs in produced:
+                self.store.add_media(m)
+                slides.append(DeckSlideSource(slide_id, m.name, m.sha256, m.size, m.type, float(secs)))
+            self._deck_slides[dev.id] = slides
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def watch(self) -> None:
+        dv = self.store.data_version()
+        if dv == self._data_version:
+            return
+        self._data_version = dv
+        rev = self.store.plan_revision
+        if rev != self._revision:
+            self._revision = rev
+            log.info("the store changed (revision %d): re-planning", rev)
+            self.refresh()
+
+    def check_missed(self) -> None:
+        ids = self.store.mark_unaired(protocol.utc_now() - MISSED_MARGIN)
+        for i in ids:
+            log.warning("no node reported playing %s: marked missed", i)
+
+    def refresh(self, force: bool = False) -> planner.Plan:
+        """Plan and publish. ``force`` re-sends every retained message even if unchanged."""
+        with self._lock:
+            now = protocol.utc_now()
+            horizon = now + self.ward.service.horizon
+            anns = {a.id: a for a in self.store.announcements()}
+            plan = planner.plan(
+                self.ward, anns.values(), now, horizon, delivered=self.store.delivered_ids(), decided=self.store.decided_ids()
+            )
+            if plan.missed:
+                self.store.record_missed(plan.missed, "missed")
+                for m in plan.missed:
+                    log.warning("missed %s: %s", m.item_id, m.reason)
+            for o in plan.overflows:
+                log.info("overflow: %s in %s does not fit the window of %s; moved to %s", o.announcement_id, o.zone,
+                         o.window_start.astimezone(self.ward.tz), o.moved_to.astimezone(self.ward.tz) if o.moved_to else "nowhere")
+            connected = self.conn.connected
+            overlays: dict[tuple[str, datetime], protocol.ScheduleItem] = {}
+            for zone in self.ward.zones:
+                items = []
+                for it in plan.for_zone(zone.id):
+                    si = self.publisher.schedule_item(it, anns[it.announcement_id])
+                    items.append(si)
+                    if si.slide is not None:
+                        overlays.setdefault((it.announcement_id, it.requested), si)
+                self.publisher.zone_schedule(zone.id, items, horizon, force=force, now=now)
+            delivered = list(plan.items)
+
+            timed: list[datetime] = []
+            for zone in self.ward.zones:
+                live = [e for e in plan.emergencies if e.zone == zone.id and e.start <= now + timedelta(seconds=1)]
+                for e in plan.emergencies:
+                    if e.zone == zone.id:
+                        timed += [e.start, planner.emergency_valid_until(e, self.ward.service.missed_grace)]
+                if live:
+                    e = max(live, key=lambda x: (x.start, x.item_id))  # the latest warning wins the zone
+                    si = self.publisher.schedule_item(e, anns[e.announcement_id])
+                    self.publisher.emergency(zone.id, si, planner.emergency_valid_until(e, self.ward.service.missed_grace),
+                                             force=force, now=now)
+                    delivered.append(e)
+                    if si.slide is not None:
+                        overlays.setdefault((e.announcement_id, e.requested), si)
+                else:
+                    self.publisher.emergency_clear(zone.id, force=force)
+            self.scheduler.rebuild_timed(timed, now)
+            if connected:
+                self.store.record_plan(delivered, delivered_at=now)
+
+            ov = sorted(overlays.values(), key=lambda s: s.start)
+            for dev in self.ward.displays():
+                self.publisher.deck(dev.id, self._deck_slides.get(dev.id, []), ov, force=force)
+            for dev in self.ward.devices:
+                self.publisher.config(dev.id, dev.volume, force=force)
+            self.status = Status(at=now, plan=plan, refreshes=self.status.refreshes + 1)
+            return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Queueing (used by `broadcaster queue`): validate, produce, store, all or nothing
+# --------------------------------------------------------------------------------------------
+
+
+class AnnouncementProducer(Protocol):
+    """The part of ``broadcaster.production.Producer`` queueing needs."""
+
+    def announcement(self, ann: Announcement) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """An announcement as the planner sees it, before it is stored."""
+
+    id: str
+    title: str
+    priority: str
+    zones: tuple[str, ...]
+    schedule: ScheduleSpec
+    duration_ms: int
+    queue_seq: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    stored: StoredAnnouncement
+    notes: list[str]
+    items: list[planner.PlannedItem]  # its next occurrences per zone (within the horizon)
+    emergencies: list[planner.PlannedItem]
+    overflows: list[planner.Overflow]  # its own items that did not fit their window
+
+
+def queue_announcement(
+    ward: Ward, store: Store, producer: AnnouncementProducer, ann: Announcement, *, now: datetime | None = None
+) -> QueueResult:
+    """Check the schedule, produce the media, then store everything in one transaction.
+
+    The schedule is checked before the (slow) speech synthesis, and again with the real duration;
+    any error leaves the store unchanged.
+    """
+    now = now or protocol.utc_now()
+    try:
+        store.announcement(ann.id)
+    except NotFoundError:
+        pass
+    else:
+        raise ScheduleError(f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)")
+    probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
+    planner.validate(probe, ward, now)
+    produced = producer.announcement(ann)
+    notes = planner.validate(probe, ward, now, duration_ms=int(produced.duration_ms))
+    with store.transaction():
+        audio = store.add_media(produced.audio)
+        slides = tuple(store.add_media(s).name for s in produced.slides)
+        stored = store.add_announcement(
+            StoredAnnouncement(
+                id=ann.id, title=ann.title, text=ann.text, spoken_text=produced.spoken_text, priority=ann.priority,
+                readings=ann.readings, chime=ann.chime, show_on_tv=ann.show_on_tv, zones=ann.zones, schedule=ann.schedule,
+                audio=audio.name, duration_ms=int(produced.duration_ms), engine=produced.engine, slides=slides,
+                queue_seq=0, queued_at=now, source=ann.source,
+            )
+        )
+    plan = planner.plan(ward, store.announcements(), now, now + ward.service.horizon,
+                        delivered=store.delivered_ids(), decided=store.decided_ids())
+    return QueueResult(
+        stored=stored,
+        notes=notes,
+        items=[i for i in plan.items if i.announcement_id == ann.id],
+        emergencies=[e for e in plan.emergencies if e.announcement_id == ann.id],
+        overflows=[o for o in plan.overflows if o.announcement_id == ann.id],
+    )

@@ -1,0 +1,266 @@
+"""The running service against a real Mosquitto, with a real node client on the other side.
+
+The node client here is what a speaker agent does with the wire: subscribe to its topics, open
+every envelope with the ward's public key and a replay guard. Media are tiny real MP3s made with
+ffmpeg and stored in the real MediaStore.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broadcaster import protocol
+from broadcaster.central import planner
+from broadcaster.central.service import CentralService, key_paths, queue_announcement
+from broadcaster.central.store import Store
+from broadcaster.config import Announcement, ScheduleSpec, Ward, load_ward
+from broadcaster.errors import ProtocolError, ScheduleError, SignatureError
+from broadcaster.localbroker import LocalMosquitto, free_port
+from broadcaster.media import MediaStore, StoredMedia
+from broadcaster.transport import BrokerAddress, MqttConnection
+
+WAIT = 15.0
+
+
+@dataclass(frozen=True)
+class Produced:
+    audio: StoredMedia
+    duration_ms: int
+    engine: str
+    spoken_text: str
+    slides: tuple[StoredMedia, ...]
+
+
+class ToneProducer:
+    """Real media for tests: an ffmpeg sine MP3 per announcement (the speech engines have their own tests)."""
+
+    def __init__(self, media: MediaStore, work: Path) -> None:
+        self.media, self.work = media, work
+
+    def announcement(self, ann: Announcement) -> Produced:
+        out = self.work / f"{ann.id}.mp3"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=f=440:d=1", str(out)], check=True)
+        return Produced(self.media.put_file(out), 1000, "tone", ann.text.lower(), ())
+
+
+def setup_ward(ward_dir: Path, broker: LocalMosquitto, monkeypatch: pytest.MonkeyPatch) -> Ward:
+    port = free_port()
+    wf = ward_dir / "devices" / "ward.toml"
+    text = wf.read_text(encoding="utf-8")
+    text = re.sub(r'listen = ".*"', f'listen = "127.0.0.1:{port}"', text)
+    text = re.sub(r'media_url = ".*"', f'media_url = "http://127.0.0.1:{port}/"', text)
+    wf.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("BROADCASTER_MQTT_URL", broker.url)
+    ward = load_ward()
+    priv, pub = protocol.generate_keypair()
+    kp, kpub = key_paths(ward)
+    kp.parent.mkdir(parents=True, exist_ok=True)
+    kp.write_bytes(priv)
+    kpub.write_bytes(pub)
+    return ward
+
+
+def in_window_soon(ward: Ward, zone: str) -> datetime:
+    """A local time inside a window of the zone, at least 2 minutes from now."""
+    now = protocol.utc_now()
+    t = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    z = ward.zone(zone)
+    if planner.window_containing(z, ward.tz, t) and planner.window_containing(z, ward.tz, t + timedelta(minutes=2)):
+        return t.astimezone(ward.tz)
+    ws, _ = planner.next_window(z, ward.tz, t)
+    return (ws + timedelta(minutes=1)).astimezone(ward.tz)
+
+
+def ann(ward: Ward, ann_id: str, zones: tuple[str, ...], spec: ScheduleSpec, priority: str = "normal") -> Announcement:
+    return Announcement(ann_id, f"Thông báo {ann_id}", "UBND phường thông báo.", zones, priority, 1, False, False, spec)
+
+
+class Node:
+    """A real subscriber that opens envelopes as a node does."""
+
+    def __init__(self, ward: Ward, device: str, zone: str) -> None:
+        self.ward = ward
+        self.verifier = protocol.Verifier(key_paths(ward)[1].read_bytes())
+        self.guard = protocol.ReplayGuard()
+        self.got: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.refused: list[Exception] = []
+        self.raw: list[tuple[str, bytes]] = []
+        self.conn = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id=f"test-{device}-{time.monotonic_ns()}",
+                                   persistent=False)
+        for t in protocol.Topics(ward.id).node_subscriptions(device, zone):
+            self.conn.subscribe(t, self._on)
+        self.conn.start()
+        assert self.conn.wait_connected(WAIT)
+
+    def _on(self, topic: str, payload: bytes, retained: bool) -> None:
+        self.raw.append((topic, payload))
+        try:
+            r = protocol.open_envelope(payload, topic, self.verifier, self.guard, ward=self.ward.id)
+        except ProtocolError as exc:
+            self.refused.append(exc)
+            return
+        if r is not None:
+            self.got.put((topic, r[1]))
+
+    def wait_for(self, pred: Any, timeout: float = WAIT) -> tuple[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                topic, body = self.got.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if pred(topic, body):
+                return topic, body
+        raise AssertionError("expected message did not arrive")
+
+    def stop(self) -> None:
+        self.conn.stop()
+
+
+def is_schedule_with(ann_id: str) -> Any:
+    return lambda t, b: isinstance(b, protocol.Schedule) and any(i.announcement_id == ann_id for i in b.items)
+
+
+@pytest.fixture
+def env(ward_dir: Path, mosquitto: LocalMosquitto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Ward, ToneProducer]]:
+    ward = setup_ward(ward_dir, mosquitto, monkeypatch)
+    yield ward, ToneProducer(MediaStore(ward.service.home / "media"), tmp_path / "tones")
+
+
+def test_node_gets_state_restarts_lose_nothing(env: tuple[Ward, ToneProducer], mosquitto: LocalMosquitto) -> None:
+    ward, producer = env
+    at = in_window_soon(ward, "kp1")
+    with Store.for_ward(ward) as s:
+        res = queue_announcement(ward, s, producer, ann(ward, "hop-to", ("kp1", "kp2"), ScheduleSpec("once", at=at)))
+        assert [i.zone for i in res.items] == ["kp1", "kp2"]
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp1-loa1", "kp1")
+    try:
+        topic, sched = node.wait_for(is_schedule_with("hop-to"))
+        assert topic == protocol.Topics(ward.id).zone_schedule("kp1") and sched.target == "zone/kp1"
+        item = [i for i in sched.items if i.announcement_id == "hop-to"][0]
+        assert item.start == at.astimezone(item.start.tzinfo) or item.start >= at
+        assert item.media.url.startswith(ward.service.media_url) and item.media.sha256 in item.media.url
+        v1 = sched.version
+        # the media the schedule names is served and matches its sha256
+        import hashlib
+        import urllib.request
+
+        with urllib.request.urlopen(item.media.url, timeout=5) as r:
+            assert hashlib.sha256(r.read()).hexdigest() == item.media.sha256
+        # the node's state and an as-run event reach the store
+        topics = protocol.Topics(ward.id)
+        st = protocol.DeviceState("kp1-loa1", "speaker", True, zone="kp1", volume=80, applied={"zone/kp1": v1},
+                                  clock=protocol.utc_now())
+        env_st = protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=ward.id, sender="kp1-loa1", seq=1)
+        node.conn.publish(topics.device_state("kp1-loa1"), env_st.to_bytes(), retain=True)
+        ev = protocol.AsRunEvent("ev-1", "kp1-loa1", item.item_id, "hop-to", "played", item.start, item.start, item.start)
+        env_ev = protocol.make_envelope(protocol.T_EVENT, ev.to_body(), ward=ward.id, sender="kp1-loa1", seq=2)
+        for _ in range(2):  # re-sent: stored once
+            node.conn.publish(topics.device_events("kp1-loa1"), env_ev.to_bytes())
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not (svc.store.events() and any(d.applied for d in svc.store.devices())):
+            time.sleep(0.1)
+        assert len(svc.store.events()) == 1
+        dev = {d.id: d for d in svc.store.devices()}["kp1-loa1"]
+        assert dev.online and dev.applied == {"zone/kp1": v1}
+    finally:
+        svc.stop()
+        node.stop()
+
+    # restart of the service: same truth, version not lower, still scheduled
+    svc = CentralService(ward).start()
+    try:
+        node = Node(ward, "kp1-loa1", "kp1")
+        _, sched = node.wait_for(is_schedule_with("hop-to"))
+        assert sched.version >= v1
+        node.stop()
+        # restart of the broker (with its persistence): retained state survives; the service reconnects
+        mosquitto.restart()
+        assert svc.conn.wait_connected(WAIT)
+        node = Node(ward, "kp1-loa1", "kp1")
+        _, sched2 = node.wait_for(is_schedule_with("hop-to"))
+        assert sched2.version >= sched.version
+        node.stop()
+    finally:
+        svc.stop()
+    # the broker killed without saving (power cut): the service re-sends everything on reconnect
+    svc = CentralService(ward).start()
+    try:
+        assert svc.conn.wait_connected(WAIT)
+        mosquitto.kill()
+        mosquitto.start()
+        node = Node(ward, "kp1-loa1", "kp1")
+        _, sched3 = node.wait_for(is_schedule_with("hop-to"), timeout=30)
+        assert sched3.version >= sched.version
+        node.stop()
+    finally:
+        svc.stop()
+
+
+def test_emergency_preempts_and_forgeries_are_refused(env: tuple[Ward, ToneProducer]) -> None:
+    ward, producer = env
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp2-loa1", "kp2")
+    try:
+        assert svc.conn.wait_connected(WAIT)
+        # the CLI is another process with its own connection to the store: the service notices
+        with Store.for_ward(ward) as s:
+            queue_announcement(ward, s, producer, ann(ward, "bao-lu", ("kp2",), ScheduleSpec("now"), "emergency"))
+        topic, em = node.wait_for(lambda t, b: isinstance(b, protocol.Emergency))
+        assert topic == protocol.Topics(ward.id).zone_emergency("kp2")
+        assert em.item.priority == "emergency" and em.item.announcement_id == "bao-lu"
+        assert protocol.PRIORITIES.index(em.item.priority) > protocol.PRIORITIES.index("priority")
+        assert em.valid_until > protocol.utc_now()
+        # a normal item queued for outside the windows is refused, and the store is unchanged
+        with Store.for_ward(ward) as s:
+            n = len(s.announcements())
+            night = (protocol.utc_now() + timedelta(days=1)).astimezone(ward.tz).replace(hour=23, minute=0)
+            with pytest.raises(ScheduleError, match="outside every broadcast window"):
+                queue_announcement(ward, s, producer, ann(ward, "dem", ("kp2",), ScheduleSpec("once", at=night)))
+            assert len(s.announcements()) == n
+        # cancel: the emergency is cleared (retained clear replaces it)
+        with Store.for_ward(ward) as s:
+            s.cancel("bao-lu")
+        node.wait_for(lambda t, b: isinstance(b, dict) and b.get("emergency_id") == em.emergency_id)
+
+        # forgeries, on the real messages this node received
+        topic, payload = next((t, p) for t, p in node.raw if t.endswith("/emergency"))
+        fresh = protocol.ReplayGuard()
+        env_ok, _ = protocol.open_envelope(payload, topic, node.verifier, fresh, ward=ward.id)  # type: ignore[misc]
+        other_priv, _ = protocol.generate_keypair()
+        forged = protocol.Signer(other_priv).sign(protocol.make_envelope(
+            protocol.T_EMERGENCY, env_ok.body, ward=ward.id, sender="central", seq=env_ok.seq + 100))
+        with pytest.raises(SignatureError):
+            protocol.open_envelope(forged.to_bytes(), topic, node.verifier, protocol.ReplayGuard(), ward=ward.id)
+        altered = payload.replace(b'"priority":"emergency"', b'"priority":"emergencx"', 1)
+        assert altered != payload
+        with pytest.raises(ProtocolError):
+            protocol.open_envelope(altered, topic, node.verifier, protocol.ReplayGuard(), ward=ward.id)
+        later_topic, later = [(t, p) for t, p in node.raw if t == topic][-1]
+        guard = protocol.ReplayGuard()
+        protocol.open_envelope(later, topic, node.verifier, guard, ward=ward.id)
+        with pytest.raises(SignatureError, match="replay"):
+            protocol.open_envelope(payload, topic, node.verifier, guard, ward=ward.id)  # older seq after newer
+        # and a forged message published on the broker changes nothing on the node
+        before = len(node.refused)
+        node.conn.publish(topic, forged.to_bytes())
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and len(node.refused) == before:
+            time.sleep(0.05)
+        assert isinstance(node.refused[-1], SignatureError)
+    finally:
+        node.stop()
+        svc.stop()
