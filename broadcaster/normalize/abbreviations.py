@@ -79,8 +79,8 @@ def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     loose = [a.abbr for a in table if a.mode in ("letters", "word")]
     # Not followed by a letter; a digit may follow directly ("KP3" = khu phố 3).
     tail = r"(?:(?<=\.)|(?![^\W\d_]|&))"
-    exact_re = re.compile(rf"(?<![\w&/])(?:{_alternation(exact)}){tail}")
-    loose_re = re.compile(rf"(?<![\w&/])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
+    exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}")
+    loose_re = re.compile(rf"(?<![\w&])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
     return exact_re, loose_re
 
 
@@ -177,7 +177,17 @@ def _tp(text: str, m: re.Match[str]) -> str:
     return "thành phố" if after[:1].isupper() else "tư pháp"
 
 
-_CONTEXT_RULES = ((_TP_RE, _tp), (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
+_DT_RE = re.compile(r"(?<![\w&/])ĐT(?![\w&])")
+
+
+def _dt(text: str, m: re.Match[str]) -> str:
+    # "ĐT 580" is a provincial road (đường tỉnh); "ĐT:" and every other use is điện thoại.
+    if re.match(r"\s*\d", text[m.end() : m.end() + 3]):
+        return "đường tỉnh"
+    return spoken_forms().get("ĐT", "điện thoại")
+
+
+_CONTEXT_RULES = ((_DT_RE, _dt), (_TP_RE, _tp), (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
 
 
 def _apply_context(text: str) -> str:

@@ -26,11 +26,26 @@ _EMERGENCY_RE = re.compile(
 )
 
 
+# "(0233) 3861 234": an area code in brackets, then the subscriber number.
+_BRACKETED_PHONE_RE = re.compile(r"\((0\d{2,3})\)\s*(\d{1,4}(?:[ .]?\d{2,4}){0,3})(?![\d]|[.,]\d)")
+
+
+def _bracketed(m: re.Match[str]) -> str:
+    groups = [m.group(1), *re.findall(r"\d+", m.group(2))]
+    if len("".join(groups)) not in range(9, 12):
+        return m.group(0)
+    if len(groups) == 2 and len(groups[1]) > 4:
+        groups = [groups[0], *_group_digits(groups[1])]
+    return ", ".join(read_digits(g) for g in groups)
+
+
 def _group_digits(digits: str) -> list[str]:
     """Split an unbroken phone number into the groups people say (4-3-3, 4-4-3, 3-3-3)."""
     n = len(digits)
     if n <= 4:
         return [digits]
+    if n <= 7:
+        return [digits[: n - 4], digits[n - 4 :]] if n > 5 else [digits[:2], digits[2:]]
     if n == 10:
         return [digits[:4], digits[4:7], digits[7:]]
     if n == 11:
@@ -80,6 +95,7 @@ def _emergency(m: re.Match[str]) -> str:
 
 def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
+    text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
     text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)

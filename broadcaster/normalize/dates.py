@@ -133,8 +133,12 @@ def read_month_names(text: str) -> str:
 
 _H = r"([01]?\d|2[0-4])"
 _TIME_RE = re.compile(
-    rf"(?<![\w.,:/]){_H}(?:(?:h|g|giờ)\s?([0-5]\d)(?:'|p|ph|phút)?|h|:([0-5]\d)(?::[0-5]\d)?)(?![\w:]|[.,]\d)"
+    rf"(?<![\w.,:/]){_H}"
+    rf"(?:(?:h|g)([0-5]\d)?(?:'|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
+    rf"(?![\w:]|[.,]\d)"
 )
+# A bare "g" is grams ("500g"), so "7g" alone is not a time; only "7g30" is.
+_BARE_G_RE = re.compile(r"\d+g$")
 
 
 def say_time(hour: int, minute: int | None) -> str:
@@ -144,7 +148,9 @@ def say_time(hour: int, minute: int | None) -> str:
 
 
 def _time(m: re.Match[str]) -> str:
-    minute = m.group(2) or m.group(3)
+    if _BARE_G_RE.search(m.group(0)):
+        return m.group(0)
+    minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)
 
 
