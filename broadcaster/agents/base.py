@@ -35,13 +35,15 @@ from typing import Any
 
 from broadcaster import __version__
 from broadcaster.config import Device, Ward
-from broadcaster.errors import BroadcasterError, ConfigError, ProtocolError
+from broadcaster.agents.cache import MediaCache
+from broadcaster.errors import BroadcasterError, ConfigError, MediaError, ProtocolError
 from broadcaster.protocol import (
     T_EVENT,
     T_STATE,
     AsRunEvent,
     DeviceState,
     Envelope,
+    MediaRef,
     ReplayGuard,
     Topics,
     Verifier,
@@ -146,6 +148,8 @@ class Agent:
         verifier: Verifier,
         broker_url: str | None = None,
         state_interval: float = 60.0,
+        cache_bytes: int = 512 * 1024 * 1024,
+        fetch_retry_s: float = 10.0,
     ) -> None:
         self.ward = ward
         self.device = device
@@ -170,6 +174,11 @@ class Agent:
         self._outbox_due = threading.Event()
         self._threads: list[threading.Thread] = []
         self.conn: MqttConnection | None = None
+        self.cache = MediaCache(self.dir / "cache", cache_bytes)
+        self.fetch_retry = fetch_retry_s
+        self._fetch_errors: dict[str, str] = {}  # sha256 -> last download error
+        self._fetch_due = threading.Event()
+        self._gen = 0  # bumped on every change of desired state: waiting threads re-evaluate
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -198,6 +207,7 @@ class Agent:
             self.changed.notify_all()
         self._state_due.set()
         self._outbox_due.set()
+        self._fetch_due.set()
         self.on_stop()
         if self.conn:
             self.conn.stop(publish_first=(self.topics.device_state(self.device.id), self._state_payload(online=False)))
@@ -339,13 +349,48 @@ class Agent:
         """Fields of DeviceState beyond identity: applied, volume, cache, playing..."""
         return {}
 
+    def needed_media(self, now: datetime) -> list[MediaRef]:
+        """Media the agent needs on disk now or later (fetched ahead, never evicted)."""
+        return []
+
     def on_start(self) -> None:
-        pass
+        """Start subclass threads; call super().on_start() to get the prefetch loop."""
+        self._spawn("fetch", self._fetch_loop)
 
     def on_stop(self) -> None:
         pass
 
     # -- helpers for subclasses --------------------------------------------------------------
+
+    def _bump(self) -> None:
+        """Desired state changed (call with the lock held): wake the waiting threads and the fetcher."""
+        self._gen += 1
+        self._fetch_due.set()
+
+    def _fetch_loop(self) -> None:
+        while not self.stopping.is_set():
+            with self.lock:
+                refs = self.needed_media(utc_now())
+            keep = {r.sha256 for r in refs}
+            failed = False
+            for ref in refs:
+                if self.stopping.is_set():
+                    return
+                if self.cache.get(ref) is not None:
+                    self._fetch_errors.pop(ref.sha256, None)
+                    continue
+                try:
+                    self.cache.fetch(ref)
+                    self._fetch_errors.pop(ref.sha256, None)
+                    with self.changed:
+                        self.changed.notify_all()  # a display may now show it
+                except MediaError as exc:
+                    failed = True
+                    self._fetch_errors[ref.sha256] = str(exc)
+                self.state_changed()
+            self.cache.evict(keep)
+            self._fetch_due.wait(self.fetch_retry if failed else 60.0)
+            self._fetch_due.clear()
 
     def accept_versioned(self, kind: str, target: str, version: int, topic: str, body: dict[str, Any]) -> bool:
         """Desired-state bookkeeping shared by schedules and decks: highest version wins per target.

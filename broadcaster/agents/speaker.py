@@ -8,8 +8,8 @@ retained state, so a reboot or a lost link changes nothing about what plays.
 
 Three threads do the work:
 
-* ``fetch``: downloads every needed media file well before airtime into the bounded cache
-  (``cache.MediaCache``), retrying failed ones, and evicts unneeded files;
+* ``fetch`` (base class): downloads every needed media file well before airtime into the bounded
+  cache (``cache.MediaCache``), retrying failed ones, and evicts unneeded files;
 * ``timing``: the only one that touches the audio output. For the next item it decodes the audio
   ``prepare_lead`` seconds ahead, sleeps on a condition until ~50 ms before the instant (woken
   early by any change), sleeps again to ~2 ms before, spins to the instant and starts output;
@@ -23,7 +23,6 @@ when a message arrives. An emergency plays at once, interrupting, windows or not
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -32,7 +31,6 @@ from typing import Any
 
 from broadcaster.agents.audio_out import AudioOutput, PreparedAudio
 from broadcaster.agents.base import Agent, iso_key
-from broadcaster.agents.cache import MediaCache
 from broadcaster.config import Device, Ward
 from broadcaster.errors import MediaError
 from broadcaster.protocol import (
@@ -76,17 +74,15 @@ class SpeakerAgent(Agent):
         fetch_retry_s: float = 10.0,
         state_interval: float = 60.0,
     ) -> None:
-        super().__init__(ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval)
+        super().__init__(
+            ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
+            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s,
+        )
         self.output = output
-        self.cache = MediaCache(self.dir / "cache", cache_bytes)
         self.late_limit = timedelta(seconds=late_limit_s)
         self.prepare_lead = prepare_lead_s
-        self.fetch_retry = fetch_retry_s
         self.playing: str | None = None
         self._playing_key: str | None = None
-        self._gen = 0  # bumped on every change of desired state, volume or emergencies
-        self._fetch_errors: dict[str, str] = {}
-        self._fetch_due = threading.Event()
         self.memory.setdefault("since", fmt_time(utc_now()))  # items before a node's first start are not "missed"
 
     # -- subscriptions and messages ----------------------------------------------------------
@@ -121,10 +117,6 @@ class SpeakerAgent(Agent):
                 self._bump()
         elif isinstance(body, Deck):
             log.debug("ignored a deck on %s: speakers have no screen", topic)
-
-    def _bump(self) -> None:
-        self._gen += 1
-        self._fetch_due.set()
 
     @property
     def volume(self) -> int:
@@ -164,7 +156,7 @@ class SpeakerAgent(Agent):
         starts = [em.item.start for _e, em, entry in self._emergencies() if entry.get("status") == "pending" and em.item.start > now]
         return min(starts) if starts else None
 
-    def _needed_media(self, now: datetime) -> list[MediaRef]:
+    def needed_media(self, now: datetime) -> list[MediaRef]:
         refs = [i.media for i in self._pending_items(now)]
         refs += [em.item.media for _e, em, entry in self._emergencies() if entry.get("status") == "pending" and now < em.valid_until]
         return list({r.sha256: r for r in refs}.values())
@@ -172,7 +164,7 @@ class SpeakerAgent(Agent):
     def state_fields(self) -> dict[str, Any]:
         with self.lock:
             st = self.cache.stats()
-            needed = {r.sha256 for r in self._needed_media(utc_now())}
+            needed = {r.sha256 for r in self.needed_media(utc_now())}
             return {
                 "applied": dict(self.memory.get("applied", {})),
                 "volume": self.volume,
@@ -185,36 +177,8 @@ class SpeakerAgent(Agent):
     # -- threads -----------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        self._spawn("fetch", self._fetch_loop)
+        super().on_start()  # the fetch loop
         self._spawn("timing", self._timing_loop)
-
-    def on_stop(self) -> None:
-        self._fetch_due.set()
-
-    def _fetch_loop(self) -> None:
-        while not self.stopping.is_set():
-            with self.lock:
-                now = utc_now()
-                refs = self._needed_media(now)
-                keep = {r.sha256 for r in refs}
-            failed = False
-            for ref in refs:
-                if self.stopping.is_set():
-                    return
-                if self.cache.get(ref) is not None:
-                    self._fetch_errors.pop(ref.sha256, None)
-                    continue
-                try:
-                    self.cache.fetch(ref)
-                    self._fetch_errors.pop(ref.sha256, None)
-                    self.state_changed()
-                except MediaError as exc:
-                    failed = True
-                    self._fetch_errors[ref.sha256] = str(exc)
-                    self.state_changed()
-            self.cache.evict(keep)
-            self._fetch_due.wait(self.fetch_retry if failed else 60.0)
-            self._fetch_due.clear()
 
     def _timing_loop(self) -> None:
         while not self.stopping.is_set():

@@ -1,0 +1,219 @@
+"""The reception TV: cycles its deck of procedure slides, shows announcements and emergencies.
+
+Desired state is the device's deck (``protocol.Deck``, retained, versioned; the highest version
+wins and is saved on disk, so the TV keeps cycling its last deck when the broker is gone or after a
+reboot). On top of the cycle, by priority:
+
+1. an emergency from *any* zone of the ward (the TV belongs to no zone, so it subscribes to every
+   zone's emergency topic listed in the ward file) shows from its start until it is cleared or
+   its ``valid_until`` passes: the emergency item's own slide if it has one, else a built-in red
+   "KHẨN CẤP" notice drawn once at start;
+2. an announcement slide (an overlay item's ``slide``) while that announcement airs, i.e. from the
+   item's start for its ``duration_ms``;
+3. otherwise the deck's slides in order, each for its ``duration_s``.
+
+One render thread decides what should be on screen, tells the output only when that changes, and
+sleeps until the next change (slide end, overlay start or end, emergency end) or a new message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from broadcaster.agents.base import Agent
+from broadcaster.agents.display_out import DisplayOutput
+from broadcaster.config import Device, Ward
+from broadcaster.protocol import (
+    T_EMERGENCY_CLEAR,
+    Deck,
+    DeviceConfig,
+    Emergency,
+    Envelope,
+    MediaRef,
+    Schedule,
+    Verifier,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+FONT = Path(__file__).resolve().parent.parent / "slides" / "fonts" / "NotoSans-Bold.ttf"
+
+
+class DisplayAgent(Agent):
+    kind = "display"
+
+    def __init__(
+        self,
+        ward: Ward,
+        device: Device,
+        *,
+        output: DisplayOutput,
+        verifier: Verifier,
+        home: Path | None = None,
+        broker_url: str | None = None,
+        cache_bytes: int = 1024 * 1024 * 1024,
+        fetch_retry_s: float = 10.0,
+        state_interval: float = 60.0,
+    ) -> None:
+        super().__init__(
+            ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
+            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s,
+        )
+        self.output = output
+        self.notice: Path | None = None
+        self.idle: Path | None = None
+        self.showing: tuple[str, str] | None = None  # (reason, label) on screen
+        self._cycle_idx = 0
+        self._cycle_until: datetime | None = None
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def subscriptions(self) -> list[str]:
+        subs = self.topics.node_subscriptions(self.device.id, self.device.zone)
+        subs += [self.topics.zone_emergency(z.id) for z in self.ward.zones if z.id != self.device.zone]
+        return subs
+
+    def handle(self, env: Envelope, body: Any, topic: str) -> None:
+        if isinstance(body, Deck):
+            if self.accept_versioned("deck", body.target, body.version, topic, body.to_body()):
+                self._bump()
+        elif isinstance(body, Emergency):
+            ems = self.memory.setdefault("emergencies", {})
+            if body.emergency_id not in ems:
+                ems[body.emergency_id] = {"body": body.to_body(), "status": "active"}
+                log.warning("EMERGENCY %s on screen: %s", body.emergency_id, body.item.title)
+                self._bump()
+        elif env.type == T_EMERGENCY_CLEAR:
+            entry = self.memory.setdefault("emergencies", {}).setdefault(body["emergency_id"], {})
+            entry["status"] = "cleared"
+            self._bump()
+        elif isinstance(body, (Schedule, DeviceConfig)):
+            log.debug("ignored %s on %s: the TV shows its deck", env.type, topic)
+
+    # -- views -------------------------------------------------------------------------------
+
+    def deck(self) -> Deck | None:
+        body = self.memory.get("desired", {}).get(f"device/{self.device.id}")
+        return Deck.from_body(body) if body else None
+
+    def _active_emergencies(self, now: datetime) -> list[Emergency]:
+        out = []
+        for entry in self.memory.get("emergencies", {}).values():
+            if entry.get("status") == "active" and "body" in entry:
+                em = Emergency.from_body(entry["body"])
+                if em.item.start <= now < em.valid_until:
+                    out.append(em)
+        return sorted(out, key=lambda e: e.item.start)
+
+    def needed_media(self, now: datetime) -> list[MediaRef]:
+        refs: list[MediaRef] = []
+        deck = self.deck()
+        if deck:
+            refs += [s.media for s in deck.slides]
+            refs += [o.slide for o in deck.overlays if o.slide and o.start + timedelta(milliseconds=o.duration_ms) > now]
+        for entry in self.memory.get("emergencies", {}).values():
+            if entry.get("status") == "active" and "body" in entry:
+                em = Emergency.from_body(entry["body"])
+                if em.item.slide and now < em.valid_until:
+                    refs.append(em.item.slide)
+        return list({r.sha256: r for r in refs}.values())
+
+    def state_fields(self) -> dict[str, Any]:
+        with self.lock:
+            st = self.cache.stats()
+            needed = {r.sha256 for r in self.needed_media(utc_now())}
+            return {
+                "applied": dict(self.memory.get("applied", {})),
+                "cache_items": st.items,
+                "cache_bytes": st.bytes,
+                "missing": tuple(sorted(s for s in self._fetch_errors if s in needed)),
+                "playing": self.showing[1] if self.showing else None,
+            }
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", "Thông báo khẩn cấp — hãy nghe loa phát thanh", (200, 0, 0))
+        self.idle = self._builtin("idle.png", self.ward.name, "Bộ phận Tiếp nhận và Trả kết quả", (0, 60, 120))
+        self._spawn("render", self._render_loop)
+
+    def on_stop(self) -> None:
+        try:
+            self.output.close()
+        except Exception:
+            log.exception("closing the display output failed")
+
+    def _builtin(self, name: str, title: str, subtitle: str, bg: tuple[int, int, int]) -> Path | None:
+        """A plain full-HD notice drawn with Pillow (imported here only: a TV has it, a speaker need not)."""
+        path = self.dir / name
+        try:
+            from PIL import Image, ImageDraw, ImageFont
+        except ImportError:
+            log.error("Pillow is not installed: no built-in %s image (install Pillow on the TV)", name)
+            return None
+        img = Image.new("RGB", (1920, 1080), bg)
+        draw = ImageDraw.Draw(img)
+        try:
+            big, small = ImageFont.truetype(str(FONT), 200), ImageFont.truetype(str(FONT), 64)
+        except OSError:
+            big = small = ImageFont.load_default()
+        for text, font, y in ((title, big, 430), (subtitle, small, 720)):
+            w = draw.textlength(text, font=font)
+            if w > 1800:  # a long ward name: shrink to fit the screen
+                font = ImageFont.truetype(str(FONT), int(getattr(font, "size", 64) * 1800 / w)) if FONT.exists() else font
+                w = draw.textlength(text, font=font)
+            draw.text(((1920 - w) / 2, y), text, fill="white", font=font, anchor="ls")
+        tmp = path.with_suffix(".tmp")
+        img.save(tmp, format="PNG")
+        tmp.replace(path)
+        return path
+
+    def frame(self, now: datetime) -> tuple[str, str, Path | None, datetime | None]:
+        """What should be on screen now: (reason, label, image, until). Call with the lock held."""
+        ems = self._active_emergencies(now)
+        if ems:
+            em = ems[-1]
+            img = self.cache.get(em.item.slide) if em.item.slide else None
+            return "emergency", em.emergency_id, img or self.notice, em.valid_until
+        deck = self.deck()
+        if deck is None:
+            return "idle", "idle", self.idle, None
+        next_change: datetime | None = None
+        for o in sorted(deck.overlays, key=lambda o: o.start):
+            end = o.start + timedelta(milliseconds=o.duration_ms)
+            if o.slide and o.start <= now < end:
+                img = self.cache.get(o.slide)
+                if img:
+                    return "announcement", o.item_id, img, end
+            if o.slide and o.start > now and (next_change is None or o.start < next_change):
+                next_change = o.start
+        slides = [s for s in deck.slides if self.cache.get(s.media) is not None]
+        if not slides:
+            return "idle", "idle", self.idle, next_change
+        if self._cycle_until is None or now >= self._cycle_until:
+            self._cycle_idx = (self._cycle_idx + (1 if self._cycle_until else 0)) % len(slides)
+            self._cycle_until = now + timedelta(seconds=slides[self._cycle_idx].duration_s)
+        self._cycle_idx %= len(slides)
+        s = slides[self._cycle_idx]
+        until = self._cycle_until if next_change is None else min(self._cycle_until, next_change)
+        return "deck", s.slide_id, self.cache.get(s.media), until
+
+    def _render_loop(self) -> None:
+        while not self.stopping.is_set():
+            now = utc_now()
+            with self.lock:
+                reason, label, img, until = self.frame(now)
+                gen = self._gen
+            if img is not None and self.showing != (reason, label):
+                self.output.show(img, label, reason)
+                self.showing = (reason, label)
+                self.state_changed()
+            wait = 5.0 if until is None else max(0.0, min(5.0, (until - utc_now()).total_seconds()))
+            with self.changed:
+                if self._gen == gen and not self.stopping.is_set():
+                    self.changed.wait(wait)

@@ -1,0 +1,128 @@
+"""The reception TV against a real Mosquitto, real HTTP and real signed decks and emergencies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent_support import Central, MediaServer, item, make_mp3, make_png, read_jsonl, wait_for
+from broadcaster.agents.display import DisplayAgent
+from broadcaster.agents.display_out import HeadlessOutput
+from broadcaster.config import Ward, load_ward
+from broadcaster.localbroker import LocalMosquitto
+from broadcaster.protocol import Deck, DeckSlide, Emergency, Signer, Verifier, generate_keypair, utc_now
+
+TV = "tv-tnkq"
+
+
+@pytest.fixture
+def ward(ward_dir: Path) -> Ward:
+    return load_ward()
+
+
+@pytest.fixture
+def server() -> Iterator[MediaServer]:
+    s = MediaServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def central(ward: Ward, mosquitto: LocalMosquitto) -> Iterator[Central]:
+    c = Central(ward.id, mosquitto.url)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def media(tmp_path: Path, server: MediaServer) -> dict[str, Any]:
+    return {
+        name: server.add(f"{name}.png", make_png(tmp_path / f"{name}.png", color), "image/png")
+        for name, color in (("s1", "blue"), ("s2", "green"), ("ann", "yellow"), ("em", "red"))
+    } | {"mp3": server.add("a.mp3", make_mp3(tmp_path / "a.mp3", 0.3))}
+
+
+def start_tv(ward: Ward, central: Central, mosquitto: LocalMosquitto, out: Path) -> DisplayAgent:
+    agent = DisplayAgent(
+        ward, ward.device(TV), output=HeadlessOutput(out, TV), verifier=Verifier(central.public_pem),
+        broker_url=mosquitto.url, fetch_retry_s=0.5, state_interval=5.0,
+    )
+    agent.start()
+    return agent
+
+
+def shown(out: Path) -> list[tuple[str, str]]:
+    return [(r["reason"], r["label"]) for r in read_jsonl(out / TV / "shown.jsonl")]
+
+
+def deck_body(media: dict[str, Any], version: int, overlays: tuple[Any, ...] = ()) -> dict[str, Any]:
+    slides = (DeckSlide("s1", media["s1"], 0.6), DeckSlide("s2", media["s2"], 0.4))
+    return Deck(f"device/{TV}", version, slides, overlays).to_body()
+
+
+def test_cycles_deck_shows_announcement_and_emergency(ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    agent = start_tv(ward, central, mosquitto, out)
+    try:
+        wait_for(lambda: shown(out) == [("idle", "idle")])  # nothing yet: the built-in idle screen
+        t0 = utc_now()
+        ann = item("ann1", t0 + timedelta(seconds=2.5), media["mp3"], slide=media["ann"], duration_ms=1000)
+        central.deck(TV, deck_body(media, 1, (ann,)))
+        wait_for(lambda: ("announcement", "ann1") in shown(out), timeout=8)
+        log = shown(out)
+        i = log.index(("announcement", "ann1"))
+        assert ("deck", "s1") in log[:i] and ("deck", "s2") in log[:i]  # cycled before
+        at = read_jsonl(out / TV / "shown.jsonl")[i]["at"]
+        from broadcaster.protocol import parse_time
+
+        assert abs((parse_time(at) - ann.start).total_seconds()) < 0.5
+        wait_for(lambda: shown(out)[-1][0] == "deck", timeout=4)  # back to the cycle after it aired
+        # an emergency in zone kp4 (the TV is in no zone, it listens to all), with no slide of its own
+        em = Emergency("em9", item("kc", utc_now(), media["mp3"], priority="emergency"), utc_now() + timedelta(minutes=5))
+        central.emergency("kp4", em.to_body())
+        wait_for(lambda: shown(out)[-1] == ("emergency", "em9"), timeout=5)
+        cur = out / TV / "current.png"
+        assert cur.read_bytes() == (agent.dir / "khan-cap.png").read_bytes()
+        time.sleep(1.2)
+        assert shown(out)[-1] == ("emergency", "em9")  # stays over the cycle
+        central.clear("kp4", "em9")
+        wait_for(lambda: shown(out)[-1][0] == "deck", timeout=5)
+    finally:
+        agent.stop()
+
+
+def test_keeps_cycling_last_deck_without_broker_and_after_reboot(ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    agent = start_tv(ward, central, mosquitto, out)
+    central.deck(TV, deck_body(media, 3))
+    wait_for(lambda: ("deck", "s2") in shown(out), timeout=8)
+    agent.stop()
+    mosquitto.stop()
+    n = len(shown(out))
+    agent = start_tv(ward, central, mosquitto, out)  # rebooted, and no broker
+    try:
+        wait_for(lambda: shown(out)[n:].count(("deck", "s1")) >= 2, timeout=5)
+        assert ("idle", "idle") not in shown(out)[n:]
+    finally:
+        agent.stop()
+
+
+def test_forged_deck_and_emergency_change_nothing(ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    agent = start_tv(ward, central, mosquitto, out)
+    try:
+        assert agent.conn and agent.conn.wait_connected(10)
+        other = Signer(generate_keypair()[0])
+        central.send(central.topics.device_deck(TV), central.envelope("deck", deck_body(media, 7), signer=other))
+        em = Emergency("fake", item("kc", utc_now(), media["mp3"], priority="emergency"), utc_now() + timedelta(minutes=5))
+        central.send(central.topics.zone_emergency("kp1"), central.envelope("emergency", em.to_body(), signer=other))
+        wait_for(lambda: agent.refused >= 2)
+        time.sleep(0.5)
+        assert set(shown(out)) == {("idle", "idle")} and agent.deck() is None
+    finally:
+        agent.stop()
