@@ -265,39 +265,56 @@ class QueueResult:
 def queue_announcement(
     ward: Ward, store: Store, producer: AnnouncementProducer, ann: Announcement, *, now: datetime | None = None
 ) -> QueueResult:
-    """Check the schedule, produce the media, then store everything in one transaction.
+    """Queue one announcement (see ``queue_announcements``)."""
+    return queue_announcements(ward, store, producer, [ann], now=now)[0]
 
-    The schedule is checked before the (slow) speech synthesis, and again with the real duration;
-    any error leaves the store unchanged.
+
+def queue_announcements(
+    ward: Ward, store: Store, producer: AnnouncementProducer, anns: list[Announcement], *, now: datetime | None = None
+) -> list[QueueResult]:
+    """Check every schedule, produce the media, then store all of them in one transaction.
+
+    Schedules are checked before the (slow) speech synthesis, and again with the real durations;
+    any error leaves the store unchanged, whatever the number of announcements.
     """
     now = now or protocol.utc_now()
-    try:
-        store.announcement(ann.id)
-    except NotFoundError:
-        pass
-    else:
-        raise ScheduleError(f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)")
-    probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
-    planner.validate(probe, ward, now)
-    produced = producer.announcement(ann)
-    notes = planner.validate(probe, ward, now, duration_ms=int(produced.duration_ms))
-    with store.transaction():
-        audio = store.add_media(produced.audio)
-        slides = tuple(store.add_media(s).name for s in produced.slides)
-        stored = store.add_announcement(
-            StoredAnnouncement(
-                id=ann.id, title=ann.title, text=ann.text, spoken_text=produced.spoken_text, priority=ann.priority,
-                readings=ann.readings, chime=ann.chime, show_on_tv=ann.show_on_tv, zones=ann.zones, schedule=ann.schedule,
-                audio=audio.name, duration_ms=int(produced.duration_ms), engine=produced.engine, slides=slides,
-                queue_seq=0, queued_at=now, source=ann.source,
+    probes = []
+    for ann in anns:
+        try:
+            store.announcement(ann.id)
+        except NotFoundError:
+            pass
+        else:
+            raise ScheduleError(
+                f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)"
             )
-        )
+        probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
+        planner.validate(probe, ward, now)
+        probes.append(probe)
+    produced = [producer.announcement(ann) for ann in anns]
+    notes = [planner.validate(p, ward, now, duration_ms=int(m.duration_ms)) for p, m in zip(probes, produced)]
+    with store.transaction():
+        stored = []
+        for ann, m in zip(anns, produced):
+            audio = store.add_media(m.audio)
+            slides = tuple(store.add_media(s).name for s in m.slides)
+            stored.append(store.add_announcement(
+                StoredAnnouncement(
+                    id=ann.id, title=ann.title, text=ann.text, spoken_text=m.spoken_text, priority=ann.priority,
+                    readings=ann.readings, chime=ann.chime, show_on_tv=ann.show_on_tv, zones=ann.zones,
+                    schedule=ann.schedule, audio=audio.name, duration_ms=int(m.duration_ms), engine=m.engine,
+                    slides=slides, queue_seq=0, queued_at=now, source=ann.source,
+                )
+            ))
     plan = planner.plan(ward, store.announcements(), now, now + ward.service.horizon,
                         delivered=store.delivered_ids(), decided=store.decided_ids())
-    return QueueResult(
-        stored=stored,
-        notes=notes,
-        items=[i for i in plan.items if i.announcement_id == ann.id],
-        emergencies=[e for e in plan.emergencies if e.announcement_id == ann.id],
-        overflows=[o for o in plan.overflows if o.announcement_id == ann.id],
-    )
+    return [
+        QueueResult(
+            stored=st,
+            notes=n,
+            items=[i for i in plan.items if i.announcement_id == st.id],
+            emergencies=[e for e in plan.emergencies if e.announcement_id == st.id],
+            overflows=[o for o in plan.overflows if o.announcement_id == st.id],
+        )
+        for st, n in zip(stored, notes)
+    ]

@@ -1,0 +1,71 @@
+"""``broadcaster list``: the queued announcements and when each plays next in each khu phố.
+
+Overflow warnings (a window too full for its items) are shown under the table, with where the
+items go instead.
+
+Example::
+
+    broadcaster list            # active announcements, next occurrences over the coming 14 days
+    broadcaster list --days 3 --all
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("list", help="queued announcements and their next occurrences per zone",
+                       description="Danh sách thông báo đã xếp lịch / queued announcements.")
+    p.add_argument("--days", type=int, default=14, help="how far ahead to look for next occurrences (default 14)")
+    p.add_argument("--all", action="store_true", help="also show cancelled announcements")
+    p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from broadcaster.central import planner
+    from broadcaster.central.store import Store
+    from broadcaster.central.textfmt import PRIORITY_VI, duration, local, table
+    from broadcaster.config import load_ward
+    from broadcaster.protocol import utc_now
+
+    ward = load_ward(args.ward)
+    tz = ward.tz
+    now = utc_now()
+    with Store.for_ward(ward) as store:
+        active = store.announcements()
+        shown = store.announcements(include_cancelled=True) if args.all else active
+        plan = planner.plan(ward, active, now, now + timedelta(days=max(1, args.days)),
+                            delivered=store.delivered_ids(), decided=store.decided_ids())
+    if not shown:
+        print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
+        return 0
+    nexts: dict[str, dict[str, str]] = {}
+    for it in sorted([*plan.emergencies, *plan.items], key=lambda i: i.start):
+        nexts.setdefault(it.announcement_id, {}).setdefault(it.zone, local(it.start, tz, "%H:%M %d/%m"))
+    rows = []
+    for a in shown:
+        per_zone = nexts.get(a.id, {})
+        if a.status == "cancelled":
+            nxt = f"đã hủy / cancelled {local(a.cancelled_at, tz)}"
+        elif per_zone:
+            # zones with the same time are grouped: "kp1,kp2 17:00 01/12"
+            groups: dict[str, list[str]] = {}
+            for z, t in per_zone.items():
+                groups.setdefault(t, []).append(z)
+            nxt = "; ".join(f"{','.join(zs)} {t}" for t, zs in groups.items())
+        else:
+            nxt = "— (none in the coming days)"
+        rows.append([a.id, a.title[:40], PRIORITY_VI[a.priority], ",".join(a.zones) if len(a.zones) < len(ward.zones) else "all",
+                     a.schedule.describe(), duration(a.duration_ms), nxt])
+    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Lần phát kế tiếp / next"], rows))
+    if plan.overflows:
+        print()
+        print("⚠ Quá khung giờ / overflow (the window cannot hold every item):")
+        for o in plan.overflows:
+            where = f"→ {local(o.moved_to, tz)}" if o.moved_to else "→ không phát được / given up"
+            print(f"  {o.zone}: {o.announcement_id} does not fit the window of {local(o.window_start, tz)} {where}")
+    return 0

@@ -1,0 +1,181 @@
+"""``broadcaster queue``: put an announcement on the air schedule (xếp lịch phát).
+
+The speech and slides are produced now, so a problem shows up here and not at airtime; the
+schedule is checked against the zones' broadcast windows; nothing is stored unless everything is
+right. A running ``broadcaster serve`` notices the new item within a second and sends it to the
+nodes.
+
+Examples::
+
+    broadcaster queue --title "Lịch cắt điện" --text "Điện lực thông báo ..." --zones kp4 --at "05/12/2026 17:10"
+    broadcaster queue --text "..." --zones all --daily 17:00,05:30 --from 01/12/2026 --until 07/12/2026
+    broadcaster queue --text "..." --zones kp1,kp2 --weekly t2,t5 --times 05:30 --from 01/12/2026 --until 31/12/2026
+    broadcaster queue --text "Khẩn cấp: ..." --zones all --now --priority emergency --readings 3
+    broadcaster queue --file playlists/announcements/example.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from broadcaster.config import WEEKDAYS, Announcement, ScheduleSpec, Ward, load_announcements, load_ward, parse_clock, parse_date, parse_local_datetime
+from broadcaster.errors import ConfigError
+
+DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng", "emergency": "Thông báo khẩn cấp"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "queue",
+        help="queue an announcement for the loudspeakers (and TV)",
+        description="Xếp lịch phát một thông báo / queue an announcement. Times are local (Asia/Ho_Chi_Minh).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("Examples::", 1)[1] if __doc__ else None,
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="the announcement text, as typed")
+    src.add_argument("--file", type=Path, help="a programme file (playlists/announcements/*.toml): queue its announcements")
+    p.add_argument("--id", dest="ann_id", help="id of the announcement (default: made from the title); with --file: only this one")
+    p.add_argument("--title", help="title shown on the TV and in lists (default by priority)")
+    p.add_argument("--zones", default="all", help='"all" or khu phố ids separated by commas, e.g. kp1,kp2 (default all)')
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--at", help='once, at a local date and time: "01/12/2026 17:05"')
+    when.add_argument("--daily", metavar="TIMES", help="every day at these times, e.g. 17:00 or 17:00,05:30 (with --from, --until)")
+    when.add_argument("--weekly", metavar="DAYS", help="on these weekdays, e.g. t2,t5 or mon,thu (with --times, --from, --until)")
+    when.add_argument("--now", action="store_true", help="as soon as possible (emergency: at once; otherwise: the current or next window)")
+    p.add_argument("--times", help="with --weekly: times of day, e.g. 05:30,17:00")
+    p.add_argument("--from", dest="date_from", help="first day, DD/MM/YYYY")
+    p.add_argument("--until", dest="date_until", help="last day, DD/MM/YYYY")
+    p.add_argument("--priority", choices=("normal", "priority", "emergency"), default="normal",
+                   help="normal = thông thường, priority = ưu tiên (first in the window), emergency = khẩn cấp (at once, interrupting)")
+    p.add_argument("--readings", type=int, default=2, help="how many times the text is read (1-5, default 2)")
+    p.add_argument("--no-chime", action="store_true", help="no attention chime before the readings")
+    p.add_argument("--no-tv", action="store_true", help="do not show it on the reception TV")
+    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine (auto: Google, else espeak-ng)")
+    p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
+    p.set_defaults(func=run)
+
+
+def _list(v: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[,\s]+", v) if x.strip()]
+
+
+def _times(v: str, opt: str) -> tuple:  # type: ignore[type-arg]
+    out = []
+    for x in _list(v):
+        t = parse_clock(x)
+        if t is None:
+            raise ConfigError("command line", opt, f"{x!r} is not a time of day", 'HH:MM, e.g. "17:00" or "5h30"')
+        out.append(t)
+    return tuple(sorted(set(out)))
+
+
+def _day(v: str | None, opt: str) -> object:
+    if not v:
+        raise ConfigError("command line", opt, "is missing", "a date DD/MM/YYYY (daily and weekly need --from and --until)")
+    d = parse_date(v)
+    if d is None:
+        raise ConfigError("command line", opt, f"{v!r} is not a date", "DD/MM/YYYY, e.g. 31/12/2026")
+    return d
+
+
+def spec_from_args(args: argparse.Namespace, ward: Ward) -> ScheduleSpec:
+    if args.now:
+        return ScheduleSpec("now")
+    if args.at:
+        at = parse_local_datetime(args.at, ward.tz)
+        if at is None:
+            raise ConfigError("command line", "--at", f"{args.at!r} is not a date and time", '"DD/MM/YYYY HH:MM", e.g. "01/12/2026 17:05"')
+        return ScheduleSpec("once", at=at)
+    if args.daily:
+        return ScheduleSpec("daily", times=_times(args.daily, "--daily"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
+                            end_date=_day(args.date_until, "--until"))  # type: ignore[arg-type]
+    if args.weekly:
+        try:
+            days = tuple(sorted({WEEKDAYS[d.lower()] for d in _list(args.weekly)}))
+        except KeyError as exc:
+            raise ConfigError("command line", "--weekly", f"{exc.args[0]!r} is not a weekday", "t2..t7, cn or mon..sun") from exc
+        if not args.times:
+            raise ConfigError("command line", "--times", "is missing", "times of day for --weekly, e.g. --times 05:30,17:00")
+        return ScheduleSpec("weekly", times=_times(args.times, "--times"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
+                            end_date=_day(args.date_until, "--until"), weekdays=days)  # type: ignore[arg-type]
+    raise ConfigError("command line", "schedule", "no time given", "one of --at, --daily, --weekly or --now")
+
+
+def zones_from_args(v: str, ward: Ward) -> tuple[str, ...]:
+    if v.strip().lower() == "all":
+        return tuple(z.id for z in ward.zones)
+    zones = tuple(dict.fromkeys(_list(v)))
+    for z in zones:
+        ward.zone(z)  # raises UnknownZoneError naming the known zones
+    return zones
+
+
+def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime) -> list[Announcement]:
+    from broadcaster.central.textfmt import slug
+
+    if args.file is not None:
+        anns = load_announcements(args.file, ward)
+        if args.ann_id:
+            anns = [a for a in anns if a.id == args.ann_id]
+            if not anns:
+                raise ConfigError(str(args.file), "announcement.id", f"no announcement {args.ann_id!r} in this file")
+        return anns
+    if not args.text.strip():
+        raise ConfigError("command line", "--text", "is empty", "the words of the announcement")
+    if not 1 <= args.readings <= 5:
+        raise ConfigError("command line", "--readings", f"is {args.readings}", "1 to 5")
+    title = args.title or DEFAULT_TITLES[args.priority]
+    ann_id = args.ann_id or f"{slug(title, 24)}-{now.astimezone(ward.tz):%y%m%d-%H%M%S}"
+    return [
+        Announcement(
+            id=ann_id, title=title, text=args.text.strip(), zones=zones_from_args(args.zones, ward), priority=args.priority,
+            readings=args.readings, chime=not args.no_chime, show_on_tv=not args.no_tv, schedule=spec_from_args(args, ward),
+            source="command line",
+        )
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from broadcaster.central.planner import occurrences
+    from broadcaster.central.service import media_store, queue_announcements
+    from broadcaster.central.store import Store
+    from broadcaster.central.textfmt import PRIORITY_VI, duration, local
+    from broadcaster.production import Producer
+    from broadcaster.protocol import utc_now
+
+    ward = load_ward(args.ward)
+    now = utc_now()
+    anns = announcements_from_args(args, ward, now)
+    producer = Producer(ward, media_store(ward), engine=args.engine)
+    with Store.for_ward(ward) as store:
+        store.sync_ward(ward)
+        results = queue_announcements(ward, store, producer, anns, now=now)
+    tz = ward.tz
+    for r in results:
+        a = r.stored
+        print(f"Đã xếp lịch / queued: «{a.title}»  [id {a.id}]")
+        print(f"  mức ưu tiên / priority: {PRIORITY_VI[a.priority]} ({a.priority});  khu phố / zones: {', '.join(a.zones)}")
+        print(f"  lịch / schedule: {a.schedule.describe()};  {a.readings} lần đọc, dài {duration(a.duration_ms)} (giọng {a.engine})")
+        for note in r.notes:
+            print(f"  lưu ý / note: {note}")
+        shown: set[str] = set()
+        for it in r.emergencies:
+            print(f"  phát khẩn cấp / emergency at: {it.zone} {local(it.start, tz)}")
+        for it in r.items:
+            if it.zone in shown:
+                continue
+            shown.add(it.zone)
+            print(f"  lần phát kế tiếp / next: {it.zone} {local(it.start, tz)}")
+        if not r.items and not r.emergencies:
+            first = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
+            when = local(first[0], tz) if first else "—"
+            print(f"  lần phát đầu tiên / first occurrence: {when} (sent to the nodes {ward.service.horizon.total_seconds() / 3600:.0f} h ahead)")
+        for o in r.overflows:
+            where = f"chuyển sang / moved to {local(o.moved_to, tz)}" if o.moved_to else "không còn khung giờ / given up"
+            print(f"  ⚠ quá khung giờ / overflow: {o.zone} window {local(o.window_start, tz)} is full; {where}")
+    print("Dịch vụ đang chạy sẽ gửi lịch tới các loa trong giây lát. / A running `broadcaster serve` sends it to the nodes within seconds.")
+    return 0

@@ -1,0 +1,53 @@
+"""``broadcaster serve``: the long-running central service (HTTP media + MQTT + scheduler).
+
+Reads the ward file, opens the store, serves media on ``service.listen``, connects to the broker
+at ``service.mqtt_url`` (or ``$BROADCASTER_MQTT_URL``), publishes each zone's schedule and keeps it
+current. Stops cleanly on SIGTERM (systemd) or Ctrl-C.
+
+Example::
+
+    broadcaster keys init        # once
+    broadcaster serve -v
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="run the central service (media server, MQTT publisher, scheduler)",
+                       description="Chạy dịch vụ trung tâm / run the central service.")
+    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine for TV deck production")
+    p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from broadcaster.central.service import CentralService, media_store
+    from broadcaster.config import load_ward
+    from broadcaster.production import Producer
+
+    ward = load_ward(args.ward)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine))
+    service.start()
+    print(f"broadcaster serve: ward {ward.id}, broker {ward.service.mqtt_url}, media {ward.service.media_url} "
+          f"(listening on {ward.service.listen}); Ctrl-C to stop", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        service.stop()
+        print("broadcaster serve: stopped", flush=True)
+    return 0
