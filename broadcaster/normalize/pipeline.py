@@ -28,7 +28,10 @@ _SYMBOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<=\s)~\s*", " khoảng "),
         (r"%", " phần trăm "),
         (r"°", " độ "),
-        # "/" between words ("ông/bà", "và/hoặc"): a short pause, not "gạch chéo".
+        # "/" before a unit of time or count is "per" (lít nước/ngày); elsewhere ("ông/bà", "và/hoặc")
+        # it is a short pause, not "gạch chéo".
+        (r"(?<=[^\W\d_])/(?=(?:ngày|tháng|năm|tuần|giờ|phút|người|hộ|lượt|lần|buổi|suất|trang|bản|bộ|khẩu)\b)",
+         " trên "),
         (r"(?<=[^\W\d_])/(?=[^\W\d_])", " "),
     )
 )

@@ -29,7 +29,7 @@ UNITS: dict[str, str] = {
     "m2": "mét vuông", "m²": "mét vuông",
     "m3": "mét khối", "m³": "mét khối",
     "cm": "xen ti mét", "mm": "mi li mét", "km": "ki lô mét", "m": "mét",
-    "kV": "ki lô vôn", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
+    "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
     "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
     "ha": "héc ta", "ml": "mi li lít", "l": "lít",
     "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
@@ -88,12 +88,18 @@ def read_quantities(text: str) -> str:
     return _QUANTITY_RE.sub(_quantity, text)
 
 
-_ORDINAL_RE = re.compile(r"(?<![\w])((?i:thứ)\s+)(\d+)(?![\d.,]\d|[^\W\d_])")
+_ORDINAL_RE = re.compile(
+    r"(?<![\w])((?i:thứ)\s+)(\d+(?:\s*(?:,|và|hoặc|đến)\s*\d+)*)(?![\d.,]\d|[^\W\d_]|/)"
+)
 
 
 def read_ordinals(text: str) -> str:
-    """thứ 1 → thứ nhất, thứ 4 → thứ tư, otherwise thứ + cardinal (weekdays included)."""
-    return _ORDINAL_RE.sub(lambda m: m.group(1) + ordinal(int(m.group(2))), text)
+    """thứ 1 → thứ nhất, thứ 4 → thứ tư, otherwise thứ + cardinal; "thứ 2, 4, 6" keeps the rule for each."""
+
+    def repl(m: re.Match[str]) -> str:
+        return m.group(1) + re.sub(r"\d+", lambda d: ordinal(int(d.group(0))), m.group(2))
+
+    return _ORDINAL_RE.sub(repl, text)
 
 
 _ROUND_THE_CLOCK_RE = re.compile(r"(?<![\w/.,])24/(24|7)(h?)(?![\w/]|[.,]\d)")
@@ -117,7 +123,11 @@ def read_fractions(text: str) -> str:
         a, b = m.group(1), m.group(2)
         if (a, b) in (("24", "7"), ("24", "24")) or _ADDRESS_BEFORE.search(m.string[: m.start()]):
             return f"{read_digit_string(a)} trên {read_digit_string(b)}"
-        if int(a) >= int(b) and 1 <= int(a) <= 31 and 1 <= int(b) <= 12:
+        before = m.string[: m.start()]
+        date_like = 1 <= int(a) <= 31 and 1 <= int(b) <= 12
+        # "các ngày 5, 6 và 7/11": the last day of a list that "ngày" opened.
+        in_day_list = bool(re.search(r"(?i:ngày)(?:\s*\d{1,2}\s*(?:,|và|hoặc|-|–)\s*)+$", before))
+        if date_like and (in_day_list or int(a) >= int(b)):
             # An improper fraction is rare in announcements; "30/4", "3/2" are dates (holidays, streets).
             spoken = f"{read_int(int(a))} tháng {month_name(int(b))}"
             return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", m.string[: m.start()]) else "ngày " + spoken

@@ -12,7 +12,7 @@ import re
 from broadcaster.normalize.numbers import LETTER_NAMES, read_int, roman_to_int
 
 _BULLET_RE = re.compile(r"^\s*[-+*•–]\s+")
-_ROMAN_HEADING_RE = re.compile(r"^(\s*)([IVXLC]+)[.)/]\s+")
+_ROMAN_HEADING_RE = re.compile(r"^(\s*)([IVXLC]+)(?:[.)/]|\s[-–:])\s+")
 _NUMBER_HEADING_RE = re.compile(r"^(\s*)(\d{1,2}(?:\.\d{1,2})*)[.)]\s+")
 _LETTER_HEADING_RE = re.compile(r"^(\s*)([a-zđA-G])[.)]\s+")
 # "a) ...; b) ..." inside a line: after a clause boundary only, so "(b/c)" or "1b)" stay untouched.
