@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "serve",
     "speaker",
     "display",
+    "broker",
 )
 
 
