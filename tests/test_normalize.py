@@ -176,6 +176,27 @@ def test_signature_block_and_recipients() -> None:
     assert normalize("UBND thị xã (b/c); Lưu: VT, VP./.") == "ủy ban nhân dân thị xã (báo cáo); lưu: văn thư, văn phòng."
 
 
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("gọi 113 hoặc 115", "gọi một một ba hoặc một một năm"),
+        ("số 113 đường Lê Duẩn", "số một trăm mười ba đường lê duẩn"),
+        ("kiệt 12/5 Lê Lợi", "kiệt mười hai trên năm lê lợi"),
+        ("2/3 số hộ", "hai phần ba số hộ"),
+        ("dịp 30/4", "dịp ngày ba mươi tháng tư"),
+        ("các ngày 5, 6 và 7/11", "các ngày năm, sáu và ngày bảy tháng mười một"),
+        ("thứ 2, 4 và 6", "thứ hai, tư và sáu"),
+        ("phục vụ 24/7", "phục vụ hai mươi tư trên bảy"),
+        ("ĐT 580", "đường tỉnh năm trăm tám mươi"),
+        ("ĐT: (0233) 3861234", "điện thoại: không hai ba ba, ba tám sáu, một hai ba bốn"),
+        ("500g đường", "năm trăm gam đường"),
+        ("8 giờ 00", "tám giờ"),
+    ],
+)
+def test_context_decides_the_reading(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
+
+
 def test_unknown_initialism_is_spelled_but_capital_words_are_not() -> None:
     assert normalize("THÔNG BÁO VỀ VIỆC HỌP KHU PHỐ") == "thông báo về việc họp khu phố"
     assert normalize("Tổ XYZ") == "tổ ích i dài dét"

@@ -9,7 +9,7 @@ hundred inside a number).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from broadcaster.normalize.orthography import to_nfc, unify_tone_marks
 
@@ -48,7 +48,7 @@ def lenient_form(text: str) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
-def _matches(hypothesis: str, references: Iterable[str], form) -> bool:  # type: ignore[no-untyped-def]
+def _matches(hypothesis: str, references: Iterable[str], form: Callable[[str], str]) -> bool:
     hyp = form(hypothesis)
     return any(hyp == form(ref) for ref in references)
 

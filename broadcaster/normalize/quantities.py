@@ -121,16 +121,16 @@ def read_fractions(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
-        if (a, b) in (("24", "7"), ("24", "24")) or _ADDRESS_BEFORE.search(m.string[: m.start()]):
-            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         before = m.string[: m.start()]
+        if _ADDRESS_BEFORE.search(before):
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         date_like = 1 <= int(a) <= 31 and 1 <= int(b) <= 12
         # "các ngày 5, 6 và 7/11": the last day of a list that "ngày" opened.
         in_day_list = bool(re.search(r"(?i:ngày)(?:\s*\d{1,2}\s*(?:,|và|hoặc|-|–)\s*)+$", before))
         if date_like and (in_day_list or int(a) >= int(b)):
             # An improper fraction is rare in announcements; "30/4", "3/2" are dates (holidays, streets).
             spoken = f"{read_int(int(a))} tháng {month_name(int(b))}"
-            return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", m.string[: m.start()]) else "ngày " + spoken
+            return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", before) else "ngày " + spoken
         return f"{read_digit_string(a)} phần {read_digit_string(b)}"
 
     return _FRACTION_RE.sub(repl, text)
