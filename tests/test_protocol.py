@@ -1,0 +1,120 @@
+"""The wire contract: every message type round-trips through a signed envelope; refusals are refusals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from broadcaster import protocol as p
+from broadcaster.errors import ProtocolError, SignatureError
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=UTC)
+WARD = "p1-quangtri"
+MEDIA = p.MediaRef(url="http://127.0.0.1:8750/media/" + "a" * 64 + ".mp3", sha256="a" * 64, size=1234)
+SLIDE = p.MediaRef(url="http://127.0.0.1:8750/media/" + "b" * 64 + ".png", sha256="b" * 64, size=99, type="image/png")
+ITEM = p.ScheduleItem("cchc.kp1.20261201T1000Z", "cchc", "Nộp hồ sơ trực tuyến", "normal", NOW, 43_000, MEDIA, SLIDE)
+
+
+@pytest.fixture(scope="module")
+def keys() -> tuple[p.Signer, p.Verifier]:
+    priv, pub = p.generate_keypair()
+    return p.Signer(priv), p.Verifier(pub)
+
+
+BODIES: list[tuple[str, Any]] = [
+    (p.T_SCHEDULE, p.Schedule("zone/kp1", 7, (ITEM,), NOW + timedelta(hours=48))),
+    (p.T_DECK, p.Deck("device/tv-tnkq", 3, (p.DeckSlide("00-hotline", SLIDE, 15.0),), (ITEM,))),
+    (p.T_EMERGENCY, p.Emergency("bao-lu.kp1.20261201T1000Z", ITEM, NOW + timedelta(minutes=20))),
+    (p.T_CONFIG, p.DeviceConfig(volume=70)),
+]
+DEVICE_BODIES: list[tuple[str, Any]] = [
+    (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", 80, {"zone/kp1": 7}, 3, 4567, ("c" * 64,), None, NOW, "0.1.0")),
+    (p.T_EVENT, p.AsRunEvent("ev-1", "kp1-loa1", ITEM.item_id, "cchc", "played", NOW, NOW, NOW + timedelta(seconds=43))),
+    (p.T_EVENT, p.AsRunEvent("ev-2", "kp1-loa1", ITEM.item_id, "cchc", "failed", NOW, reason="media sha256 mismatch")),
+]
+
+
+@pytest.mark.parametrize("msg_type,body", BODIES, ids=[b[0] for b in BODIES])
+def test_central_messages_round_trip_signed(keys: tuple[p.Signer, p.Verifier], msg_type: str, body: Any) -> None:
+    signer, verifier = keys
+    env = signer.sign(p.make_envelope(msg_type, body.to_body(), ward=WARD, sender="central", seq=5, ttl=timedelta(days=3), now=NOW))
+    got = p.open_envelope(env.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    assert got is not None
+    genv, gbody = got
+    assert gbody == body and genv.seq == 5 and genv.type == msg_type and genv.expires_at == NOW + timedelta(days=3)
+
+
+def test_emergency_clear_round_trip(keys: tuple[p.Signer, p.Verifier]) -> None:
+    signer, verifier = keys
+    env = signer.sign(p.make_envelope(p.T_EMERGENCY_CLEAR, {"emergency_id": "x"}, ward=WARD, sender="central", seq=1, now=NOW))
+    _, body = p.open_envelope(env.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)  # type: ignore[misc]
+    assert body == {"emergency_id": "x"}
+
+
+@pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "played", "failed"])
+def test_device_messages_round_trip(msg_type: str, body: Any) -> None:
+    env = p.make_envelope(msg_type, body.to_body(), ward=WARD, sender=body.device, seq=1, now=NOW)
+    d = p.decode(env.to_bytes(), "t")
+    assert p.parse_body(d.type, d.body) == body
+
+
+def test_vietnamese_survives_canonical_json(keys: tuple[p.Signer, p.Verifier]) -> None:
+    signer, _ = keys
+    env = signer.sign(p.make_envelope(p.T_SCHEDULE, BODIES[0][1].to_body(), ward=WARD, sender="central", seq=1, now=NOW))
+    assert "Nộp hồ sơ trực tuyến".encode() in env.to_bytes()
+
+
+def test_refusals(keys: tuple[p.Signer, p.Verifier]) -> None:
+    signer, verifier = keys
+    body = p.DeviceConfig(50).to_body()
+    good = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=10, ttl=timedelta(hours=1), now=NOW))
+    # unsigned
+    unsigned = p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=11, now=NOW)
+    with pytest.raises(SignatureError, match="not signed"):
+        p.open_envelope(unsigned.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    # another key
+    other = p.Signer(p.generate_keypair()[0]).sign(unsigned)
+    with pytest.raises(SignatureError, match="does not match"):
+        p.open_envelope(other.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    # one byte altered
+    raw = good.to_bytes().replace(b'"volume":50', b'"volume":90')
+    with pytest.raises(SignatureError):
+        p.open_envelope(raw, "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    # expired
+    with pytest.raises(SignatureError, match="expired"):
+        p.open_envelope(good.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW + timedelta(hours=2))
+    # other ward; device type from the central side
+    with pytest.raises(ProtocolError, match="ward"):
+        p.open_envelope(good.to_bytes(), "t", verifier, p.ReplayGuard(), ward="p2", now=NOW)
+    st = signer.sign(p.make_envelope(p.T_STATE, DEVICE_BODIES[0][1].to_body(), ward=WARD, sender="central", seq=12, now=NOW))
+    with pytest.raises(ProtocolError, match="not one the central sends"):
+        p.open_envelope(st.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    # replay: same message again is a harmless duplicate; an older seq is refused
+    guard = p.ReplayGuard()
+    older = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=9, ttl=timedelta(hours=1), now=NOW))
+    assert p.open_envelope(good.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW) is not None
+    assert p.open_envelope(good.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW) is None
+    with pytest.raises(SignatureError, match="replay"):
+        p.open_envelope(older.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW)
+    # the guard survives a reboot through its snapshot
+    with pytest.raises(SignatureError, match="replay"):
+        p.open_envelope(older.to_bytes(), "t", verifier, p.ReplayGuard(guard.snapshot()), ward=WARD, now=NOW)
+    with pytest.raises(ProtocolError):
+        p.decode(b"not json", "t")
+
+
+def test_topics() -> None:
+    t = p.Topics(WARD)
+    assert t.zone_schedule("kp1") == f"bc/v1/{WARD}/zone/kp1/schedule"
+    assert t.parse(t.device_events("kp1-loa1")) == ("device", "kp1-loa1", "events")
+    assert set(t.node_subscriptions("kp1-loa1", "kp1")) == {
+        t.device_schedule("kp1-loa1"), t.device_deck("kp1-loa1"), t.device_config("kp1-loa1"),
+        t.zone_schedule("kp1"), t.zone_emergency("kp1"),
+    }
+    with pytest.raises(ProtocolError):
+        t.zone_schedule("kp/1")
+    with pytest.raises(ProtocolError):
+        t.parse("bc/v1/other/zone/kp1/schedule")
