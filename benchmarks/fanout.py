@@ -1,0 +1,524 @@
+"""Fan-out: one schedule change reaching N simulated speaker nodes over a real Mosquitto on loopback.
+
+What is timed: from the moment the central starts publishing the change (the real
+``broadcaster.central.publisher.Publisher``: version from the SQLite store, envelope, Ed25519
+signature, retained QoS 1 publish per zone) until the central side has received every node's
+acknowledgement. The acknowledgement is what a real node sends: its retained ``DeviceState`` with
+``applied = {target: version}``, in a signed-protocol envelope, QoS 1, retained. One collector
+client subscribed to ``bc/v1/<ward>/device/+/state`` stands for the central's ingest.
+
+What a simulated node does with the message is what ``broadcaster.agents`` does: receive the
+retained zone schedule, ``protocol.open_envelope`` (decode, ward and type checks, Ed25519
+verification, replay guard and expiry), parse the ``Schedule``, keep the highest version per
+target, build and publish its ``DeviceState``. It does not write its state file (a real node has
+its own disk; a thousand fsyncs on this one would measure this machine's disk, not the protocol).
+
+Harness: the nodes live in a few worker processes (``multiprocessing``, spawn), each driving its
+slice of paho clients with paho's external loop (``client.socket()`` in a ``selectors`` selector,
+``loop_read``/``loop_write``/``loop_misc``): no thread per client, so thousands of clients fit on
+two cores. Every configuration gets a fresh Mosquitto (``LocalMosquitto``) with the settings in
+``BROKER_SETTINGS``.
+
+Baseline, same harness, same N, same broker settings: the "central" publishes a bare retained
+QoS 1 payload per zone and each node answers with one bare retained QoS 1 publish (no JSON, no
+signature, no store). The ratio therefore isolates what broadcaster adds to the broker's own limit.
+
+Layouts: ``zones`` spreads the nodes 10 per zone (a province: many small zones, one retained
+message per zone); ``one-zone`` puts all N on one topic (the worst case for the broker's fan-out).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import selectors
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmarks import BenchConfig, SectionResult
+from benchmarks.stats import Figure, latency_summary, median
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+WARD = "bench-ward"
+NODES_PER_ZONE = 10
+
+# Broker settings for every fan-out configuration (stated in the output and docs/scaling.md):
+# * max_queued_messages: the central's one collector receives N acknowledgements at once; QoS 1
+#   messages beyond the per-client queue (Mosquitto's default: 1000) are *dropped*, so a province
+#   of 1,500 nodes would lose acks. 0 would be unbounded; a bound keeps a stuck client from eating
+#   the broker's memory, so it is set well above the largest fan-in instead.
+# * max_inflight_messages: Mosquitto's default of 20 unacknowledged QoS 1 messages per client
+#   serialises the fan-in to the collector on round trips; 100 keeps the pipe full.
+# * max_connections -1: no cap (the default, stated); the bench raises RLIMIT_NOFILE so Mosquitto,
+#   a child of this process, can hold thousands of sockets.
+BROKER_SETTINGS = {
+    "max_queued_messages": "100000",
+    "max_inflight_messages": "100",
+    "max_connections": "-1",
+    "persistent_client_expiration": "1h",
+}
+# Mosquitto 2.0's own defaults, for the comparison run that shows why the above are needed.
+STOCK_SETTINGS = {"max_queued_messages": "1000", "max_inflight_messages": "20", "max_connections": "-1"}
+
+
+# --------------------------------------------------------------------------------------------
+# node worker process
+# --------------------------------------------------------------------------------------------
+
+
+def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem: bytes, conn: Any) -> None:
+    """Run ``nodes`` [(device, zone)] as paho clients on one selector until told to stop.
+
+    Messages to the parent over ``conn``: ("ready", connected) once every client is connected and
+    subscribed; ("stats", {...}) on stop.
+    """
+    import paho.mqtt.client as mqtt
+
+    from broadcaster import protocol
+
+    logging.basicConfig(level=logging.WARNING)
+    verifier = protocol.Verifier(public_pem) if mode == "broadcaster" else None
+    topics = protocol.Topics(WARD)
+    sel = selectors.DefaultSelector()
+    stats = {"received": 0, "acked": 0, "refused": 0, "handle_s": 0.0}
+    subscribed = set()
+    dirty: set[Any] = set()
+
+    class Node:
+        def __init__(self, device: str, zone: str) -> None:
+            self.device, self.zone = device, zone
+            self.guard = protocol.ReplayGuard()
+            self.applied: dict[str, int] = {}
+            self.seq = 0
+            self.state_topic = topics.device_state(device)
+            self.subs = topics.node_subscriptions(device, zone) if mode == "broadcaster" else [topics.zone_schedule(zone)]
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bc-{WARD}-{device}", clean_session=False,
+                            protocol=mqtt.MQTTv311, userdata=self)
+            c.max_inflight_messages_set(100)
+            c.max_queued_messages_set(0)
+            c.on_connect = _on_connect
+            c.on_subscribe = _on_subscribe
+            c.on_message = _on_message
+            self.client = c
+
+        def handle(self, topic: str, payload: bytes) -> bytes | None:
+            if mode == "bare":
+                return b"ack " + payload
+            assert verifier is not None
+            try:
+                opened = protocol.open_envelope(payload, topic, verifier, self.guard, ward=WARD)
+            except protocol.ProtocolError:
+                stats["refused"] += 1
+                return None
+            if opened is None:
+                return None
+            _env, body = opened
+            if not isinstance(body, protocol.Schedule):
+                return None
+            have = self.applied.get(body.target)
+            if have is not None and body.version <= have:
+                return None
+            self.applied[body.target] = body.version
+            self.seq = max(self.seq + 1, time.time_ns() // 1_000_000)
+            st = protocol.DeviceState(
+                device=self.device, kind="speaker", online=True, zone=self.zone, volume=80,
+                applied=dict(self.applied), clock=protocol.utc_now(), agent_version="bench",
+            )
+            env = protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=WARD, sender=self.device, seq=self.seq)
+            return env.to_bytes()
+
+    def _on_connect(client: Any, node: Node, flags: Any, reason: Any, props: Any) -> None:
+        client.subscribe([(t, 1) for t in node.subs])
+        dirty.add(client)
+
+    def _on_subscribe(client: Any, node: Node, mid: Any, reasons: Any, props: Any) -> None:
+        subscribed.add(node.device)
+
+    def _on_message(client: Any, node: Node, msg: Any) -> None:
+        if not msg.payload:
+            return
+        stats["received"] += 1
+        t0 = time.perf_counter()
+        ack = node.handle(msg.topic, msg.payload)
+        stats["handle_s"] += time.perf_counter() - t0
+        if ack is not None:
+            client.publish(node.state_topic, ack, qos=1, retain=True)
+            stats["acked"] += 1
+            dirty.add(client)
+
+    all_nodes = []
+    for device, zone in nodes:
+        n = Node(device, zone)
+        all_nodes.append(n)
+    by_sock: dict[Any, Any] = {}
+    for n in all_nodes:
+        for attempt in range(50):
+            try:
+                n.client.connect("127.0.0.1", port, keepalive=120)
+                break
+            except OSError:
+                time.sleep(0.1 * (attempt + 1))
+        else:
+            raise RuntimeError(f"{n.device} could not connect to the broker")
+        s = n.client.socket()
+        by_sock[s] = n.client
+        sel.register(s, selectors.EVENT_READ, n.client)
+    sel.register(conn, selectors.EVENT_READ, None)
+
+    ready_sent = False
+    writing: set[Any] = set()
+    last_misc = time.monotonic()
+    running = True
+    while running:
+        events = sel.select(timeout=0.2)
+        for key, mask in events:
+            c = key.data
+            if c is None:  # the parent
+                msg = conn.recv()
+                if msg == "stop":
+                    running = False
+                continue
+            if mask & selectors.EVENT_READ:
+                c.loop_read(100)
+            if mask & selectors.EVENT_WRITE:
+                dirty.add(c)
+        while dirty:
+            c = dirty.pop()
+            c.loop_write()
+            s = c.socket()
+            if s is None:
+                continue
+            want = c.want_write()
+            if want and c not in writing:
+                sel.modify(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+                writing.add(c)
+            elif not want and c in writing:
+                sel.modify(s, selectors.EVENT_READ, c)
+                writing.discard(c)
+        now = time.monotonic()
+        if now - last_misc > 1.0:
+            last_misc = now
+            for n in all_nodes:
+                n.client.loop_misc()
+        if not ready_sent and len(subscribed) == len(all_nodes):
+            conn.send(("ready", len(all_nodes)))
+            ready_sent = True
+    for n in all_nodes:
+        try:
+            n.client.disconnect()
+            n.client.loop_write()
+        except Exception:  # noqa: BLE001 - shutting down
+            pass
+    conn.send(("stats", stats))
+
+
+# --------------------------------------------------------------------------------------------
+# central side: publisher and collector
+# --------------------------------------------------------------------------------------------
+
+
+class Collector:
+    """The central's view: one client on the state wildcard, recording when each ack arrives."""
+
+    def __init__(self, port: int, mode: str) -> None:
+        import paho.mqtt.client as mqtt
+
+        from broadcaster import protocol
+
+        self.mode = mode
+        self.protocol = protocol
+        self.lock = threading.Lock()
+        self.expect: str | int | None = None  # version (broadcaster) or marker (bare) of the current change
+        self.target_of: dict[str, str] = {}  # device -> target it must ack
+        self.got: dict[str, float] = {}
+        self.all_in = threading.Event()
+        self.n = 0
+        self.parse_s = 0.0
+        self.subscribed = threading.Event()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-central-collector", clean_session=True,
+                        protocol=mqtt.MQTTv311)
+        c.max_inflight_messages_set(100)
+        c.on_message = self._on_message
+        c.on_connect = lambda cl, *a: cl.subscribe(protocol.Topics(WARD).all_states, qos=1)
+        c.on_subscribe = lambda *a: self.subscribed.set()
+        c.connect("127.0.0.1", port, keepalive=120)
+        c.loop_start()
+        self.client = c
+        if not self.subscribed.wait(10):
+            raise RuntimeError("collector could not subscribe")
+
+    def arm(self, expect: str | int, n: int) -> None:
+        with self.lock:
+            self.expect, self.n, self.got = expect, n, {}
+            self.parse_s = 0.0
+            self.all_in.clear()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        t = time.perf_counter()
+        if not msg.payload:
+            return
+        device = msg.topic.split("/")[-2]
+        if self.mode == "bare":
+            ok = msg.payload.endswith(str(self.expect).encode())
+        else:
+            p0 = time.perf_counter()
+            try:
+                env = self.protocol.decode(msg.payload, msg.topic)
+                st = self.protocol.DeviceState.from_body(env.body)
+            except self.protocol.ProtocolError:
+                return
+            self.parse_s += time.perf_counter() - p0
+            ok = st.applied.get(self.target_of.get(device, "")) == self.expect
+        if not ok:
+            return
+        with self.lock:
+            if device not in self.got:
+                self.got[device] = t
+                if len(self.got) >= self.n:
+                    self.all_in.set()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _items(rep: int, zone: str) -> list[Any]:
+    """A realistic zone schedule: the next two days' bulletins (6 items), one changed per repetition."""
+    from broadcaster import protocol
+
+    base = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+    items = []
+    for k in range(6):
+        sha = f"{(rep * 7 + k) % 16:x}" * 64
+        items.append(protocol.ScheduleItem(
+            item_id=f"it-{zone}-{k}", announcement_id=f"ann-{k}", title=f"Thông báo số {k} (bản {rep})",
+            priority="priority" if k == 0 else "normal", start=base + timedelta(hours=12 * k), duration_ms=55_000,
+            media=protocol.MediaRef(url=f"http://central.local:8750/media/{sha}.mp3", sha256=sha, size=880_000),
+        ))
+    return items
+
+
+@dataclass
+class RunResult:
+    layout: str
+    mode: str
+    n: int
+    zones: int
+    reps: list[dict[str, float]] = field(default_factory=list)  # per repetition: p50, p99, max, lost, publish_ms
+    connect_s: float = 0.0
+    worker_stats: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def metric(self, key: str) -> list[float]:
+        return [r[key] for r in self.reps if key in r]
+
+
+def run_config(cfg: BenchConfig, *, n: int, layout: str, mode: str, reps: int, settings: dict[str, str],
+               workers: int, timeout: float = 60.0) -> RunResult:
+    """One configuration on a fresh broker: connect N nodes, warm up, then ``reps`` schedule changes."""
+    from broadcaster import protocol
+    from broadcaster.central.publisher import Publisher
+    from broadcaster.central.store import Store
+    from broadcaster.config import load_ward
+    from broadcaster.localbroker import LocalMosquitto
+    from broadcaster.transport import BrokerAddress, MqttConnection
+
+    zones_n = 1 if layout == "one-zone" else max(1, n // NODES_PER_ZONE)
+    zone_ids = [f"z{z:04d}" for z in range(zones_n)]
+    nodes = [(f"n{i:05d}", zone_ids[i % zones_n]) for i in range(n)]
+    res = RunResult(layout=layout, mode=mode, n=n, zones=zones_n, settings=dict(settings))
+    tag = f"{mode}-{layout}-{n}-{settings.get('max_queued_messages')}"
+    broker = LocalMosquitto(cfg.work / "fanout" / tag, persistence=False, settings=settings).start()
+    private_pem, public_pem = protocol.generate_keypair()
+    ctx = mp.get_context("spawn")
+    procs, pipes = [], []
+    collector = conn = store = None
+    try:
+        collector = Collector(broker.port, mode)
+        collector.target_of = {d: f"zone/{z}" for d, z in nodes}
+        conn = MqttConnection(BrokerAddress.parse(broker.url), "bench-central", persistent=False)
+        conn.start()
+        if not conn.wait_connected(10):
+            raise RuntimeError("central could not connect")
+        ward = load_ward(ROOT / "devices" / "ward.toml", env={"BROADCASTER_HOME": str(cfg.work / "fanout" / "home")})
+        from dataclasses import replace as dc_replace
+
+        ward = dc_replace(ward, id=WARD)
+        store = Store(cfg.work / "fanout" / f"{tag}.sqlite")
+        publisher = Publisher(ward, store, conn, protocol.Signer(private_pem))
+        horizon = datetime.now(timezone.utc) + timedelta(hours=48)
+
+        def publish(rep: int) -> str | int:
+            if mode == "bare":
+                marker = f"v{rep}"
+                for z in zone_ids:
+                    conn.publish(protocol.Topics(WARD).zone_schedule(z), marker.encode(), retain=True, qos=1)
+                return marker
+            versions = set()
+            for z in zone_ids:
+                v = publisher.zone_schedule(z, _items(rep, z), horizon, force=True)
+                versions.add(v)
+            if len(versions) != 1:
+                raise RuntimeError(f"zones got different versions {versions}: stale store?")
+            return versions.pop()  # type: ignore[return-value]
+
+        # the state before the change, retained: nodes get it on subscribe and ack it (warm-up)
+        collector.arm(publish(0), n)
+        t0 = time.perf_counter()
+        slices = [nodes[w::workers] for w in range(workers)]
+        for sl in slices:
+            if not sl:
+                continue
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_node_worker, args=(broker.port, sl, mode, public_pem, child), daemon=True)
+            p.start()
+            procs.append(p)
+            pipes.append(parent)
+        for pp in pipes:
+            if not pp.poll(max(60.0, n / 50)):
+                raise RuntimeError("node workers did not connect in time")
+            pp.recv()
+        if not collector.all_in.wait(timeout):
+            raise RuntimeError(f"warm-up: only {len(collector.got)}/{n} nodes acknowledged the first state")
+        res.connect_s = time.perf_counter() - t0
+        log.info("fan-out %s %s N=%d (%d zones): %d nodes connected and in step in %.1f s",
+                 mode, layout, n, zones_n, n, res.connect_s)
+        for rep in range(1, reps + 1):
+            time.sleep(0.3)  # let the broker and the nodes go idle
+            with collector.lock:
+                collector.expect, collector.n, collector.got = None, n, {}
+                collector.all_in.clear()
+            # the version is only known once the store has issued it: arm with the next one
+            expect = (publisher.store.versions().get(f"zone/{zone_ids[0]}", 0) + 1) if mode == "broadcaster" else f"v{rep}"
+            collector.arm(expect, n)
+            t_pub = time.perf_counter()
+            got_version = publish(rep)
+            pub_ms = (time.perf_counter() - t_pub) * 1000
+            if got_version != expect:
+                raise RuntimeError(f"published version {got_version}, expected {expect}")
+            complete = collector.all_in.wait(timeout)
+            with collector.lock:
+                lat = [(t - t_pub) * 1000 for t in collector.got.values()]
+            s = latency_summary(lat)
+            s["lost"] = n - len(lat)
+            s["publish_ms"] = pub_ms
+            s["collector_parse_ms"] = collector.parse_s * 1000
+            if not complete:
+                s["p99"] = s["max"] = float("nan")  # not everyone acknowledged: no finite figure
+            res.reps.append(s)
+            log.info("  rep %d: p50 %.0f ms, p99 %.0f ms, all %.0f ms, publish %.0f ms%s", rep, s["p50"], s["p99"],
+                     s["max"], pub_ms, f", {s['lost']} LOST" if s["lost"] else "")
+        for pp in pipes:
+            pp.send("stop")
+        for pp in pipes:
+            if pp.poll(10):
+                msg = pp.recv()
+                if msg[0] == "stats":
+                    res.worker_stats.append(msg[1])
+    except Exception as exc:  # noqa: BLE001 - recorded, the other configurations still run
+        log.warning("fan-out %s %s N=%d failed: %s", mode, layout, n, exc)
+        res.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        for p in procs:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+        if collector:
+            collector.close()
+        if conn:
+            conn.stop()
+        if store:
+            store.close()
+        broker.stop()
+    return res
+
+
+def run(cfg: BenchConfig) -> SectionResult:
+    reps = cfg.reps or cfg.pick(3, 5)
+    cores = os.cpu_count() or 2
+    workers = cfg.workers or max(2, cores)
+    if cfg.quick:
+        plan = [(100, "zones"), (1000, "zones"), (1000, "one-zone")]
+    else:
+        top = cfg.max_nodes or 5000
+        sizes = sorted({100, 1000, *[s for s in (2000, 3000, 5000, 8000, 10000) if s <= top], top})
+        plan = [(s, "zones") for s in sizes] + [(s, "one-zone") for s in sizes if s >= 1000]
+    if cfg.quick and cfg.max_nodes:
+        plan = [(s, l) for s, l in plan if s <= cfg.max_nodes] or [(cfg.max_nodes, "zones")]
+    results: list[RunResult] = []
+    for n, layout in plan:
+        for mode in ("broadcaster", "bare"):
+            results.append(run_config(cfg, n=n, layout=layout, mode=mode, reps=reps, settings=BROKER_SETTINGS,
+                                      workers=workers))
+    stock: list[RunResult] = []
+    if not cfg.quick:
+        # Why the settings: the same change with Mosquitto's stock per-client queue and window.
+        big = max(s for s, _ in plan)
+        stock.append(run_config(cfg, n=big, layout="zones", mode="broadcaster", reps=min(reps, 3),
+                                settings=STOCK_SETTINGS, workers=workers, timeout=20.0))
+
+    sec = "fanout"
+    figures: list[Figure] = []
+    pairs = {(r.n, r.layout, r.mode): r for r in results}
+    for n, layout in plan:
+        b, base = pairs[(n, layout, "broadcaster")], pairs[(n, layout, "bare")]
+        label = f"N={n:,} {'10/zone' if layout == 'zones' else 'one zone'}"
+        target = 2000.0 if (n == 1000 and layout == "zones") else None
+        for key, name in (("p50", "ack p50"), ("p99", "ack p99")):
+            vals = b.metric(key) if not b.error else [float("nan")]
+            figures.append(Figure(
+                sec, f"{label}: {name}", "ms", vals, base.metric(key) or None, "bare paho",
+                target=target if key == "p99" else None,
+                note=b.error or "",
+                extra={"lost": b.metric("lost"), "publish_ms": b.metric("publish_ms"), "zones": b.zones,
+                       "baseline_lost": base.metric("lost")},
+            ))
+        if n == 1000 and layout == "zones":
+            ratio = [x / y for x, y in zip(b.metric("p99"), base.metric("p99"))] if b.reps and base.reps else [float("nan")]
+            figures.append(Figure(sec, f"{label}: p99 vs bare broker", "x", ratio, target=3.0,
+                                  note="per-repetition ratio broadcaster p99 / bare p99"))
+    b1k = pairs.get((1000, "zones", "broadcaster"))
+    if b1k and b1k.reps and b1k.worker_stats:
+        per_msg = [1e6 * w["handle_s"] / w["received"] for w in b1k.worker_stats if w["received"]]
+        figures.append(Figure(sec, "node: open+verify+parse+ack, per message", "us", per_msg,
+                              note="CPU a real node spends; here N nodes share 2 cores"))
+        figures.append(Figure(sec, "central: publish one change, 100 zones", "ms", b1k.metric("publish_ms"),
+                              note="store version + seq, sign, retained publish, per zone"))
+    for r in stock:
+        figures.append(Figure(
+            sec, f"N={r.n:,} stock Mosquitto settings: acks lost", "acks", r.metric("lost") or [float("nan")],
+            note="max_queued_messages 1000, max_inflight_messages 20" + (f"; {r.error}" if r.error else ""),
+        ))
+
+    notes = [
+        "broker settings: " + ", ".join(f"{k} {v}" for k, v in BROKER_SETTINGS.items())
+        + f"; persistence off; RLIMIT_NOFILE raised for the bench and its Mosquitto",
+        f"nodes: {workers} worker processes, paho external loop (selectors), {NODES_PER_ZONE} nodes per zone "
+        "or all on one zone topic; each node verifies Ed25519, checks the replay guard, parses and acks",
+    ]
+    for r in results + stock:
+        if r.error:
+            notes.append(f"{r.mode} {r.layout} N={r.n}: {r.error}")
+    details = {
+        "broker_settings": BROKER_SETTINGS,
+        "stock_settings": STOCK_SETTINGS,
+        "workers": workers,
+        "nodes_per_zone": NODES_PER_ZONE,
+        "reps": reps,
+        "runs": [
+            {"n": r.n, "layout": r.layout, "mode": r.mode, "zones": r.zones, "settings": r.settings,
+             "connect_s": round(r.connect_s, 2), "reps": r.reps, "worker_stats": r.worker_stats, "error": r.error}
+            for r in results + stock
+        ],
+        "notes": notes,
+    }
+    return SectionResult(name=sec, figures=figures, details=details)
