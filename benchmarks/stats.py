@@ -72,6 +72,7 @@ class Figure:
     target_op: str = "<"  # "<" (lower is better) or ">" (higher is better)
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    judge: str = "median"  # what the target is checked against: "median" or "max" (worst repetition)
 
     @property
     def value(self) -> float:
@@ -89,10 +90,19 @@ class Figure:
         return self.value / b
 
     @property
+    def judged(self) -> float:
+        if self.judge == "max" and self.values:
+            return float(max(self.values)) if self.target_op == "<" else float(min(self.values))
+        return self.value
+
+    @property
     def passed(self) -> bool | None:
-        if self.target is None or math.isnan(self.value):
-            return None if self.target is None else False
-        return self.value < self.target if self.target_op == "<" else self.value > self.target
+        if self.target is None:
+            return None
+        v = self.judged
+        if math.isnan(v) or any(math.isnan(x) for x in self.values):
+            return False
+        return v < self.target if self.target_op == "<" else v > self.target
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +119,7 @@ class Figure:
             ),
             "ratio": _clean(self.ratio) if self.ratio is not None else None,
             "target": {"op": self.target_op, "value": self.target} if self.target is not None else None,
+            "judged_on": self.judge,
             "pass": self.passed,
             "note": self.note,
             **({"extra": self.extra} if self.extra else {}),
