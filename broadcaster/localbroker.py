@@ -7,6 +7,7 @@ ward runs in production, started with a generated configuration on a free port.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -72,7 +73,13 @@ class LocalMosquitto:
             f"log_dest file {self.data_dir}/mosquitto.log",
             "log_type error",
             "log_type warning",
-        ] + [f"{k} {v}" for k, v in self.settings.items()]
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Started as root, Mosquitto switches to the `mosquitto` user, which cannot write a
+            # data folder made by root (a test's temp dir, the demo's var/): persistence and the
+            # log would silently fail. This broker listens on loopback only, so it stays as root.
+            lines.append("user root")
+        lines += [f"{k} {v}" for k, v in self.settings.items()]
         conf = self.data_dir / "mosquitto.conf"
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return conf

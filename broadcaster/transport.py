@@ -129,6 +129,7 @@ class MqttConnection:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._started = False
+        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -150,9 +151,11 @@ class MqttConnection:
                 info.wait_for_publish(timeout=2)
             except (RuntimeError, ValueError):
                 pass
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._started = False
+        self._stopping = False
         self._connected.clear()
 
     @property
@@ -206,7 +209,9 @@ class MqttConnection:
                 log.exception("on-connect hook failed")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
-        if self._connected.is_set():
+        if self._stopping:
+            log.info("disconnected from %s", self.address)
+        elif self._connected.is_set():
             log.warning("lost broker %s (%s); reconnecting with backoff", self.address, reason)
         self._connected.clear()
 
