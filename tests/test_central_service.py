@@ -1,19 +1,16 @@
 """The running service against a real Mosquitto, with a real node client on the other side.
 
 The node client here is what a speaker agent does with the wire: subscribe to its topics, open
-every envelope with the ward's public key and a replay guard. Media are tiny real MP3s made with
-ffmpeg and stored in the real MediaStore.
+every envelope with the ward's public key and a replay guard. Media are produced by the real
+Producer with the offline espeak-ng voice.
 """
 
 from __future__ import annotations
 
 import queue
 import re
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,32 +24,11 @@ from broadcaster.central.store import Store
 from broadcaster.config import Announcement, ScheduleSpec, Ward, load_ward
 from broadcaster.errors import ProtocolError, ScheduleError, SignatureError
 from broadcaster.localbroker import LocalMosquitto, free_port
-from broadcaster.media import MediaStore, StoredMedia
+from broadcaster.media import MediaStore
+from broadcaster.production import Producer
 from broadcaster.transport import BrokerAddress, MqttConnection
 
 WAIT = 15.0
-
-
-@dataclass(frozen=True)
-class Produced:
-    audio: StoredMedia
-    duration_ms: int
-    engine: str
-    spoken_text: str
-    slides: tuple[StoredMedia, ...]
-
-
-class ToneProducer:
-    """Real media for tests: an ffmpeg sine MP3 per announcement (the speech engines have their own tests)."""
-
-    def __init__(self, media: MediaStore, work: Path) -> None:
-        self.media, self.work = media, work
-
-    def announcement(self, ann: Announcement) -> Produced:
-        out = self.work / f"{ann.id}.mp3"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=f=440:d=1", str(out)], check=True)
-        return Produced(self.media.put_file(out), 1000, "tone", ann.text.lower(), ())
 
 
 def setup_ward(ward_dir: Path, broker: LocalMosquitto, monkeypatch: pytest.MonkeyPatch) -> Ward:
@@ -134,12 +110,12 @@ def is_schedule_with(ann_id: str) -> Any:
 
 
 @pytest.fixture
-def env(ward_dir: Path, mosquitto: LocalMosquitto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Ward, ToneProducer]]:
+def env(ward_dir: Path, mosquitto: LocalMosquitto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Ward, Producer]]:
     ward = setup_ward(ward_dir, mosquitto, monkeypatch)
-    yield ward, ToneProducer(MediaStore(ward.service.home / "media"), tmp_path / "tones")
+    yield ward, Producer(ward, MediaStore(ward.service.home / "media"), engine="espeak", cache_dir=tmp_path / "tts")
 
 
-def test_node_gets_state_restarts_lose_nothing(env: tuple[Ward, ToneProducer], mosquitto: LocalMosquitto) -> None:
+def test_node_gets_state_restarts_lose_nothing(env: tuple[Ward, Producer], mosquitto: LocalMosquitto) -> None:
     ward, producer = env
     at = in_window_soon(ward, "kp1")
     with Store.for_ward(ward) as s:
@@ -210,7 +186,7 @@ def test_node_gets_state_restarts_lose_nothing(env: tuple[Ward, ToneProducer], m
         svc.stop()
 
 
-def test_emergency_preempts_and_forgeries_are_refused(env: tuple[Ward, ToneProducer]) -> None:
+def test_emergency_preempts_and_forgeries_are_refused(env: tuple[Ward, Producer]) -> None:
     ward, producer = env
     svc = CentralService(ward).start()
     node = Node(ward, "kp2-loa1", "kp2")

@@ -18,6 +18,7 @@ current, not about pressing "play":
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -48,6 +49,11 @@ class CentralScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=tz,
         )
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running
+        # jobs; a running job that touches the job list would then deadlock. Our own lock and flag
+        # make job-list changes no-ops once stopping has begun.
+        self._lock = threading.Lock()
+        self._stopping = False
 
     def start(
         self,
@@ -73,11 +79,18 @@ class CentralScheduler:
 
     def run_soon(self, func: Callable[[], None], job_id: str) -> None:
         """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block)."""
-        self._sched.add_job(func, id=job_id, replace_existing=True)
+        with self._lock:
+            if not self._stopping:
+                self._sched.add_job(func, id=job_id, replace_existing=True)
 
     def rebuild_timed(self, moments: Iterable[datetime], now: datetime) -> None:
         """One-off refresh jobs at these instants (emergency starts and ends); the set is replaced."""
         wanted = {f"at:{t.isoformat()}": t for t in moments if t > now}
+        with self._lock:
+            if not self._stopping:
+                self._rebuild_timed(wanted)
+
+    def _rebuild_timed(self, wanted: dict[str, datetime]) -> None:
         for job in self._sched.get_jobs():
             if job.id.startswith("at:") and job.id not in wanted:
                 job.remove()
@@ -90,5 +103,7 @@ class CentralScheduler:
         return sorted(j.id for j in self._sched.get_jobs())
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
         if self._sched.running:
             self._sched.shutdown(wait=True)

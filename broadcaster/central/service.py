@@ -122,7 +122,8 @@ class CentralService:
     def stop(self) -> None:
         if not self._started:
             return
-        self._started = False
+        with self._lock:  # let a running refresh finish; later ones see _started False
+            self._started = False
         self.scheduler.stop()
         self.conn.stop()
         if self.http:
@@ -174,6 +175,8 @@ class CentralService:
     def refresh(self, force: bool = False) -> planner.Plan:
         """Plan and publish. ``force`` re-sends every retained message even if unchanged."""
         with self._lock:
+            if not self._started:  # stopping: the store and the connection are going away
+                return self.status.plan or planner.Plan()
             now = protocol.utc_now()
             horizon = now + self.ward.service.horizon
             anns = {a.id: a for a in self.store.announcements()}
