@@ -284,18 +284,18 @@ class _Reader:
 
 
 def parse_clock(v: Any) -> time | None:
-    """"17:00", "7:30", "7h30", "7h", "07g30" -> time; anything else -> None."""
+    """"17:00", "7:30", "7h30", "7h", "07g30", "17:00:20" -> time; anything else -> None."""
     if isinstance(v, time):
         return v
     if not isinstance(v, str):
         return None
-    m = re.fullmatch(r"\s*(\d{1,2})\s*[:hHgG]\s*(\d{2})?\s*", v)
+    m = re.fullmatch(r"\s*(\d{1,2})\s*[:hHgG]\s*(?:(\d{2})(?::(\d{2}))?)?\s*", v)
     if not m:
         return None
-    h, mnt = int(m.group(1)), int(m.group(2) or 0)
-    if h > 23 or mnt > 59:
+    h, mnt, sec = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if h > 23 or mnt > 59 or sec > 59:
         return None
-    return time(h, mnt)
+    return time(h, mnt, sec)
 
 
 def parse_date(v: str) -> date | None:

@@ -2,7 +2,7 @@
 
 It starts a broker (``BROADCASTER_MQTT_URL`` if set, else a private Mosquitto on loopback), the
 central service, one speaker node per khu phố and the reception TV — each its own process, exactly
-as on real machines — then queues an ordinary bulletin for the next minute and, a few seconds into
+as on real machines — then queues an ordinary bulletin 40 s ahead and, a few seconds into
 it, an emergency for two khu phố that interrupts it there. It ends with the as-run table and where
 the WAV files (what each speaker "played") and the TV frames are.
 
@@ -171,13 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         log.info("online: %s", ", ".join(sorted(online)) or "none yet")
 
-        # The bulletin: at the next whole minute at least 25 s away (the officer types minutes).
-        at = datetime.now(ward.tz).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        if at - datetime.now(ward.tz) < timedelta(seconds=25):
-            at += timedelta(minutes=1)
+        # The bulletin: 40 s from now (the planner keeps 30 s for delivery before an item may start).
+        at = datetime.now(ward.tz).replace(microsecond=0) + timedelta(seconds=40)
         log.info("queue: ordinary bulletin for all khu phố at %s", at.strftime("%H:%M:%S"))
         w.run("queue", "--title", "Nộp hồ sơ trực tuyến", "--text", BULLETIN, "--zones", "all",
-              "--at", at.strftime("%d/%m/%Y %H:%M"), "--engine", args.engine)
+              "--at", at.strftime("%d/%m/%Y %H:%M:%S"), "--engine", args.engine)
         em_at = at + timedelta(seconds=6)
         while datetime.now(ward.tz) < em_at:
             time.sleep(0.2)
@@ -235,7 +233,7 @@ def print_table(events: list[dict[str, Any]], out: Path, ward: Any) -> None:
     print()
     print(f"What each speaker played (WAV, named by UTC start): {out}/<device>/*.wav and as-played.jsonl")
     for tv in ward.displays():
-        print(f"TV {tv.id}: frame on screen {out}/{tv.id}/current.png, history {out}/{tv.id}/shown.jsonl")
+        print(f"TV {tv.id}: frame on screen {out}/{tv.id}/current.png, every frame shown in {out}/{tv.id}/frames/, log {out}/{tv.id}/shown.jsonl")
     print(f"Logs: {out.parent}/logs/")
 
 

@@ -112,6 +112,6 @@ def test_unknown_zone_lookup_lists_known_zones() -> None:
         ward.zone("kp7")
 
 
-@pytest.mark.parametrize(("s", "t"), [("17:00", time(17)), ("7h30", time(7, 30)), ("7h", time(7)), ("07g05", time(7, 5)), ("24:00", None), ("7.30", None)])
+@pytest.mark.parametrize(("s", "t"), [("17:00", time(17)), ("7h30", time(7, 30)), ("7h", time(7)), ("07g05", time(7, 5)), ("17:00:20", time(17, 0, 20)), ("24:00", None), ("7.30", None)])
 def test_clock_formats(s: str, t: time | None) -> None:
     assert parse_clock(s) == t

@@ -94,4 +94,19 @@ def test_headless_display_writes_current_frame_and_log(tmp_path: Path) -> None:
     cur = tmp_path / "out" / "tv" / "current.png"
     assert cur.read_bytes() == b.read_bytes()
     assert a.read_bytes() != b.read_bytes()  # the link was replaced, the source untouched
-    assert [(r["label"], r["reason"]) for r in read_jsonl(out.log_path)] == [("s1", "deck"), ("kc", "emergency")]
+    log = read_jsonl(out.log_path)
+    assert [(r["label"], r["reason"]) for r in log] == [("s1", "deck"), ("kc", "emergency")]
+    # every frame shown is kept, named by time and reason, for inspection afterwards
+    frames = [tmp_path / "out" / "tv" / r["file"] for r in log]
+    assert [f.read_bytes() for f in frames] == [a.read_bytes(), b.read_bytes()]
+    assert frames[1].name.endswith("_emergency_kc.png")
+
+
+def test_headless_display_keeps_a_bounded_frame_history(tmp_path: Path) -> None:
+    a = tmp_path / "a.png"
+    make_png(a, "blue")
+    out = HeadlessOutput(tmp_path / "out", "tv", keep_frames=3)
+    for n in range(5):
+        out.show(a, f"s{n}", "deck")
+    kept = sorted(p.name for p in out.frames.iterdir())
+    assert len(kept) == 3 and kept[-1].endswith("_deck_s4.png")

@@ -1,8 +1,10 @@
 """Display output of the reception TV: the seam between "show this slide" and a screen.
 
 * ``HeadlessOutput`` writes the frame on screen as ``<out>/<device>/current.<ext>`` (a hard link,
-  or a copy, of the cached slide, swapped in atomically) and appends one JSON line per change to
-  ``<out>/<device>/shown.jsonl``: what was shown, why (deck slide, announcement, emergency) and when.
+  or a copy, of the cached slide, swapped in atomically), keeps each frame it showed under
+  ``<out>/<device>/frames/<UTC time>_<reason>_<label>.<ext>`` (the last ``keep_frames``), and appends
+  one JSON line per change to ``<out>/<device>/shown.jsonl``: what was shown, why (deck slide,
+  announcement, emergency), when, and which frame file.
 * ``WindowOutput`` shows slides fullscreen with Tk (tkinter + Pillow's ImageTk, imported only when
   this output is built). Tk runs in its own thread, which alone touches Tk objects.
 
@@ -43,11 +45,20 @@ class HeadlessOutput:
 
     name = "headless"
 
-    def __init__(self, out_dir: Path, device: str) -> None:
+    def __init__(self, out_dir: Path, device: str, keep_frames: int = 500) -> None:
         self.dir = Path(out_dir) / device
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.frames = self.dir / "frames"
+        self.frames.mkdir(parents=True, exist_ok=True)
         self.log_path = self.dir / "shown.jsonl"
+        self.keep_frames = keep_frames
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _link(src: Path, dst: Path) -> None:
+        try:
+            os.link(src, dst)  # cheap, and the cache file is never modified in place
+        except OSError:
+            shutil.copyfile(src, dst)
 
     def show(self, image: Path, label: str, reason: str) -> None:
         ext = _image_ext(image)
@@ -55,15 +66,19 @@ class HeadlessOutput:
         tmp = self.dir / f".current-{os.getpid()}{ext}"
         with self._lock:
             tmp.unlink(missing_ok=True)
-            try:
-                os.link(image, tmp)  # cheap, and the cache file is never modified in place
-            except OSError:
-                shutil.copyfile(image, tmp)
+            self._link(image, tmp)
             os.replace(tmp, target)
             for other in self.dir.glob("current.*"):
                 if other != target:
                     other.unlink(missing_ok=True)
-            rec: dict[str, Any] = {"at": fmt_time(datetime.now(timezone.utc)), "label": label, "reason": reason, "file": target.name}
+            at = datetime.now(timezone.utc)
+            safe_label = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)[:80]
+            frame = self.frames / f"{at:%Y%m%dT%H%M%S}.{at.microsecond // 1000:03d}Z_{reason}_{safe_label}{ext}"
+            self._link(image, frame)
+            old = sorted(self.frames.iterdir())
+            for f in old[: max(0, len(old) - self.keep_frames)]:
+                f.unlink(missing_ok=True)
+            rec: dict[str, Any] = {"at": fmt_time(at), "label": label, "reason": reason, "file": f"frames/{frame.name}"}
             with open(self.log_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
