@@ -240,3 +240,22 @@ def test_emergency_preempts_and_forgeries_are_refused(env: tuple[Ward, Producer]
     finally:
         node.stop()
         svc.stop()
+
+
+def test_future_emergency_is_fired_by_the_scheduler(env: tuple[Ward, Producer]) -> None:
+    ward, producer = env
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp3-loa1", "kp3")
+    try:
+        assert svc.conn.wait_connected(WAIT)
+        at = (protocol.utc_now() + timedelta(seconds=4)).astimezone(ward.tz)
+        with Store.for_ward(ward) as s:
+            queue_announcement(ward, s, producer, ann(ward, "bao-chay", ("kp3",), ScheduleSpec("once", at=at), "emergency"))
+        _, em = node.wait_for(lambda t, b: isinstance(b, protocol.Emergency))
+        received = protocol.utc_now()
+        assert em.item.announcement_id == "bao-chay"
+        assert received >= at - timedelta(seconds=1.5)  # sent at its time (a one-off APScheduler job), not when queued
+        assert any(j.startswith("at:") for j in svc.scheduler.job_ids())  # its end (the clear) is still to come
+    finally:
+        node.stop()
+        svc.stop()

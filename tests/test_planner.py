@@ -162,3 +162,14 @@ def test_window_crossing_midnight(ward: Ward) -> None:
     night = replace(ward.zones[0], windows=(ward.zones[0].windows[0].__class__(time(23, 30), time(0, 30)),))
     w = planner.window_containing(night, TZ, local(2026, 12, 2, 0, 10).astimezone(UTC))
     assert w == (local(2026, 12, 1, 23, 30).astimezone(UTC), local(2026, 12, 2, 0, 30).astimezone(UTC))
+
+
+def test_late_item_keeps_its_late_start_once_delivered(ward: Ward) -> None:
+    anns = [Ann("n", "normal", ("kp1",), once(local(2026, 12, 1, 17, 0)), 60_000, 1, QUEUED)]
+    back = local(2026, 12, 1, 17, 5).astimezone(UTC)
+    first = planner.plan(ward, anns, back, back + timedelta(days=2))
+    late = first.items[0]
+    assert late.late
+    # the next re-plan, a few seconds later, after the late start was sent to the nodes
+    again = planner.plan(ward, anns, back + timedelta(seconds=40), back + timedelta(days=2), delivered={late.item_id: late.start})
+    assert [(i.item_id, i.start) for i in again.items] == [(late.item_id, late.start)] and not again.missed

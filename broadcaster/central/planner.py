@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
@@ -316,14 +316,16 @@ def plan(
     now: datetime,
     until: datetime,
     *,
-    delivered: set[str] | frozenset[str] = frozenset(),
+    delivered: Mapping[str, datetime] | set[str] | frozenset[str] = frozenset(),
     decided: set[str] | frozenset[str] = frozenset(),
     gap: timedelta = GAP,
     lead: timedelta = LEAD,
 ) -> Plan:
     """Everything that plays from ``now`` until ``until``, plus what overflowed or was missed.
 
-    ``delivered``: item ids the nodes already received before their start (they play on their own).
+    ``delivered``: item ids the nodes already received before their start (they play on their own),
+    best with the start last sent to them: once that start has passed, it is the truth (a late
+    catch-up item keeps its late start instead of falling back to its window slot).
     ``decided``: item ids already recorded as missed (left out).
     """
     tz, grace, quiet = ward.tz, ward.service.missed_grace, ward.service.quiet_hours
@@ -401,13 +403,17 @@ def plan(
 
 
 def _apply_missed_policy(
-    result: Plan, now: datetime, delivered: set[str] | frozenset[str], grace: timedelta,
+    result: Plan, now: datetime, delivered: Mapping[str, datetime] | set[str] | frozenset[str], grace: timedelta,
     quiet: Window | None, tz: ZoneInfo, gap: timedelta, lead: timedelta,
 ) -> None:
     """Past items never delivered: late play within the grace (not in quiet hours), else missed."""
     keep: list[PlannedItem] = []
     late: list[PlannedItem] = []
+    sent_starts = delivered if isinstance(delivered, Mapping) else {}
     for it in result.items:
+        if it.start < now and it.item_id in sent_starts and sent_starts[it.item_id] != it.start:
+            # its slot has passed but the nodes were told another start (a late catch-up): keep that
+            it = replace(it, start=sent_starts[it.item_id], late=True)
         if it.start >= now or it.item_id in delivered:
             if it.end > now:  # still to play, or on air: the nodes need it
                 keep.append(it)

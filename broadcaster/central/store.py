@@ -519,8 +519,12 @@ class Store:
                 ],
             )
 
-    def delivered_ids(self) -> set[str]:
-        return {r[0] for r in self._all("SELECT item_id FROM plan_items WHERE delivered_at IS NOT NULL")}
+    def delivered_ids(self) -> dict[str, datetime]:
+        """Items the nodes received before their start, with the start last sent to them."""
+        return {
+            r[0]: parse_time(r[1])
+            for r in self._all("SELECT item_id, start FROM plan_items WHERE delivered_at IS NOT NULL AND status = 'planned'")
+        }
 
     def decided_ids(self) -> set[str]:
         """Items already settled as missed: the planner leaves them alone."""
