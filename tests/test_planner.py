@@ -173,3 +173,12 @@ def test_late_item_keeps_its_late_start_once_delivered(ward: Ward) -> None:
     # the next re-plan, a few seconds later, after the late start was sent to the nodes
     again = planner.plan(ward, anns, back + timedelta(seconds=40), back + timedelta(days=2), delivered={late.item_id: late.start})
     assert [(i.item_id, i.start) for i in again.items] == [(late.item_id, late.start)] and not again.missed
+
+
+def test_long_outage_reports_everything_missed(ward: Ward) -> None:
+    spec = ScheduleSpec("daily", times=(time(17, 0),), start_date=date(2026, 12, 1), end_date=date(2026, 12, 10))
+    anns = [Ann("d", "normal", ("kp1",), spec, 60_000, 1, QUEUED)]
+    back = local(2026, 12, 6, 9).astimezone(UTC)  # down since before the 1st
+    short = planner.plan(ward, anns, back, back + timedelta(days=2))
+    full = planner.plan(ward, anns, back, back + timedelta(days=2), lookback=back - QUEUED)
+    assert len(short.missed) == 2 and len(full.missed) == 5  # 1st..5th December

@@ -320,6 +320,7 @@ def plan(
     decided: set[str] | frozenset[str] = frozenset(),
     gap: timedelta = GAP,
     lead: timedelta = LEAD,
+    lookback: timedelta = LOOKBACK,
 ) -> Plan:
     """Everything that plays from ``now`` until ``until``, plus what overflowed or was missed.
 
@@ -327,9 +328,11 @@ def plan(
     best with the start last sent to them: once that start has passed, it is the truth (a late
     catch-up item keeps its late start instead of falling back to its window slot).
     ``decided``: item ids already recorded as missed (left out).
+    ``lookback``: how far back to look for what was missed (the service passes its downtime).
     """
     tz, grace, quiet = ward.tz, ward.service.missed_grace, ward.service.quiet_hours
-    start = now - LOOKBACK
+    lookback = max(lookback, LOOKBACK)
+    start = now - lookback
     zones = {z.id: z for z in ward.zones}
     result = Plan()
     buckets: dict[str, dict[tuple[datetime, datetime], list[_Pending]]] = defaultdict(lambda: defaultdict(list))
@@ -398,7 +401,7 @@ def plan(
     _apply_missed_policy(result, now, delivered, grace, quiet, tz, gap, lead)
     result.items.sort(key=lambda i: (i.zone, i.start))
     result.emergencies.sort(key=lambda i: (i.zone, i.start))
-    result.overflows = [o for o in result.overflows if (o.moved_to or o.window_start) >= now - LOOKBACK]
+    result.overflows = [o for o in result.overflows if (o.moved_to or o.window_start) >= now - timedelta(days=1)]
     return result
 
 

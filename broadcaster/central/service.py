@@ -35,6 +35,7 @@ from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnectio
 log = logging.getLogger(__name__)
 
 MISSED_MARGIN = timedelta(minutes=30)  # as-run events may arrive late from a node back on 4G
+MAX_LOOKBACK = timedelta(days=62)  # a longer outage: older items are not in the report at all (say so in docs)
 
 
 class DeckProducer(Protocol):
@@ -180,8 +181,12 @@ class CentralService:
             now = protocol.utc_now()
             horizon = now + self.ward.service.horizon
             anns = {a.id: a for a in self.store.announcements()}
+            # look back over the whole time the service was down (at most MAX_LOOKBACK) for missed items
+            last = self.store.get_meta("last_refresh")
+            lookback = min(now - protocol.parse_time(last) + timedelta(hours=1), MAX_LOOKBACK) if last else planner.LOOKBACK
             plan = planner.plan(
-                self.ward, anns.values(), now, horizon, delivered=self.store.delivered_ids(), decided=self.store.decided_ids()
+                self.ward, anns.values(), now, horizon, delivered=self.store.delivered_ids(), decided=self.store.decided_ids(),
+                lookback=lookback,
             )
             if plan.missed:
                 self.store.record_missed(plan.missed, "missed")
@@ -227,6 +232,7 @@ class CentralService:
                 self.publisher.deck(dev.id, self._deck_slides.get(dev.id, []), ov, force=force)
             for dev in self.ward.devices:
                 self.publisher.config(dev.id, dev.volume, force=force)
+            self.store.set_meta("last_refresh", protocol.fmt_time(now))
             self.status = Status(at=now, plan=plan, refreshes=self.status.refreshes + 1)
             return plan
 

@@ -337,6 +337,14 @@ class Store:
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return int(row[0]) if row else 0
 
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
     def next_seq(self) -> int:
         """The next envelope sequence number: persisted, so it only grows across restarts."""
         return self._bump("envelope_seq")

@@ -152,7 +152,6 @@ def run(args: argparse.Namespace) -> int:
     anns = announcements_from_args(args, ward, now)
     producer = Producer(ward, media_store(ward), engine=args.engine)
     with Store.for_ward(ward) as store:
-        store.sync_ward(ward)
         results = queue_announcements(ward, store, producer, anns, now=now)
     tz = ward.tz
     for r in results:
