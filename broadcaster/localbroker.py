@@ -54,6 +54,9 @@ class LocalMosquitto:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
+        # A port found free can be taken by another process before Mosquitto binds it (tests and
+        # benchmarks start many brokers): a broker that never ran may then move to another port.
+        self._may_move = port is None
         self.persistence = persistence
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -85,6 +88,19 @@ class LocalMosquitto:
         return conf
 
     def start(self, timeout: float = 10.0) -> LocalMosquitto:
+        for attempt in range(5):
+            try:
+                self._start_once(timeout)
+                self._may_move = False  # clients know this port now: a restart must keep it
+                return self
+            except BroadcasterError:
+                if not self._may_move or attempt == 4:
+                    raise
+                log.info("port %d was taken; trying another", self.port)
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> None:
         conf = self._write_conf()
         self.proc = subprocess.Popen(
             [find_mosquitto(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -93,11 +109,15 @@ class LocalMosquitto:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                logfile = self.data_dir / "mosquitto.log"
+                if logfile.exists():
+                    err += " " + " ".join(logfile.read_text(errors="replace").splitlines()[-3:])
+                self.proc = None
                 raise BroadcasterError(f"mosquitto exited at start on port {self.port}: {err.strip()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     log.info("mosquitto listening on %s", self.url)
-                    return self
+                    return
             except OSError:
                 time.sleep(0.05)
         self.stop()
