@@ -87,7 +87,10 @@ class CentralService:
         self.media = media or media_store(ward)
         self.signer = signer or load_signer(ward)
         self.conn: BrokerConnection = connection or MqttConnection(
-            BrokerAddress.parse(ward.service.mqtt_url), client_id=f"bc-central-{ward.id}", on_connect=self._on_connect
+            BrokerAddress.parse(ward.service.mqtt_url), client_id=f"bc-central-{ward.id}", on_connect=self._on_connect,
+            # the central sits on a wired link next to the broker: come back quickly so the
+            # as-run events nodes queued during an outage arrive soon after it ends
+            max_backoff=10,
         )
         self.producer = producer
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)
