@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="write every figure, the settings and the machine to this file")
     p.add_argument("--reps", type=int, help="repetitions per figure (default: 3 quick, 5 full)")
     p.add_argument("--max-nodes", type=int, help="fan-out: largest number of simulated nodes")
-    p.add_argument("--workers", type=int, help="node processes for fan-out and on-time (default: 2 x cores)")
+    p.add_argument("--workers", type=int, help="node processes for fan-out and on-time (default: one per core, at least 2)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder (broker logs, outputs)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     return p.parse_args(argv)

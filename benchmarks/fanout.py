@@ -36,12 +36,13 @@ import selectors
 import threading
 import time
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from benchmarks import BenchConfig, SectionResult
-from benchmarks.stats import Figure, latency_summary, median
+from benchmarks.stats import Figure, latency_summary
 
 log = logging.getLogger(__name__)
 
@@ -368,8 +369,6 @@ def run_config(cfg: BenchConfig, *, n: int, layout: str, mode: str, reps: int, s
         if not conn.wait_connected(10):
             raise RuntimeError("central could not connect")
         ward = load_ward(ROOT / "devices" / "ward.toml", env={"BROADCASTER_HOME": str(cfg.work / "fanout" / "home")})
-        from dataclasses import replace as dc_replace
-
         ward = dc_replace(ward, id=WARD)
         store = Store(cfg.work / "fanout" / f"{tag}.sqlite")
         publisher = Publisher(ward, store, conn, protocol.Signer(private_pem))
@@ -540,7 +539,7 @@ def run(cfg: BenchConfig) -> SectionResult:
 
     notes = [
         "broker settings: " + ", ".join(f"{k} {v}" for k, v in BROKER_SETTINGS.items())
-        + f"; persistence off; RLIMIT_NOFILE raised for the bench and its Mosquitto",
+        + "; persistence off; RLIMIT_NOFILE raised for the bench and its Mosquitto",
         f"nodes: {workers} worker processes, paho external loop (selectors), {NODES_PER_ZONE} nodes per zone "
         "or all on one zone topic; each node verifies Ed25519, checks the replay guard, parses and acks",
     ]

@@ -22,7 +22,6 @@ import subprocess
 import tempfile
 import time
 import wave
-from dataclasses import replace
 from pathlib import Path
 
 from benchmarks import BenchConfig, SectionResult
@@ -51,8 +50,9 @@ def _bare_pillow_slide(out: Path, text: str) -> None:
     """The baseline slide: Pillow alone, no layout engine: fill, ~12 lines of text, PNG."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from broadcaster.slides.layout import font_bytes
     import io
+
+    from broadcaster.slides.layout import font_bytes
 
     img = Image.new("RGB", (1920, 1080), "white")
     d = ImageDraw.Draw(img)
@@ -77,7 +77,6 @@ def _bare_pillow_slide(out: Path, text: str) -> None:
 def run(cfg: BenchConfig) -> SectionResult:
     from broadcaster.catalog import load_catalog
     from broadcaster.config import Announcement, ScheduleSpec, load_ward
-    from broadcaster.media import MediaStore
     from broadcaster.normalize import normalize
     from broadcaster.production import render_files
     from broadcaster.slides import render_announcement, render_procedure
