@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,7 @@ from typing import Any, Literal
 from broadcaster.errors import ProtocolError, SignatureError
 
 PROTOCOL_VERSION = 1
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 TOPIC_ROOT = "bc/v1"
 
 Priority = Literal["normal", "priority", "emergency"]
@@ -173,7 +175,7 @@ class MediaRef:
     def from_dict(cls, d: Any, where: str = "media") -> MediaRef:
         d = _need_dict(d, where)
         sha = _need(d, "sha256", str, where)
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        if not _SHA256_RE.fullmatch(sha):
             raise ProtocolError(f"{where}.sha256: expected 64 lowercase hex digits")
         return cls(
             url=_need(d, "url", str, where),

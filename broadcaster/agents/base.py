@@ -303,11 +303,13 @@ class Agent:
         while not self.stopping.is_set():
             self._state_due.wait(self.state_interval)
             self._state_due.clear()
-            if self.stopping.is_set():
+            # Wait a little *before* building the message: it coalesces bursts of changes into one,
+            # and keeps this work (cache scan, schedule parse) out of the instant an item starts,
+            # when the timing thread of this and other agents must not be slowed down.
+            if self.stopping.wait(0.3):
                 return
             if self.conn and self.conn.connected:
                 self.conn.publish(self.topics.device_state(self.device.id), self._state_payload(online=True), retain=True)
-            time.sleep(0.2)  # coalesce bursts of changes into one message
 
     def report(self, event: AsRunEvent) -> None:
         """Queue an as-run event; it is sent when the broker is reachable and kept until acknowledged."""
