@@ -46,10 +46,13 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
 
 _RANGE_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})(?:[hg:]\d{{0,2}}|\s?%|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    rf"(?<![\w.,])((?:{NUM})(?:[hg:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
 )
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
-_PER_RE = re.compile(rf"(?<![\w.,])({NUM})(\s?)([^\W\d_]+[23²³]?)/([^\W\d_]+[23]?)(?![\w/])")
+# After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
+# one another ("đồng/người/tháng").
+_PER_PART = r"(?:[^\W\d_]+[23]?|\d{1,2}\s?(?:h|giờ)(?![\w]))"
+_PER_RE = re.compile(rf"(?<![\w.,])({NUM})(\s?)([^\W\d_]+[23²³]?)((?:/{_PER_PART})+)(?![\w/])")
 
 
 def read_ranges(text: str) -> str:
@@ -58,11 +61,21 @@ def read_ranges(text: str) -> str:
     return _RANGE_RE.sub(r"\1 đến ", text)
 
 
+def _per_word(per: str) -> str:
+    hours = re.fullmatch(r"(\d+)\s?(?:h|giờ)", per)
+    if hours:
+        return f"{read_int(int(hours.group(1)))} giờ"
+    return _PER_UNITS.get(per) or UNITS.get(per, per)
+
+
 def _per(m: re.Match[str]) -> str:
-    num, space, unit, per = m.groups()
-    if f"{unit}/{per}" in UNITS:
-        return m.group(0)
-    return f"{num}{space}{unit} trên {_PER_UNITS.get(per) or UNITS.get(per, per)}"
+    num, space, unit, chain = m.groups()
+    pers = chain.split("/")[1:]
+    if f"{unit}/{pers[0]}" in UNITS:
+        if len(pers) == 1:
+            return m.group(0)
+        unit, pers = f"{unit}/{pers[0]}", pers[1:]  # "km/h/người" is rare; keep km/h whole
+    return f"{num}{space}{unit}" + "".join(f" trên {_per_word(p)}" for p in pers)
 
 
 def read_per(text: str) -> str:
@@ -83,8 +96,13 @@ def _quantity(m: re.Match[str]) -> str:
     return f"{_read_quantity_number(num)} {UNITS[unit]}"
 
 
+# "-2°C": a minus sign before a temperature (not a range: nothing number-like right before it).
+_BELOW_ZERO_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))[-–−]\s?(?=\d+(?:,\d+)?\s?(?:°C|ºC|oC|độ C|độ)(?![^\W\d_]))")
+
+
 def read_quantities(text: str) -> str:
     """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%."""
+    text = _BELOW_ZERO_RE.sub("âm ", text)
     return _QUANTITY_RE.sub(_quantity, text)
 
 
