@@ -21,7 +21,7 @@ _HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{
 # only after a word that says "call"; elsewhere 113 may well be a house number.
 _EMERGENCY_RE = re.compile(
     r"((?i:gọi|báo|bấm|quay số|đường dây nóng|tổng đài|hotline|điện thoại|liên hệ|số)"
-    r"(?:\s+(?i:ngay|ngay cho|ngay đến|đến|tới|cho|số|điện thoại|khẩn cấp|cấp cứu|công an|cứu hỏa|cứu hộ))*\s+)"
+    r"(?:\s+(?i:ngay|ngay cho|ngay đến|đến|tới|cho|số|điện thoại|khẩn cấp|cấp cứu|công an|cứu hỏa|cứu hộ))*(?:\s*:\s*|\s+))"
     r"(11[1-5](?:\s*(?:,|hoặc|và|/)\s*11[1-5])*)(?![\w.,/]\w)(?!\s+(?i:đường|phố|ngõ|kiệt|hẻm|ngách|hộ|người|lượt|hồ sơ)\b)"
 )
 

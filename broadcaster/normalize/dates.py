@@ -79,12 +79,17 @@ def _full_date(m: re.Match[str]) -> str:
 
 
 # "tháng 4/2024", "quý I/2024" (Roman already turned into digits), bare "4/2024".
-_MONTH_YEAR_RE = re.compile(rf"(?:(?i:(tháng|quý))\s+)?{_NOT_BEFORE}{_M}/{_Y}{_NOT_AFTER}")
+# After a counter ("quý I/2024", "đợt 2/2025", "kỳ I/2025") the first number is that counter's number
+# of the year, not a month.
+_COUNTERS = ("quý", "đợt", "kỳ", "kì", "lần", "giai đoạn")
+_MONTH_YEAR_RE = re.compile(
+    rf"(?:(?<![\w])(?i:(tháng|quý|đợt|kỳ|kì|lần|giai đoạn))\s+)?{_NOT_BEFORE}{_M}/{_Y}{_NOT_AFTER}"
+)
 
 
 def _month_year(m: re.Match[str]) -> str:
     word, month, year = m.group(1), int(m.group(2)), int(m.group(3))
-    if word and word.lower() == "quý":
+    if word and word.lower() in _COUNTERS:
         return f"{word} {read_int(month)} năm {read_int(year)}"
     return f"{word or 'tháng'} {month_name(month)} năm {read_int(year)}"
 
@@ -112,12 +117,25 @@ def _context_dates(m: re.Match[str]) -> str:
     return lead + _SINGLE_DM_RE.sub(one, m.group(2))
 
 
+# "ngày 10.5", "sáng 2.9": a day and month written with a point, only right after a word that names a
+# day or a part of it (after "từ"/"đến", "2.5" may be a decimal typed with a point).
+_DOTTED_DM_RE = re.compile(
+    rf"(?<![\w])((?i:ngày|mùng|mồng|hôm|sáng|chiều|tối|trưa|đêm)\s+){_NOT_BEFORE}{_D}\.{_M}{_NOT_AFTER}"
+)
+
+
+def _dotted_dm(m: re.Match[str]) -> str:
+    lead = m.group(1)
+    return lead + _with_ngay(m.string[: m.start()] + lead, say_date(int(m.group(2)), int(m.group(3))))
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
     text = _DATE_RANGE_RE.sub(_date_range, text)
     text = _MONTH_RANGE_RE.sub(_month_range, text)
     text = _FULL_DATE_RE.sub(_full_date, text)
     text = _MONTH_YEAR_RE.sub(_month_year, text)
+    text = _DOTTED_DM_RE.sub(_dotted_dm, text)
     return _CONTEXT_DATE_RE.sub(_context_dates, text)
 
 
@@ -139,6 +157,8 @@ _TIME_RE = re.compile(
 )
 # A bare "g" is grams ("500g"), so "7g" alone is not a time; only "7g30" is.
 _BARE_G_RE = re.compile(r"\d+g$")
+# ... unless a word for a moment of the day comes right before it ("lúc 7g", "sáng 7g").
+_TIME_WORD_BEFORE = re.compile(r"(?<![\w])(?i:lúc|sáng|chiều|tối|trưa|đêm|khoảng)\s+$")
 
 
 def say_time(hour: int, minute: int | None) -> str:
@@ -148,7 +168,7 @@ def say_time(hour: int, minute: int | None) -> str:
 
 
 def _time(m: re.Match[str]) -> str:
-    if _BARE_G_RE.search(m.group(0)):
+    if _BARE_G_RE.search(m.group(0)) and not _TIME_WORD_BEFORE.search(m.string[: m.start()]):
         return m.group(0)
     minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)

@@ -12,7 +12,7 @@ import re
 from broadcaster.normalize.numbers import LETTER_NAMES, read_int, roman_to_int
 
 _BULLET_RE = re.compile(r"^\s*[-+*•–]\s+")
-_ROMAN_HEADING_RE = re.compile(r"^(\s*)([IVXLC]+)(?:[.)/]|\s[-–:])\s+")
+_ROMAN_HEADING_RE = re.compile(r"^(\s*)([IVXLC]+)(?:[.)/]|\s?[-–:])\s+")
 _NUMBER_HEADING_RE = re.compile(r"^(\s*)(\d{1,2}(?:\.\d{1,2})*)[.)]\s+")
 _LETTER_HEADING_RE = re.compile(r"^(\s*)([a-zđA-G])[.)]\s+")
 # "a) ...; b) ..." inside a line: after a clause boundary only, so "(b/c)" or "1b)" stay untouched.
@@ -50,6 +50,8 @@ _ROMAN_CONTEXT = (
     r"lần thứ|thứ|khóa|khoá|báo động|quý|kỳ|kì|đại hội|chương|phần|mục|thế kỷ|thế kỉ|đợt|giai đoạn|"
     r"hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực|phụ lục|điều"
 )
+# Words that take a multi-letter Roman numeral ("hạng III") but after which a lone I or V is a letter.
+_LETTER_CONTEXT_RE = re.compile(r"(?i:hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực)")
 _ROMAN_IN_CONTEXT_RE = re.compile(
     rf"(?<![\w])((?i:{_ROMAN_CONTEXT})\s+)([IVXLC]+)((?:\s*(?:,|và|-|–|đến)\s*[IVXLC]+)*)(?![\w])"
 )
@@ -59,6 +61,8 @@ def roman_numerals_to_digits(text: str) -> str:
     """Replace Roman numerals after their context words by Arabic digits (read later as numbers)."""
 
     def repl(m: re.Match[str]) -> str:
+        if m.group(2) in ("I", "V") and not m.group(3) and _LETTER_CONTEXT_RE.fullmatch(m.group(1).strip()):
+            return m.group(0)  # "xe loại V", "nhóm I": a lone I/V is a letter unless the word takes numbers
         first = roman_to_int(m.group(2))
         if first is None:
             return m.group(0)
