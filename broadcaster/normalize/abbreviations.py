@@ -207,8 +207,20 @@ def _replace_table(m: re.Match[str], forms: dict[str, str], folded: dict[str, st
     return spoken
 
 
+_AMP_COMPOUND_RE = re.compile(r"(?<![\w&-])([A-ZĐ]{2,}(?:&[A-ZĐ]{2,})+)(?![\w&-])")
+
+
+def _split_compound(m: re.Match[str]) -> str:
+    # "HĐND&UBND" is two entries joined by "&"; "TN&TKQ", "PCTT&TKCN" are entries of their own.
+    token = m.group(1)
+    if token in spoken_forms():
+        return token
+    return " & ".join(token.split("&"))
+
+
 def expand_abbreviations(text: str) -> str:
     """Expand the table's abbreviations, resolving the context-dependent ones first."""
+    text = _AMP_COMPOUND_RE.sub(_split_compound, text)
     text = _apply_context(text)
     exact_re, loose_re = _table_patterns()
     forms = spoken_forms()

@@ -96,6 +96,11 @@ def read_int(n: int) -> str:
     return " ".join(_read_int_words(n))
 
 
+# Amounts of ten digits or more are written with thousands points (1.000.000.000); an unbroken run
+# that long is a code (a tax number, a card number) and is said digit by digit.
+MAX_UNGROUPED_DIGITS = 9
+
+
 def read_digits(digits: str) -> str:
     """One word per digit: "114" → "một một bốn"."""
     return " ".join(DIGITS[int(d)] for d in digits if d.isdigit())
@@ -107,7 +112,7 @@ def read_digit_string(digits: str) -> str:
     "05" is read "năm" (dates, document numbers), but a longer string with a leading zero
     ("0012") or a very long one is an identifier and keeps every digit.
     """
-    if len(digits) > MAX_CARDINAL_DIGITS or (len(digits) >= 4 and digits.startswith("0")):
+    if len(digits) > MAX_UNGROUPED_DIGITS or (len(digits) >= 4 and digits.startswith("0")):
         return read_digits(digits)
     return read_int(int(digits))
 
