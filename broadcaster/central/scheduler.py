@@ -8,7 +8,7 @@ simply rebuilds them.
 The nodes play from their own clocks, so the central's jobs are about keeping the desired state
 current, not about pressing "play":
 
-* ``watch`` every 0.5 s: has another process (the CLI) committed to the store? then re-plan;
+* ``watch`` every 0.2 s: has another process (the CLI) committed to the store? then re-plan;
 * ``refresh`` every few minutes and at every window start and end: the horizon rolls forward;
 * ``at:<time>`` one-off jobs at future emergency starts and ends (publish, then clear);
 * ``missed`` every minute: delivered items with no as-run long after their end are marked missed;
@@ -34,7 +34,7 @@ from broadcaster.config import Ward
 
 log = logging.getLogger(__name__)
 
-WATCH_INTERVAL = timedelta(seconds=0.5)
+WATCH_INTERVAL = timedelta(seconds=0.2)  # an emergency waits at most this long to be noticed
 REFRESH_INTERVAL = timedelta(minutes=5)
 MISSED_INTERVAL = timedelta(minutes=1)
 

@@ -7,7 +7,7 @@ horizon roll, window boundaries, emergency start and end.
 
 How the service learns of queue changes: ``broadcaster queue`` and ``cancel`` are other processes
 that commit to the same SQLite file and bump the ``plan_revision`` counter; the ``watch`` job reads
-``PRAGMA data_version`` every 0.5 s (it changes only when another connection commits, and costs
+``PRAGMA data_version`` every 0.2 s (it changes only when another connection commits, and costs
 no disk read) and re-plans when the revision moved.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -303,7 +304,11 @@ def queue_announcements(
         probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
         planner.validate(probe, ward, now)
         probes.append(probe)
+    t0 = time.monotonic()
     produced = [producer.announcement(ann) for ann in anns]
+    # Queued = stored, after the (slow) synthesis: an emergency "now" then starts from the moment it
+    # can be sent, instead of being late by the time speech and slides took.
+    queued_at = now + timedelta(seconds=time.monotonic() - t0)
     notes = [planner.validate(p, ward, now, duration_ms=int(m.duration_ms)) for p, m in zip(probes, produced)]
     with store.transaction():
         stored = []
@@ -315,7 +320,7 @@ def queue_announcements(
                     id=ann.id, title=ann.title, text=ann.text, spoken_text=m.spoken_text, priority=ann.priority,
                     readings=ann.readings, chime=ann.chime, show_on_tv=ann.show_on_tv, zones=ann.zones,
                     schedule=ann.schedule, audio=audio.name, duration_ms=int(m.duration_ms), engine=m.engine,
-                    slides=slides, queue_seq=0, queued_at=now, source=ann.source,
+                    slides=slides, queue_seq=0, queued_at=queued_at, source=ann.source,
                 )
             ))
     plan = planner.plan(ward, store.announcements(), now, now + ward.service.horizon,
