@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.verbose < 2:
+        # APScheduler logs every run of every job at INFO (the store watch runs 5 times a second):
+        # at -v that would drown what an operator needs to see.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
