@@ -69,6 +69,7 @@ class StandIn:
         self.requests: list[tuple[str, str]] = []  # (text, lang) per POST
         self.release = threading.Event()
         self.url = ""
+        self.handler: type[BaseHTTPRequestHandler] | None = None
 
 
 @pytest.fixture
@@ -110,6 +111,7 @@ def google(standin_mp3: bytes, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stan
         def log_message(self, *args: object) -> None:
             pass
 
+    state.handler = Handler
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -368,3 +370,58 @@ def test_make_engine_names() -> None:
 def test_normalize_for_tts() -> None:
     assert normalize_for_tts(" a \n b\t") == "a b"
     assert normalize_for_tts(unicodedata.normalize("NFD", "phường")) == "phường"
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public authority signed."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "translate.google.com")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem, key_pem = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_pem, key_pem
+
+
+def test_gtts_checks_the_tls_certificate(google: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interceptor with a certificate we do not trust gets no words onto the loudspeakers."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    # The same stand-in behind TLS with a certificate nobody vouches for: a man in the middle.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    assert google.handler is not None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), google.handler)
+    server.daemon_threads = True
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        with pytest.raises(TTSUnavailableError, match="TLS certificate check failed"):
+            GTTSEngine(base_url=f"https://127.0.0.1:{port}").synthesize(TEXT)
+        # The same server, once its certificate is trusted, is used: the check is real, not a refusal of all TLS.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+        speech = GTTSEngine(base_url=f"https://127.0.0.1:{port}").synthesize(TEXT)
+        assert speech.engine == "gtts" and speech.audio == google.audio
+    finally:
+        server.shutdown()
+        server.server_close()

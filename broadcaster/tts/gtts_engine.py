@@ -13,7 +13,10 @@ overriding gTTS's request preparation (gTTS is pinned, see pyproject.toml), not 
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -48,6 +51,32 @@ class _EndpointGTTS(gTTS):
             for request in prepared:
                 request.prepare_url(self._endpoint, None)
         return prepared
+
+    def stream(self) -> Iterator[bytes]:
+        """gTTS's own ``stream``, but with TLS certificates checked and the environment's proxy
+        settings (including ``no_proxy``) honoured.
+
+        gTTS 2.5.4 sends with ``verify=False`` and silences urllib3's warning for the whole
+        process. What comes back here goes out on every loudspeaker of the ward, so a machine in
+        the middle must not be able to put words in it.
+        """
+        for pr in self._prepare_requests():
+            try:
+                with requests.Session() as session:
+                    settings = session.merge_environment_settings(pr.url, {}, None, True, None)
+                    response = session.send(pr, timeout=self.timeout, **settings)
+                response.raise_for_status()
+            except requests.exceptions.HTTPError as exc:
+                raise gTTSError(tts=self, response=response) from exc
+            except requests.exceptions.RequestException as exc:
+                raise gTTSError(tts=self) from exc
+            for line in response.iter_lines(chunk_size=1024):
+                decoded = line.decode("utf-8")
+                if "jQ1olc" in decoded:
+                    found = re.search(r'jQ1olc","\[\\"(.*)\\"]', decoded)
+                    if not found:
+                        raise gTTSError(tts=self, response=response)
+                    yield base64.b64decode(found.group(1).encode("ascii"))
 
 
 def _looks_like_mp3(data: bytes) -> bool:
@@ -151,6 +180,11 @@ class GTTSEngine:
                     f"or the Google protocol changed (upgrade gTTS); {_HINT}"
                 )
             return TTSUnavailableError(f"{host} answered HTTP {status} {response.reason}: {_HINT}")
+        if isinstance(cause, requests.exceptions.SSLError):
+            return TTSUnavailableError(
+                f"{host} did not prove it is who it claims (TLS certificate check failed: interception "
+                f"by a proxy or a wrong clock?); refusing its audio; {_HINT}"
+            )
         if isinstance(cause, requests.ConnectTimeout):
             return TTSUnavailableError(
                 f"cannot reach {host}: no answer within {self.connect_timeout_s:g} s "
