@@ -111,6 +111,7 @@ class Ward:
     source: Path
     town: str = ""
     province: str = ""
+    feedback_url: str | None = None  # shown as a QR code on the TV's feedback slide
 
     def zone(self, zone_id: str) -> Zone:
         for z in self.zones:
@@ -427,6 +428,7 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
         feedback_address=r.str_(w, "feedback_address", "ward."),
         town=r.str_(w, "town", "ward.", default=""),
         province=r.str_(w, "province", "ward.", default=""),
+        feedback_url=_url(r, w, "feedback_url", "ward."),
         tz=tz,
         zones=tuple(zones),
         devices=tuple(devices),
@@ -441,6 +443,15 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
         ),
         source=p,
     )
+
+
+def _url(r: _Reader, d: Mapping[str, Any], key: str, where: str) -> str | None:
+    if key not in d:
+        return None
+    v = r.str_(d, key, where)
+    if not re.match(r"https?://[^\s/]+", v):
+        raise r.err(f"{where}{key}", f"is {v!r}", 'a web address starting with https://, e.g. "https://dichvucong.gov.vn"')
+    return v
 
 
 # --------------------------------------------------------------------------------------------

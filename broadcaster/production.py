@@ -135,7 +135,8 @@ class Producer:
                 prefix = f"{n:02d}-{entry.kind}"
                 if entry.kind == "hotline":
                     paths = render_hotline(
-                        ward_name=w.name, hotline=w.hotline, feedback_address=w.feedback_address, out_dir=d, stem=prefix
+                        ward_name=w.name, hotline=w.hotline, feedback_address=w.feedback_address, out_dir=d, stem=prefix,
+                        link=w.feedback_url,
                     )
                 elif entry.kind == "text":
                     paths = render_announcement(entry.title, entry.body, ward_name=w.name, hotline=w.hotline, out_dir=d, stem=prefix)

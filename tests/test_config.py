@@ -23,6 +23,7 @@ def test_example_ward_loads() -> None:
     assert len(ward.speakers()) == 6 and [d.id for d in ward.displays()] == ["tv-tnkq"]
     assert ward.service.home == (ROOT / "var").resolve()
     assert ward.tz.key == "Asia/Ho_Chi_Minh"
+    assert ward.feedback_url == "https://dichvucong.gov.vn"
 
 
 def test_environment_overrides(tmp_path: Path) -> None:
@@ -64,6 +65,7 @@ def _ward_with(tmp_path: Path, old: str, new: str) -> Path:
         ("volume = 70", "volume = 170", "devices[5].volume"),
         ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi_City"', "ward.timezone"),
         ('hotline = "0233 3000 000"', "hotline = 2333000000", "ward.hotline"),
+        ('feedback_url = "https://dichvucong.gov.vn"', 'feedback_url = "dichvucong.gov.vn"', "ward.feedback_url"),
     ],
 )
 def test_ward_errors_name_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
