@@ -84,15 +84,21 @@ class Ward:
         self.procs.append((name, p))
 
     def stop(self) -> None:
-        for _name, p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for name, p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop: killing it", name)
-                p.kill()
+        # Devices first, then the central: it should hear every node say "offline" before it goes.
+        central = [(n, p) for n, p in self.procs if n == "central"]
+        devices = [(n, p) for n, p in self.procs if n != "central"]
+        for group in (devices, central):
+            for _name, p in group:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for name, p in group:
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    log.warning("%s did not stop: killing it", name)
+                    p.kill()
+            if group is devices and central:
+                time.sleep(0.5)  # let the central store the last states
         if self.broker is not None:
             self.broker.stop()
 

@@ -94,6 +94,11 @@ def test_device_state_and_clock_offset(ward_dir: Path) -> None:
         d = {x.id: x for x in s.devices()}["kp1-loa1"]
         assert d.online and d.applied == {"zone/kp1": 3} and d.clock_offset_ms == 2000 and d.reported_volume == 70
         assert len(s.devices()) == len(ward.devices)
+        # the last will says only "offline": what the node said before is kept
+        s.update_device_state(protocol.DeviceState("kp1-loa1", "speaker", False), received_at=now + timedelta(minutes=5), live=True)
+        d = {x.id: x for x in s.devices()}["kp1-loa1"]
+        assert not d.online and d.applied == {"zone/kp1": 3} and d.cache_items == 2
+        assert d.last_seen is not None and abs((d.last_seen - now).total_seconds()) < 0.001  # stored to the ms
 
 
 def test_upgrade_older_store_in_place(tmp_path: Path) -> None:

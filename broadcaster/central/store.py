@@ -581,6 +581,12 @@ class Store:
                 "INSERT INTO devices(id, kind, zone, name) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 (st.device, st.kind, st.zone, st.device),
             )
+            if not st.online:
+                # An offline notice (the last will, or a clean stop) carries nothing else worth
+                # keeping: what the node last said of its cache and schedule stays the best knowledge.
+                c.execute("UPDATE devices SET online = 0, state_at = ?, playing = NULL WHERE id = ?",
+                          (fmt_time(received_at), st.device))
+                return
             c.execute(
                 "UPDATE devices SET online = ?, last_seen = CASE WHEN ? THEN ? ELSE last_seen END, state_at = ?, "
                 "reported_volume = COALESCE(?, reported_volume), cache_items = ?, cache_bytes = ?, missing = ?, "
