@@ -323,7 +323,14 @@ def queue_announcements(
                     slides=slides, queue_seq=0, queued_at=queued_at, source=ann.source,
                 )
             ))
-    plan = planner.plan(ward, store.announcements(), now, now + ward.service.horizon,
+    # Plan far enough to reach each new announcement's first airing, even beyond the horizon the
+    # nodes are sent, so the officer learns now (not on the day) where it lands and what overflows.
+    until = now + ward.service.horizon
+    for ann in anns:
+        first = planner.occurrences(ann.schedule, ward.tz, queued_at, now, now + timedelta(days=400))
+        if first:
+            until = max(until, first[0] + timedelta(days=1))
+    plan = planner.plan(ward, store.announcements(), now, until,
                         delivered=store.delivered_ids(), decided=store.decided_ids())
     return [
         QueueResult(
