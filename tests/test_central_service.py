@@ -19,7 +19,7 @@ import pytest
 
 from broadcaster import protocol
 from broadcaster.central import planner
-from broadcaster.central.service import CentralService, key_paths, queue_announcement
+from broadcaster.central.service import CentralService, key_paths, queue_announcement, queue_announcements
 from broadcaster.central.store import Store
 from broadcaster.config import Announcement, ScheduleSpec, Ward, load_ward
 from broadcaster.errors import ProtocolError, ScheduleError, SignatureError
@@ -259,3 +259,22 @@ def test_future_emergency_is_fired_by_the_scheduler(env: tuple[Ward, Producer]) 
     finally:
         node.stop()
         svc.stop()
+
+
+def test_queue_reports_overflow_of_an_airing_beyond_the_horizon(ward_dir: Path, tmp_path: Path) -> None:
+    """The officer learns at queueing time, not on the day, that a bulletin will not fit its window."""
+    ward = load_ward()
+    producer = Producer(ward, MediaStore(ward.service.home / "media"), engine="espeak", cache_dir=tmp_path / "tts")
+    day = (protocol.utc_now() + timedelta(days=10)).astimezone(ward.tz).date()
+    at = datetime.combine(day, datetime.strptime("17:59:55", "%H:%M:%S").time(), ward.tz)  # window ends 18:00
+    ann = Announcement(id="phi-ve-sinh", title="Phí vệ sinh", text="Thu phí vệ sinh 50.000đ/hộ trong tháng 12.",
+                       zones=("kp1",), priority="normal", readings=2, chime=True, show_on_tv=False,
+                       schedule=ScheduleSpec("once", at=at))
+    with Store.for_ward(ward) as store:
+        (res,) = queue_announcements(ward, store, producer, [ann])
+    assert ward.service.horizon < timedelta(days=10)
+    (over,) = res.overflows
+    assert over.zone == "kp1" and over.moved_to is not None
+    assert over.moved_to.astimezone(ward.tz).strftime("%H:%M") == "05:30"
+    assert over.moved_to.astimezone(ward.tz).date() == day + timedelta(days=1)
+    assert [i.start for i in res.items if i.zone == "kp1"][0] == over.moved_to
