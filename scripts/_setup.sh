@@ -7,6 +7,8 @@ VENV="${BROADCASTER_VENV:-$ROOT/.venv}"
 need_debs=()
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
+# a virtual screen, for the test of the TV's fullscreen window output
+command -v Xvfb >/dev/null 2>&1 || need_debs+=(xvfb)
 command -v mosquitto >/dev/null 2>&1 && [ -x "$(command -v mosquitto)" ] || {
     [ -x /usr/sbin/mosquitto ] || need_debs+=(mosquitto)
 }

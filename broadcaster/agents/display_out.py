@@ -132,7 +132,7 @@ class WindowOutput:
     def _run(self) -> None:
         import tkinter as tk
 
-        from PIL import Image, ImageTk
+        from PIL import Image, ImageOps, ImageTk
 
         try:
             root = tk.Tk()
@@ -143,7 +143,12 @@ class WindowOutput:
         root.title(self._title)
         root.configure(background="black", cursor="none")
         if self._fullscreen:
+            # Also set the geometry: on a bare X server (a kiosk without a window manager) the
+            # fullscreen attribute alone leaves a 1x1 window.
+            root.geometry(f"{root.winfo_screenwidth()}x{root.winfo_screenheight()}+0+0")
             root.attributes("-fullscreen", True)
+        else:
+            root.geometry("1280x720")
         label = tk.Label(root, background="black", borderwidth=0)
         label.pack(fill="both", expand=True)
         holder: dict[str, Any] = {}
@@ -157,10 +162,14 @@ class WindowOutput:
                         root.destroy()
                         return
                     path = msg[0]
-                    w, h = root.winfo_width() or 1920, root.winfo_height() or 1080
+                    root.update_idletasks()
+                    w, h = root.winfo_width(), root.winfo_height()
+                    if w < 2 or h < 2:  # not laid out yet: the screen is what it will fill
+                        w, h = root.winfo_screenwidth(), root.winfo_screenheight()
                     with Image.open(path) as im:
-                        im.thumbnail((max(w, 2), max(h, 2)))
-                        holder["img"] = ImageTk.PhotoImage(im.convert("RGB"))  # keep a reference
+                        # fit the screen either way (a 4K TV gets the 1080p slide scaled up)
+                        fitted = ImageOps.contain(im.convert("RGB"), (max(w, 2), max(h, 2)))
+                        holder["img"] = ImageTk.PhotoImage(fitted)  # keep a reference
                     label.configure(image=holder["img"])
             except queue.Empty:
                 pass
