@@ -110,3 +110,24 @@ def test_headless_display_keeps_a_bounded_frame_history(tmp_path: Path) -> None:
         out.show(a, f"s{n}", "deck")
     kept = sorted(p.name for p in out.frames.iterdir())
     assert len(kept) == 3 and kept[-1].endswith("_deck_s4.png")
+
+
+def test_player_output_really_plays_in_real_time_and_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ffplay on SDL's dummy audio device: consumes the samples at the real rate, without hardware."""
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    try:
+        out = PlayerOutput(tmp_path / "w", "ffplay")
+    except MediaError:
+        pytest.skip("ffplay not installed")
+    short, long_ = tmp_path / "short.mp3", tmp_path / "long.mp3"
+    make_mp3(short, 1.0)
+    make_mp3(long_, 8.0)
+    t0 = time.monotonic()
+    pb = out.play(out.prepare(short, "s", 80), datetime.now(timezone.utc))
+    assert pb.wait(15)
+    assert pb.returncode == 0 and time.monotonic() - t0 >= 0.9  # played through, in real time
+    pb = out.play(out.prepare(long_, "l", 80), datetime.now(timezone.utc))
+    time.sleep(0.5)
+    t1 = time.monotonic()
+    pb.stop()  # an emergency cuts in
+    assert pb.interrupted and time.monotonic() - t1 < 3
