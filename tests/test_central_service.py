@@ -278,3 +278,43 @@ def test_queue_reports_overflow_of_an_airing_beyond_the_horizon(ward_dir: Path, 
     assert over.moved_to.astimezone(ward.tz).strftime("%H:%M") == "05:30"
     assert over.moved_to.astimezone(ward.tz).date() == day + timedelta(days=1)
     assert [i.start for i in res.items if i.zone == "kp1"][0] == over.moved_to
+
+
+def test_malformed_device_messages_are_refused_and_change_nothing(env: tuple[Ward, Producer]) -> None:
+    """Garbage on the broker is logged and counted; the service keeps serving the honest nodes."""
+    ward, _ = env
+    svc = CentralService(ward).start()
+    topics = protocol.Topics(ward.id)
+    pub = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id="test-garbage", persistent=False)
+    pub.start()
+    try:
+        assert svc.conn.wait_connected(WAIT) and pub.wait_connected(WAIT)
+        other = protocol.DeviceState("kp2-loa1", "speaker", True, zone="kp2", applied={"zone/kp2": 99})
+        bad = [
+            (topics.device_state("kp1-loa1"), b"\xff\xfe not even text"),
+            (topics.device_state("kp1-loa1"), b'{"v": 1, "type": "state"}'),  # fields missing
+            (topics.device_state("kp1-loa1"), b'{"v": 7, "type": "state"}'),  # a future protocol
+            # a node speaking for another one
+            (topics.device_state("kp1-loa1"), protocol.make_envelope(protocol.T_STATE, other.to_body(), ward=ward.id, sender="kp1-loa1", seq=1).to_bytes()),
+            # an event with an unknown kind
+            (topics.device_events("kp1-loa1"), protocol.make_envelope(protocol.T_EVENT, {**protocol.AsRunEvent(
+                "e1", "kp1-loa1", "i", "a", "played", protocol.utc_now()).to_body(), "kind": "exploded"}, ward=ward.id, sender="kp1-loa1", seq=2).to_bytes()),
+        ]
+        for topic, payload in bad:
+            pub.publish(topic, payload)
+        good = protocol.DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": 1})
+        pub.publish(topics.device_state("kp1-loa1"),
+                    protocol.make_envelope(protocol.T_STATE, good.to_body(), ward=ward.id, sender="kp1-loa1", seq=3).to_bytes())
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and svc.ingest.refused < len(bad):
+            time.sleep(0.05)
+        assert svc.ingest.refused == len(bad)
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not {d.id: d for d in svc.store.devices()}["kp1-loa1"].online:
+            time.sleep(0.05)
+        devs = {d.id: d for d in svc.store.devices()}
+        assert devs["kp1-loa1"].online and devs["kp1-loa1"].applied == {"zone/kp1": 1}
+        assert devs["kp2-loa1"].applied == {} and not svc.store.events()
+    finally:
+        pub.stop()
+        svc.stop()
