@@ -13,6 +13,7 @@ Both receive image files (PNG or JPEG) that the agent has already fetched and ve
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -177,8 +178,16 @@ class WindowOutput:
                 log.exception("cannot show slide")
             root.after(100, poll)
 
+        root.protocol("WM_DELETE_WINDOW", lambda: None)  # a kiosk: closing it would leave show() unheard
         root.after(50, poll)
-        root.mainloop()
+        try:
+            root.mainloop()
+        finally:
+            # Tk objects must die in the thread that made them: left to the garbage collector of
+            # another thread, Tcl aborts the whole process ("async handler deleted by the wrong thread").
+            holder.clear()
+            del label, poll, root
+            gc.collect()
 
 
 def make_display(kind: str, *, device: str, out_dir: Path, fullscreen: bool = True) -> DisplayOutput:
