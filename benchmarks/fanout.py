@@ -132,7 +132,8 @@ def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem:
                 device=self.device, kind="speaker", online=True, zone=self.zone, volume=80,
                 applied=dict(self.applied), clock=protocol.utc_now(), agent_version="bench",
             )
-            env = protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=WARD, sender=self.device, seq=self.seq)
+            env = protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=WARD, sender=self.device, seq=self.seq,
+                                         topic=self.state_topic)
             return env.to_bytes()
 
     def _on_connect(client: Any, node: Node, flags: Any, reason: Any, props: Any) -> None:

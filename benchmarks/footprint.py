@@ -146,7 +146,7 @@ def run(cfg: BenchConfig) -> SectionResult:
             nonlocal seq
             seq += 1
             e = signer.sign(protocol.make_envelope(mtype, body, ward=ward_id, sender="central", seq=seq,
-                                                   ttl=timedelta(days=1)))
+                                                   ttl=timedelta(days=1), topic=topic))
             central.publish_and_wait(topic, e.to_bytes(), retain=True)
 
         item = protocol.ScheduleItem(item_id="bench-1", announcement_id="ann-1", title="Bản tin", priority="normal",

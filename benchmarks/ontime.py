@@ -184,7 +184,7 @@ def run(cfg: BenchConfig) -> SectionResult:
             body = protocol.Schedule(target=f"zone/{z}", version=1, items=items, horizon=starts[-1] + timedelta(hours=1))
             seq += 1
             env = signer.sign(protocol.make_envelope(protocol.T_SCHEDULE, body.to_body(), ward=ward_id, sender="central",
-                                                     seq=seq, ttl=timedelta(hours=2)))
+                                                     seq=seq, ttl=timedelta(hours=2), topic=topics.zone_schedule(z)))
             central.publish_and_wait(topics.zone_schedule(z), env.to_bytes(), retain=True)
         # all applied?
         deadline = time.monotonic() + lead

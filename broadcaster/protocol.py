@@ -49,6 +49,16 @@ T_CONFIG = "config"  # central -> device, retained: volume and other per-device 
 T_STATE = "state"  # device -> central, retained, also the last will: online/offline and health
 T_EVENT = "event"  # device -> central: as-run event (played, interrupted, failed, missed)
 CENTRAL_TYPES = frozenset({T_SCHEDULE, T_DECK, T_EMERGENCY, T_EMERGENCY_CLEAR, T_CONFIG})
+# The last topic segment each message type travels on (Topics below builds the full names).
+TOPIC_LEAF = {
+    T_SCHEDULE: "schedule",
+    T_DECK: "deck",
+    T_EMERGENCY: "emergency",
+    T_EMERGENCY_CLEAR: "emergency",
+    T_CONFIG: "config",
+    T_STATE: "state",
+    T_EVENT: "events",
+}
 DEVICE_TYPES = frozenset({T_STATE, T_EVENT})
 
 
@@ -498,6 +508,9 @@ class Envelope:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     sig: str | None = None
     v: int = PROTOCOL_VERSION
+    # The topic the message is meant for, inside the signature: a genuine message re-published on
+    # another zone's or device's topic (or as another kind of message) is refused.
+    topic: str = ""
 
     def unsigned_dict(self) -> dict[str, Any]:
         return {
@@ -505,6 +518,7 @@ class Envelope:
             "type": self.type,
             "id": self.id,
             "ward": self.ward,
+            "topic": self.topic,
             "sender": self.sender,
             "seq": self.seq,
             "issued_at": fmt_time(self.issued_at),
@@ -533,11 +547,13 @@ def make_envelope(
     seq: int,
     ttl: timedelta | None = None,
     now: datetime | None = None,
+    topic: str = "",
 ) -> Envelope:
     now = now or utc_now()
     return Envelope(
         type=msg_type,
         ward=ward,
+        topic=topic,
         sender=sender,
         body=body,
         seq=seq,
@@ -563,6 +579,7 @@ def decode(payload: bytes, topic: str = "?") -> Envelope:
         type=_need(d, "type", str, where),
         id=_need(d, "id", str, where),
         ward=_need(d, "ward", str, where),
+        topic=d.get("topic") or "",
         sender=_need(d, "sender", str, where),
         seq=_need(d, "seq", int, where),
         issued_at=parse_time(d.get("issued_at"), f"{where}: issued_at"),
@@ -686,7 +703,14 @@ def open_envelope(
         raise ProtocolError(f"message {env.id} on {topic} is for ward {env.ward!r}, this device belongs to {ward!r}")
     if env.type not in CENTRAL_TYPES:
         raise ProtocolError(f"message {env.id} on {topic}: type {env.type!r} is not one the central sends")
+    if topic.rsplit("/", 1)[-1] != TOPIC_LEAF[env.type]:
+        raise ProtocolError(f"message {env.id}: a {env.type} message does not belong on {topic}: refused")
     verifier.verify(env, topic)
+    if env.topic != topic:
+        raise SignatureError(
+            f"message {env.id} was signed for {env.topic or '(no topic)'} but arrived on {topic}: "
+            "re-published elsewhere, refused"
+        )
     if not guard.check(env, topic, now):
         return None
     return env, parse_body(env.type, env.body)

@@ -115,9 +115,9 @@ class Central:
         assert self.conn.wait_connected(10)
         self.received: list[tuple[str, dict[str, Any]]] = []
 
-    def envelope(self, msg_type: str, body: dict[str, Any], signer: Signer | None = None) -> bytes:
+    def envelope(self, msg_type: str, body: dict[str, Any], topic: str, signer: Signer | None = None) -> bytes:
         self.seq += 1
-        env = make_envelope(msg_type, body, ward=self.ward, sender="central", seq=self.seq)
+        env = make_envelope(msg_type, body, ward=self.ward, sender="central", seq=self.seq, topic=topic)
         return (signer or self.signer).sign(env).to_bytes()
 
     def send(self, topic: str, payload: bytes, retain: bool = True) -> None:
@@ -125,21 +125,26 @@ class Central:
 
     def schedule(self, zone: str, version: int, items: list[ScheduleItem], horizon_h: int = 48) -> bytes:
         sched = Schedule(target=f"zone/{zone}", version=version, items=tuple(items), horizon=items[0].start + timedelta(hours=horizon_h) if items else datetime.now().astimezone() + timedelta(hours=horizon_h))
-        payload = self.envelope(T_SCHEDULE, sched.to_body())
-        self.send(self.topics.zone_schedule(zone), payload)
+        topic = self.topics.zone_schedule(zone)
+        payload = self.envelope(T_SCHEDULE, sched.to_body(), topic)
+        self.send(topic, payload)
         return payload
 
     def emergency(self, zone: str, body: dict[str, Any]) -> None:
-        self.send(self.topics.zone_emergency(zone), self.envelope(T_EMERGENCY, body))
+        topic = self.topics.zone_emergency(zone)
+        self.send(topic, self.envelope(T_EMERGENCY, body, topic))
 
     def clear(self, zone: str, emergency_id: str) -> None:
-        self.send(self.topics.zone_emergency(zone), self.envelope(T_EMERGENCY_CLEAR, {"emergency_id": emergency_id}))
+        topic = self.topics.zone_emergency(zone)
+        self.send(topic, self.envelope(T_EMERGENCY_CLEAR, {"emergency_id": emergency_id}, topic))
 
     def config(self, device: str, volume: int) -> None:
-        self.send(self.topics.device_config(device), self.envelope(T_CONFIG, {"volume": volume}))
+        topic = self.topics.device_config(device)
+        self.send(topic, self.envelope(T_CONFIG, {"volume": volume}, topic))
 
     def deck(self, device: str, body: dict[str, Any]) -> None:
-        self.send(self.topics.device_deck(device), self.envelope(T_DECK, body))
+        topic = self.topics.device_deck(device)
+        self.send(topic, self.envelope(T_DECK, body, topic))
 
     def listen(self, pattern: str) -> None:
         def h(topic: str, payload: bytes, retained: bool) -> None:

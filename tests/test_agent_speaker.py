@@ -163,23 +163,32 @@ def test_forged_unsigned_altered_replayed_messages_change_nothing(node: Node, ce
     soon = [item("evil", t0 + timedelta(seconds=2), mp3s["short"]).to_dict()]
     body = {"target": "zone/kp1", "version": 9, "horizon": "2099-01-01T00:00:00.000Z", "items": soon}
     other = Signer(generate_keypair()[0])
-    central.send(topic, central.envelope("schedule", body, signer=other))  # forged: another key
-    unsigned = json.loads(central.envelope("schedule", body))
+    central.send(topic, central.envelope("schedule", body, topic, signer=other))  # forged: another key
+    unsigned = json.loads(central.envelope("schedule", body, topic))
     del unsigned["sig"]
     central.send(topic, json.dumps(unsigned).encode())  # unsigned
-    altered = json.loads(central.envelope("schedule", {**body, "items": []}))
+    altered = json.loads(central.envelope("schedule", {**body, "items": []}, topic))
     altered["body"] = body  # signed with no items, items added after signing
     central.send(topic, json.dumps(altered).encode())
     central.send(topic, good)  # a replay of the genuine version-1 message
     other_zone = {**body, "target": "zone/kp2"}
-    central.send(topic, central.envelope("schedule", other_zone))  # genuine, but for another zone
-    wait_for(lambda: agent.refused >= 5)
+    central.send(topic, central.envelope("schedule", other_zone, topic))  # genuine, but for another zone
+    # genuine messages signed for another zone or device, re-published on this node's topics
+    kp2_topic = central.topics.zone_emergency("kp2")
+    em = {"emergency_id": "kp2-only", "item": item("kp2-em", t0 + timedelta(seconds=1), mp3s["short"], priority="emergency").to_dict(),
+          "valid_until": "2099-01-01T00:00:00.000Z"}
+    central.send(central.topics.zone_emergency("kp1"), central.envelope("emergency", em, kp2_topic))
+    central.send(topic, central.envelope("emergency", em, topic))  # an emergency dressed up as a schedule
+    kp2_config = central.topics.device_config("kp2-loa1")
+    central.send(central.topics.device_config(DEV), central.envelope("config", {"volume": 5}, kp2_config))
+    wait_for(lambda: agent.refused >= 8)
     import time
 
     time.sleep(2.5)
     assert node.played() == []
     assert agent.memory["applied"] == {"zone/kp1": 2}
     assert [i.item_id for i in agent.items()] == ["ok2"]
+    assert agent.volume != 5
 
 
 def test_emergency_interrupts_and_plays(node: Node, central: Central, mp3s: dict[str, Any]) -> None:

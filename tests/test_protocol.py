@@ -37,11 +37,23 @@ DEVICE_BODIES: list[tuple[str, Any]] = [
 ]
 
 
+TOPICS = p.Topics(WARD)
+TOPIC_OF = {
+    p.T_SCHEDULE: TOPICS.zone_schedule("kp1"),
+    p.T_DECK: TOPICS.device_deck("tv-tnkq"),
+    p.T_EMERGENCY: TOPICS.zone_emergency("kp1"),
+    p.T_EMERGENCY_CLEAR: TOPICS.zone_emergency("kp1"),
+    p.T_CONFIG: TOPICS.device_config("kp1-loa1"),
+    p.T_STATE: TOPICS.device_state("kp1-loa1"),
+    p.T_EVENT: TOPICS.device_events("kp1-loa1"),
+}
+
+
 @pytest.mark.parametrize("msg_type,body", BODIES, ids=[b[0] for b in BODIES])
 def test_central_messages_round_trip_signed(keys: tuple[p.Signer, p.Verifier], msg_type: str, body: Any) -> None:
     signer, verifier = keys
-    env = signer.sign(p.make_envelope(msg_type, body.to_body(), ward=WARD, sender="central", seq=5, ttl=timedelta(days=3), now=NOW))
-    got = p.open_envelope(env.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    env = signer.sign(p.make_envelope(msg_type, body.to_body(), ward=WARD, sender="central", seq=5, ttl=timedelta(days=3), now=NOW, topic=TOPIC_OF[msg_type]))
+    got = p.open_envelope(env.to_bytes(), TOPIC_OF[env.type], verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     assert got is not None
     genv, gbody = got
     assert gbody == body and genv.seq == 5 and genv.type == msg_type and genv.expires_at == NOW + timedelta(days=3)
@@ -49,61 +61,81 @@ def test_central_messages_round_trip_signed(keys: tuple[p.Signer, p.Verifier], m
 
 def test_emergency_clear_round_trip(keys: tuple[p.Signer, p.Verifier]) -> None:
     signer, verifier = keys
-    env = signer.sign(p.make_envelope(p.T_EMERGENCY_CLEAR, {"emergency_id": "x"}, ward=WARD, sender="central", seq=1, now=NOW))
-    _, body = p.open_envelope(env.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)  # type: ignore[misc]
+    env = signer.sign(p.make_envelope(p.T_EMERGENCY_CLEAR, {"emergency_id": "x"}, ward=WARD, sender="central", seq=1, now=NOW, topic=TOPIC_OF[p.T_EMERGENCY_CLEAR]))
+    _, body = p.open_envelope(env.to_bytes(), TOPIC_OF[env.type], verifier, p.ReplayGuard(), ward=WARD, now=NOW)  # type: ignore[misc]
     assert body == {"emergency_id": "x"}
 
 
 @pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "played", "failed"])
 def test_device_messages_round_trip(msg_type: str, body: Any) -> None:
-    env = p.make_envelope(msg_type, body.to_body(), ward=WARD, sender=body.device, seq=1, now=NOW)
+    env = p.make_envelope(msg_type, body.to_body(), ward=WARD, sender=body.device, seq=1, now=NOW, topic=TOPIC_OF[msg_type])
     d = p.decode(env.to_bytes(), "t")
     assert p.parse_body(d.type, d.body) == body
 
 
 def test_vietnamese_survives_canonical_json(keys: tuple[p.Signer, p.Verifier]) -> None:
     signer, _ = keys
-    env = signer.sign(p.make_envelope(p.T_SCHEDULE, BODIES[0][1].to_body(), ward=WARD, sender="central", seq=1, now=NOW))
+    env = signer.sign(p.make_envelope(p.T_SCHEDULE, BODIES[0][1].to_body(), ward=WARD, sender="central", seq=1, now=NOW, topic=TOPIC_OF[p.T_SCHEDULE]))
     assert "Nộp hồ sơ trực tuyến".encode() in env.to_bytes()
 
 
 def test_refusals(keys: tuple[p.Signer, p.Verifier]) -> None:
     signer, verifier = keys
+    CFG = TOPIC_OF[p.T_CONFIG]
     body = p.DeviceConfig(50).to_body()
-    good = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=10, ttl=timedelta(hours=1), now=NOW))
+    good = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=10, ttl=timedelta(hours=1), now=NOW, topic=TOPIC_OF[p.T_CONFIG]))
     # unsigned
-    unsigned = p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=11, now=NOW)
+    unsigned = p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=11, now=NOW, topic=TOPIC_OF[p.T_CONFIG])
     with pytest.raises(SignatureError, match="not signed"):
-        p.open_envelope(unsigned.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+        p.open_envelope(unsigned.to_bytes(), CFG, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     # another key
     other = p.Signer(p.generate_keypair()[0]).sign(unsigned)
     with pytest.raises(SignatureError, match="does not match"):
-        p.open_envelope(other.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+        p.open_envelope(other.to_bytes(), CFG, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     # one byte altered
     raw = good.to_bytes().replace(b'"volume":50', b'"volume":90')
     with pytest.raises(SignatureError):
-        p.open_envelope(raw, "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+        p.open_envelope(raw, CFG, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     # expired
     with pytest.raises(SignatureError, match="expired"):
-        p.open_envelope(good.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW + timedelta(hours=2))
+        p.open_envelope(good.to_bytes(), CFG, verifier, p.ReplayGuard(), ward=WARD, now=NOW + timedelta(hours=2))
     # other ward; device type from the central side
     with pytest.raises(ProtocolError, match="ward"):
-        p.open_envelope(good.to_bytes(), "t", verifier, p.ReplayGuard(), ward="p2", now=NOW)
-    st = signer.sign(p.make_envelope(p.T_STATE, DEVICE_BODIES[0][1].to_body(), ward=WARD, sender="central", seq=12, now=NOW))
+        p.open_envelope(good.to_bytes(), CFG, verifier, p.ReplayGuard(), ward="p2", now=NOW)
+    st = signer.sign(p.make_envelope(p.T_STATE, DEVICE_BODIES[0][1].to_body(), ward=WARD, sender="central", seq=12, now=NOW, topic=TOPIC_OF[p.T_STATE]))
     with pytest.raises(ProtocolError, match="not one the central sends"):
-        p.open_envelope(st.to_bytes(), "t", verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+        p.open_envelope(st.to_bytes(), CFG, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     # replay: same message again is a harmless duplicate; an older seq is refused
     guard = p.ReplayGuard()
-    older = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=9, ttl=timedelta(hours=1), now=NOW))
-    assert p.open_envelope(good.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW) is not None
-    assert p.open_envelope(good.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW) is None
+    older = signer.sign(p.make_envelope(p.T_CONFIG, body, ward=WARD, sender="central", seq=9, ttl=timedelta(hours=1), now=NOW, topic=TOPIC_OF[p.T_CONFIG]))
+    assert p.open_envelope(good.to_bytes(), CFG, verifier, guard, ward=WARD, now=NOW) is not None
+    assert p.open_envelope(good.to_bytes(), CFG, verifier, guard, ward=WARD, now=NOW) is None
     with pytest.raises(SignatureError, match="replay"):
-        p.open_envelope(older.to_bytes(), "t", verifier, guard, ward=WARD, now=NOW)
+        p.open_envelope(older.to_bytes(), CFG, verifier, guard, ward=WARD, now=NOW)
     # the guard survives a reboot through its snapshot
     with pytest.raises(SignatureError, match="replay"):
-        p.open_envelope(older.to_bytes(), "t", verifier, p.ReplayGuard(guard.snapshot()), ward=WARD, now=NOW)
+        p.open_envelope(older.to_bytes(), CFG, verifier, p.ReplayGuard(guard.snapshot()), ward=WARD, now=NOW)
     with pytest.raises(ProtocolError):
         p.decode(b"not json", "t")
+
+
+def test_a_genuine_message_is_refused_on_another_topic(keys: tuple[p.Signer, p.Verifier]) -> None:
+    """Signed for one zone or device, re-published on another's topic: refused, whatever its type."""
+    signer, verifier = keys
+    em = signer.sign(p.make_envelope(p.T_EMERGENCY, BODIES[2][1].to_body(), ward=WARD, sender="central", seq=1, now=NOW,
+                                     topic=TOPICS.zone_emergency("kp1")))
+    with pytest.raises(SignatureError, match="signed for .*/zone/kp1/emergency but arrived on .*/zone/kp2/emergency"):
+        p.open_envelope(em.to_bytes(), TOPICS.zone_emergency("kp2"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    with pytest.raises(ProtocolError, match="does not belong on"):  # an emergency dressed as a schedule
+        p.open_envelope(em.to_bytes(), TOPICS.zone_schedule("kp1"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    cfg = signer.sign(p.make_envelope(p.T_CONFIG, {"volume": 5}, ward=WARD, sender="central", seq=2, now=NOW,
+                                      topic=TOPICS.device_config("kp2-loa1")))
+    with pytest.raises(SignatureError, match="arrived on"):
+        p.open_envelope(cfg.to_bytes(), TOPICS.device_config("kp1-loa1"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    # the topic is inside the signature: rewriting it breaks the signature
+    moved = em.to_bytes().replace(b"/zone/kp1/emergency", b"/zone/kp2/emergency")
+    with pytest.raises(SignatureError, match="does not match"):
+        p.open_envelope(moved, TOPICS.zone_emergency("kp2"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
 
 
 def test_topics() -> None:

@@ -279,8 +279,8 @@ class Agent:
             self._seq = max(self._seq + 1, time.time_ns() // 1_000_000)
             return self._seq
 
-    def _envelope(self, msg_type: str, body: dict[str, Any]) -> Envelope:
-        return make_envelope(msg_type, body, ward=self.ward.id, sender=self.device.id, seq=self._next_seq())
+    def _envelope(self, msg_type: str, body: dict[str, Any], topic: str) -> Envelope:
+        return make_envelope(msg_type, body, ward=self.ward.id, sender=self.device.id, seq=self._next_seq(), topic=topic)
 
     def _state_payload(self, online: bool) -> bytes:
         st = DeviceState(
@@ -293,7 +293,7 @@ class Agent:
         )
         if online:
             st = replace(st, **self.state_fields())
-        return self._envelope(T_STATE, st.to_body()).to_bytes()
+        return self._envelope(T_STATE, st.to_body(), self.topics.device_state(self.device.id)).to_bytes()
 
     def state_changed(self) -> None:
         """Ask for the retained state to be published again soon."""
@@ -313,8 +313,9 @@ class Agent:
 
     def report(self, event: AsRunEvent) -> None:
         """Queue an as-run event; it is sent when the broker is reachable and kept until acknowledged."""
-        payload = self._envelope(T_EVENT, event.to_body()).to_bytes()
-        self.outbox.put(event.event_id, self.topics.device_events(self.device.id), payload)
+        topic = self.topics.device_events(self.device.id)
+        payload = self._envelope(T_EVENT, event.to_body(), topic).to_bytes()
+        self.outbox.put(event.event_id, topic, payload)
         log.info("as-run %s %s (%s)%s", event.kind, event.item_id, self.device.id, f": {event.reason}" if event.reason else "")
         self._outbox_due.set()
 

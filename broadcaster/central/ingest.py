@@ -42,6 +42,8 @@ class Ingest:
         env = protocol.decode(payload, topic)
         if env.ward != self.ward.id:
             raise ProtocolError(f"message {env.id} on {topic} is for ward {env.ward!r}")
+        if env.topic and env.topic != topic:
+            raise ProtocolError(f"message {env.id} was made for {env.topic} but arrived on {topic}")
         if env.type != expected_type:
             raise ProtocolError(f"message {env.id} on {topic}: type {env.type!r} where {expected_type!r} belongs")
         body = protocol.parse_body(env.type, env.body)

@@ -70,7 +70,8 @@ class Publisher:
 
     def send(self, topic: str, msg_type: str, body: dict[str, Any], *, retain: bool, ttl: timedelta | None,
              now: datetime | None = None) -> protocol.Envelope:
-        env = protocol.make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=self.store.next_seq(), ttl=ttl, now=now)
+        env = protocol.make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=self.store.next_seq(), ttl=ttl, now=now,
+                                     topic=topic)
         env = self.signer.sign(env)
         if not self.conn.publish(topic, env.to_bytes(), retain=retain, qos=1):
             log.warning("could not queue %s for %s; it is sent again at the next refresh", msg_type, topic)
