@@ -405,18 +405,33 @@ class DeviceState:
     def from_body(cls, b: Any) -> DeviceState:
         b = _need_dict(b, "body")
         applied = b.get("applied") or {}
-        if not isinstance(applied, dict) or not all(isinstance(v, int) for v in applied.values()):
+        if not isinstance(applied, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in applied.values()):
             raise ProtocolError("body.applied: expected an object of target -> version")
+        missing = b.get("missing") or []
+        if not isinstance(missing, list) or not all(isinstance(x, str) for x in missing):
+            raise ProtocolError("body.missing: expected a list of sha256 strings")
+        for key in ("zone", "playing"):
+            if b.get(key) is not None and not isinstance(b[key], str):
+                raise ProtocolError(f"body.{key}: expected a string or null")
+        volume = b.get("volume")
+        if volume is not None and (not isinstance(volume, int) or isinstance(volume, bool) or not 0 <= volume <= 100):
+            raise ProtocolError("body.volume: expected 0-100 or null")
+        counts = {}
+        for key in ("cache_items", "cache_bytes"):
+            v = b.get(key) or 0
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ProtocolError(f"body.{key}: expected a whole number >= 0")
+            counts[key] = v
         return cls(
             device=_need(b, "device", str, "body"),
             kind=_need(b, "kind", str, "body"),
             online=bool(b.get("online")),
             zone=b.get("zone"),
-            volume=b.get("volume"),
+            volume=volume,
             applied=applied,
-            cache_items=int(b.get("cache_items") or 0),
-            cache_bytes=int(b.get("cache_bytes") or 0),
-            missing=tuple(b.get("missing") or ()),
+            cache_items=counts["cache_items"],
+            cache_bytes=counts["cache_bytes"],
+            missing=tuple(missing),
             playing=b.get("playing"),
             clock=parse_time(b["clock"], "body.clock") if b.get("clock") else None,
             agent_version=str(b.get("agent_version") or ""),

@@ -22,7 +22,7 @@ from broadcaster.central import planner
 from broadcaster.central.service import CentralService, key_paths, queue_announcement, queue_announcements
 from broadcaster.central.store import Store
 from broadcaster.config import Announcement, ScheduleSpec, Ward, load_ward
-from broadcaster.errors import ProtocolError, ScheduleError, SignatureError
+from broadcaster.errors import BroadcasterError, ProtocolError, ScheduleError, SignatureError
 from broadcaster.localbroker import LocalMosquitto, free_port
 from broadcaster.media import MediaStore
 from broadcaster.production import Producer
@@ -294,6 +294,10 @@ def test_malformed_device_messages_are_refused_and_change_nothing(env: tuple[War
             (topics.device_state("kp1-loa1"), b"\xff\xfe not even text"),
             (topics.device_state("kp1-loa1"), b'{"v": 1, "type": "state"}'),  # fields missing
             (topics.device_state("kp1-loa1"), b'{"v": 7, "type": "state"}'),  # a future protocol
+            # well-formed envelope, nonsense inside
+            (topics.device_state("kp1-loa1"), protocol.make_envelope(protocol.T_STATE, {
+                **protocol.DeviceState("kp1-loa1", "speaker", True).to_body(), "volume": "loud", "cache_items": 1e999},
+                ward=ward.id, sender="kp1-loa1", seq=1).to_bytes()),
             # a node speaking for another one
             (topics.device_state("kp1-loa1"), protocol.make_envelope(protocol.T_STATE, other.to_body(), ward=ward.id, sender="kp1-loa1", seq=1).to_bytes()),
             # an event with an unknown kind
@@ -318,3 +322,14 @@ def test_malformed_device_messages_are_refused_and_change_nothing(env: tuple[War
     finally:
         pub.stop()
         svc.stop()
+
+
+def test_a_second_service_on_the_same_data_folder_is_refused(env: tuple[Ward, Producer]) -> None:
+    ward, _ = env
+    svc = CentralService(ward).start()
+    try:
+        with pytest.raises(BroadcasterError, match="already runs"):
+            CentralService(ward).start()
+    finally:
+        svc.stop()
+    CentralService(ward).start().stop()  # once stopped, the folder is free again

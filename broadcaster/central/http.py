@@ -29,6 +29,8 @@ CHUNK = 64 * 1024
 class _Handler(BaseHTTPRequestHandler):
     server: MediaServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"  # keep-alive: a node fetches a bulletin's files in one connection
+    # Half-open 4G connections never close by themselves: without a timeout each holds a thread forever.
+    timeout = 60
     server_version = "broadcaster-media"
     sys_version = ""
 
@@ -60,7 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
         sha = name.split(".", 1)[0]
         size = path.stat().st_size
         etag = f'"{sha}"'
-        if self.headers.get("If-None-Match") == etag:
+        inm = self.headers.get("If-None-Match")
+        if inm and (inm.strip() == "*" or etag in {t.strip().removeprefix("W/") for t in inm.split(",")}):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
@@ -71,13 +74,14 @@ class _Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         if rng and self.headers.get("If-Range", etag) == etag:
             r = RANGE_RE.match(rng.strip())
-            if r and (r.group(1) or r.group(2)):
+            # A syntactically invalid range (e.g. "bytes=5-3") is ignored: the whole file, 200 (RFC 9110 14.2).
+            if r and (r.group(1) or r.group(2)) and not (r.group(1) and r.group(2) and int(r.group(2)) < int(r.group(1))):
                 if r.group(1):
                     start = int(r.group(1))
                     end = min(int(r.group(2)), size - 1) if r.group(2) else size - 1
                 else:  # suffix: the last N bytes
                     start = max(0, size - int(r.group(2)))
-                if start >= size or start > end:
+                if start >= size:
                     self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     self.send_header("Content-Range", f"bytes */{size}")
                     self.send_header("Content-Length", "0")

@@ -74,6 +74,8 @@ class Publisher:
                                      topic=topic)
         env = self.signer.sign(env)
         if not self.conn.publish(topic, env.to_bytes(), retain=retain, qos=1):
+            with self._lock:
+                self._sent.pop(topic, None)  # not sent: the next refresh must try again
             log.warning("could not queue %s for %s; it is sent again at the next refresh", msg_type, topic)
         return env
 

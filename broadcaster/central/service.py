@@ -14,6 +14,7 @@ no disk read) and re-plans when the revision moved.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ class CentralService:
         serve_media: bool = True,
     ) -> None:
         self.ward = ward
+        self._lockfile: Any = None
+        self._take_lock()  # first: a second service must learn why it cannot run, not trip on the port
         self.store = store or Store.for_ward(ward)
         self.media = media or media_store(ward)
         self.signer = signer or load_signer(ward)
@@ -126,6 +129,7 @@ class CentralService:
 
     def stop(self) -> None:
         if not self._started:
+            self._release_lock()
             return
         with self._lock:  # let a running refresh finish; later ones see _started False
             self._started = False
@@ -134,7 +138,36 @@ class CentralService:
         if self.http:
             self.http.stop()
         self.store.close()
+        self._release_lock()
         log.info("central service stopped")
+
+    def _take_lock(self) -> None:
+        """One service per data folder: two would share the broker client id and knock each other
+        off the broker in a loop, each republishing everything on every reconnect."""
+        import fcntl
+
+        path = self.ward.service.home / "serve.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            other = f.read().strip() or "another process"
+            f.close()
+            raise BroadcasterError(
+                f"the central service already runs for {self.ward.service.home} (pid {other}): "
+                "stop it first (systemctl stop broadcaster-central), or use another BROADCASTER_HOME"
+            ) from None
+        f.truncate(0)
+        f.write(str(os.getpid()))
+        f.flush()
+        self._lockfile = f
+
+    def _release_lock(self) -> None:
+        if self._lockfile is not None:
+            self._lockfile.close()  # closing releases the lock
+            self._lockfile = None
 
     def _on_connect(self) -> None:
         # on paho's thread: hand over; the broker may have lost retained state, so send all again

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time as _time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -346,8 +347,20 @@ class Store:
             c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
     def next_seq(self) -> int:
-        """The next envelope sequence number: persisted, so it only grows across restarts."""
-        return self._bump("envelope_seq")
+        """The next envelope sequence number: persisted, so it only grows across restarts.
+
+        Never below the clock in milliseconds either: nodes remember the highest seq they accepted,
+        so a store restored from an old backup (or made anew) must not start again from 1, or every
+        node would refuse the central as a replay.
+        """
+        floor = _time.time_ns() // 1_000_000
+        with self.transaction() as c:
+            row = c.execute(
+                "INSERT INTO meta(key, value) VALUES ('envelope_seq', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER) + 1, ?) RETURNING value",
+                (floor, floor),
+            ).fetchone()
+            return int(row[0])
 
     @property
     def plan_revision(self) -> int:
