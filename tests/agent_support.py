@@ -49,11 +49,14 @@ def make_png(path: Path, color: str = "blue") -> bytes:
 
 class MediaServer:
     """Serves ``files`` (name -> bytes) on 127.0.0.1 with Range support. ``bad[name] = n`` serves
-    wrong bytes (same length) for the next n requests of that name."""
+    wrong bytes (same length) for the next n requests of that name; ``stall[name] = s`` sends the
+    headers, then nothing for s seconds (a 4G link that has all but died) before the body."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.bad: dict[str, int] = {}
+        self.stall: dict[str, float] = {}
+        self.release = threading.Event()
         self.requests: list[tuple[str, str | None]] = []
         server = self
 
@@ -82,6 +85,9 @@ class MediaServer:
                 body = data[start:]
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if server.stall.get(name):
+                    self.wfile.flush()
+                    server.release.wait(server.stall[name])
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -97,6 +103,7 @@ class MediaServer:
         return MediaRef(url=self.base + name, sha256=hashlib.sha256(data).hexdigest(), size=len(data), type=type)
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -208,6 +208,25 @@ def test_emergency_interrupts_and_plays(node: Node, central: Central, mp3s: dict
     assert kinds["kc"]["kind"] == "played"
 
 
+def test_emergency_is_not_held_up_by_a_stalled_download(node: Node, central: Central, server: MediaServer, tmp_path: Path, mp3s: dict[str, Any]) -> None:
+    """The bulletin's media is still crawling in over a dying link at airtime; an emergency comes in.
+    It must play at once, not when the download gives up."""
+    stalled = server.add("stalled.mp3", make_mp3(tmp_path / "st.mp3", 1.0, 330))
+    server.stall["stalled.mp3"] = 15.0
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    central.schedule("kp1", 1, [item("bulletin", utc_now() + timedelta(seconds=1.5), stalled)])
+    wait_for(lambda: any(n == "stalled.mp3" for n, _ in server.requests), timeout=5)  # the download hangs
+    import time
+
+    time.sleep(2.0)  # past the bulletin's airtime
+    sent = utc_now()
+    em_item = item("kc", sent, mp3s["alarm"], priority="emergency")
+    central.emergency("kp1", Emergency("em-stall", em_item, sent + timedelta(minutes=5)).to_body())
+    recs = wait_for(lambda: [r for r in node.played() if r["item"] == "kc"], timeout=10)
+    assert (parse_time(recs[0]["started"]) - sent).total_seconds() < 3, recs[0]
+
+
 def test_new_version_replaces_old_and_config_sets_volume(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
     agent = node.start()
     assert agent.conn and agent.conn.wait_connected(10)

@@ -279,19 +279,27 @@ class SpeakerAgent(Agent):
         return any(iso_key(i.item_id, i.start) == key and i.media == item.media for i in self._pending_items(now))
 
     def _media(self, item: ScheduleItem, key: str, emergency_id: str | None) -> Path | None:
-        """The cached file, fetching at airtime if the prefetch has not got it yet."""
+        """The cached file. If the prefetch has not got it yet, an emergency fetches it here; a
+        normal item waits for the fetch loop instead, so that this thread stays free to notice an
+        emergency (a slow 4G download would otherwise hold it for minutes)."""
         deadline = (utc_now() + timedelta(seconds=30)) if emergency_id else item.start + self.late_limit
         while not self.stopping.is_set():
-            try:
-                return self.cache.fetch(item.media)
-            except MediaError as exc:
-                self._fetch_errors[item.media.sha256] = str(exc)
+            path = self.cache.get(item.media)
+            if path is not None:
+                return path
+            if emergency_id:
+                try:
+                    return self.cache.fetch(item.media)
+                except MediaError as exc:
+                    self._fetch_errors[item.media.sha256] = str(exc)
+            else:
+                self._fetch_due.set()  # the fetch loop notifies `changed` when a file arrives
             if utc_now() + timedelta(seconds=1) >= deadline:
                 return None
             with self.changed:
                 if not self._still_wanted(key, item, emergency_id, self.volume):
                     return None
-                self.changed.wait(min(self.fetch_retry, 2.0))
+                self.changed.wait(min(self.fetch_retry, 2.0) if emergency_id else 1.0)
         return None
 
     def _air(self, item: ScheduleItem, key: str, emergency_id: str | None = None) -> None:
