@@ -126,11 +126,20 @@ class SpeakerAgent(Agent):
 
     def items(self) -> list[ScheduleItem]:
         """Every item of every accepted target, one per airing, in play order."""
+        # Parsed once per accepted version, not on every pass of the timing loop (on a small ARM
+        # board re-parsing a day's schedule many times a second is real CPU).
+        desired = self.memory.get("desired", {})
+        key = tuple(sorted((t, b.get("version")) for t, b in desired.items()))
+        cached = getattr(self, "_items_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         seen: dict[str, ScheduleItem] = {}
-        for body in self.memory.get("desired", {}).values():
+        for body in desired.values():
             for it in Schedule.from_body(body).items:
                 seen[iso_key(it.item_id, it.start)] = it
-        return sorted(seen.values(), key=lambda i: (i.start, PRIO_ORDER.get(i.priority, 9), i.item_id))
+        items = sorted(seen.values(), key=lambda i: (i.start, PRIO_ORDER.get(i.priority, 9), i.item_id))
+        self._items_cache = (key, items)
+        return items
 
     def _done(self) -> dict[str, Any]:
         return self.memory.setdefault("done", {})
@@ -140,10 +149,22 @@ class SpeakerAgent(Agent):
         return [i for i in self.items() if iso_key(i.item_id, i.start) not in done and i.start + self.late_limit >= now]
 
     def _emergencies(self) -> list[tuple[str, Emergency, dict[str, Any]]]:
+        # Called every 20 ms while audio plays (can an emergency cut in?): parse each body once.
+        parsed: dict[tuple[str, str], Emergency] = self.__dict__.setdefault("_em_cache", {})
         out = []
         for eid, entry in self.memory.get("emergencies", {}).items():
-            if "body" in entry:
-                out.append((eid, Emergency.from_body(entry["body"]), entry))
+            body = entry.get("body")
+            if body is None:
+                continue
+            k = (eid, f"{body.get('valid_until')}|{(body.get('item') or {}).get('start')}")
+            em = parsed.get(k)
+            if em is None:
+                em = parsed[k] = Emergency.from_body(body)
+            out.append((eid, em, entry))
+        if len(parsed) > 4 * len(out) + 16:  # forget emergencies pruned from memory
+            live = {(e, f"{en['body'].get('valid_until')}|{(en['body'].get('item') or {}).get('start')}") for e, _m, en in out}
+            for k in [k for k in parsed if k not in live]:
+                del parsed[k]
         return out
 
     def _due_emergency(self, now: datetime) -> tuple[str, Emergency] | None:
