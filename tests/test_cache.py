@@ -85,3 +85,18 @@ def test_lru_eviction_spares_scheduled_media(tmp_path: Path, server: MediaServer
     assert refs[0].sha256 not in removed
     assert removed == [refs[1].sha256, refs[2].sha256]
     assert cache.stats().items == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_on_the_node_is_named_as_such(tmp_path: Path, server: MediaServer) -> None:
+    """ENOSPC while storing is the node's problem, not the server's: say so, keep what is cached."""
+    kept = server.add("kept.mp3", os.urandom(10_000))
+    ref = server.add("big.mp3", os.urandom(100_000))
+    cache = MediaCache(tmp_path / "c")
+    assert cache.fetch(kept).exists()
+    part = cache.path(ref.sha256).with_name(ref.sha256 + ".part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.symlink_to("/dev/full")  # every write there fails with "No space left on device"
+    with pytest.raises(MediaError, match="No space left on device on this node"):
+        cache.fetch(ref)
+    assert cache.get(kept) is not None  # what is already cached still plays

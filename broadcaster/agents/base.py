@@ -315,7 +315,15 @@ class Agent:
         """Queue an as-run event; it is sent when the broker is reachable and kept until acknowledged."""
         topic = self.topics.device_events(self.device.id)
         payload = self._envelope(T_EVENT, event.to_body(), topic).to_bytes()
-        self.outbox.put(event.event_id, topic, payload)
+        try:
+            self.outbox.put(event.event_id, topic, payload)
+        except (sqlite3.Error, OSError) as exc:
+            # Disk full or failing: the event cannot be kept through a reboot, but it is not dropped.
+            # The MQTT client keeps QoS 1 messages in memory until the broker has them.
+            log.error("cannot store as-run %s on disk (%s): sending it from memory only", event.item_id, exc)
+            if self.conn is not None:
+                self.conn.publish(topic, payload, qos=1)
+            return
         log.info("as-run %s %s (%s)%s", event.kind, event.item_id, self.device.id, f": {event.reason}" if event.reason else "")
         self._outbox_due.set()
 

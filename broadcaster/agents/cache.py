@@ -15,6 +15,7 @@ Recency is the file's mtime, touched on use, so it survives a reboot without an 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -27,6 +28,9 @@ from pathlib import Path
 
 from broadcaster.errors import MediaError
 from broadcaster.protocol import MediaRef
+
+# Errors of this node's own disk, not of the network or the server.
+LOCAL_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +137,11 @@ class MediaCache:
                     f.flush()
                     os.fsync(f.fileno())
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            if getattr(exc, "errno", None) in LOCAL_DISK_ERRORS:
+                raise MediaError(
+                    f"cannot store {ref.url} in {self.root}: {exc.strerror} on this node "
+                    "(free some space, or lower --cache-mb); what is already cached still plays"
+                ) from exc
             # keep the .part: the next attempt resumes from where this one stopped
             raise MediaError(f"cannot download {ref.url}: {exc}; will retry (check the central's media server)") from exc
         size = part.stat().st_size
