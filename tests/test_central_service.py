@@ -304,18 +304,20 @@ def test_malformed_device_messages_are_refused_and_change_nothing(env: tuple[War
             (topics.device_events("kp1-loa1"), protocol.make_envelope(protocol.T_EVENT, {**protocol.AsRunEvent(
                 "e1", "kp1-loa1", "i", "a", "played", protocol.utc_now()).to_body(), "kind": "exploded"}, ward=ward.id, sender="kp1-loa1", seq=2).to_bytes()),
         ]
-        for topic, payload in bad:
-            pub.publish(topic, payload)
+        # an honest node first, retained as nodes do: once it is stored, the service is surely subscribed
         good = protocol.DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": 1})
         pub.publish(topics.device_state("kp1-loa1"),
-                    protocol.make_envelope(protocol.T_STATE, good.to_body(), ward=ward.id, sender="kp1-loa1", seq=3).to_bytes())
+                    protocol.make_envelope(protocol.T_STATE, good.to_body(), ward=ward.id, sender="kp1-loa1", seq=3).to_bytes(),
+                    retain=True)
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not {d.id: d for d in svc.store.devices()}["kp1-loa1"].online:
+            time.sleep(0.05)
+        for topic, payload in bad:
+            pub.publish(topic, payload)
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline and svc.ingest.refused < len(bad):
             time.sleep(0.05)
         assert svc.ingest.refused == len(bad)
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not {d.id: d for d in svc.store.devices()}["kp1-loa1"].online:
-            time.sleep(0.05)
         devs = {d.id: d for d in svc.store.devices()}
         assert devs["kp1-loa1"].online and devs["kp1-loa1"].applied == {"zone/kp1": 1}
         assert devs["kp2-loa1"].applied == {} and not svc.store.events()

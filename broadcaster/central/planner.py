@@ -183,6 +183,17 @@ def occurrences(spec: ScheduleSpec, tz: ZoneInfo, queued_at: datetime, start: da
     return sorted(t for t in times if start <= t < end)
 
 
+def reach_first_airings(anns: Sequence[Plannable], tz: ZoneInfo, now: datetime, until: datetime) -> datetime:
+    """``until``, pushed out to the day after each announcement's next occurrence (at most 400 days):
+    a plan that long shows where every announcement lands and what overflows, even beyond the
+    horizon sent to the nodes."""
+    for ann in anns:
+        first = occurrences(ann.schedule, tz, to_utc(ann.queued_at), now, now + timedelta(days=400))
+        if first:
+            until = max(until, first[0] + timedelta(days=1))
+    return until
+
+
 def item_id(announcement_id: str, zone: str, requested: datetime) -> str:
     """Stable id of one occurrence in one zone: the same across re-plans, so as-run events match it."""
     return f"{announcement_id}.{zone}.{requested.astimezone(UTC):%Y%m%dT%H%MZ}"

@@ -358,11 +358,8 @@ def queue_announcements(
             ))
     # Plan far enough to reach each new announcement's first airing, even beyond the horizon the
     # nodes are sent, so the officer learns now (not on the day) where it lands and what overflows.
-    until = now + ward.service.horizon
-    for ann in anns:
-        first = planner.occurrences(ann.schedule, ward.tz, queued_at, now, now + timedelta(days=400))
-        if first:
-            until = max(until, first[0] + timedelta(days=1))
+    new = [a for a in store.announcements() if a.id in {x.id for x in anns}]
+    until = planner.reach_first_airings(new, ward.tz, now, now + ward.service.horizon)
     plan = planner.plan(ward, store.announcements(), now, until,
                         delivered=store.delivered_ids(), decided=store.decided_ids())
     return [

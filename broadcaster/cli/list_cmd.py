@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     with Store.for_ward(ward) as store:
         active = store.announcements()
         shown = store.announcements(include_cancelled=True) if args.all else active
-        plan = planner.plan(ward, active, now, now + timedelta(days=max(1, args.days)),
+        until = planner.reach_first_airings(active, tz, now, now + timedelta(days=max(1, args.days)))
+        plan = planner.plan(ward, active, now, until,
                             delivered=store.delivered_ids(), decided=store.decided_ids())
     if not shown:
         print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
