@@ -52,3 +52,9 @@ class ProtocolError(BroadcasterError, ValueError):
 
 class SignatureError(ProtocolError):
     """A message is unsigned, signed by another key, altered, replayed or expired."""
+
+
+class ClockSkewError(SignatureError):
+    """A message looks issued in the future: usually this device's clock is not synchronised yet.
+
+    Not a forgery: the device keeps the message and tries it again once its clock has caught up."""

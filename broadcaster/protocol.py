@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from broadcaster.errors import ProtocolError, SignatureError
+from broadcaster.errors import ClockSkewError, ProtocolError, SignatureError
 
 PROTOCOL_VERSION = 1
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -681,7 +681,10 @@ class ReplayGuard:
         if env.expires_at is not None and env.expires_at < now:
             raise SignatureError(f"message {env.id} on {topic} expired at {fmt_time(env.expires_at)}: refused")
         if env.issued_at > now + self.max_clock_skew:
-            raise SignatureError(f"message {env.id} on {topic} is issued in the future ({fmt_time(env.issued_at)}): check clocks")
+            raise ClockSkewError(
+                f"message {env.id} on {topic} is issued in the future ({fmt_time(env.issued_at)}): "
+                "this device's clock is behind (not yet synchronised?); kept and tried again"
+            )
         key = f"{env.sender}|{topic}"
         last = self._last.get(key)
         if last is not None:

@@ -257,3 +257,27 @@ def test_corrupt_download_refetched_and_unfetchable_media_missed(node: Node, cen
     wait_for(lambda: len(events(central, "missed")) >= 1, timeout=10)
     assert "media never fetched" in events(central, "missed")[0]["reason"]
     assert sum(1 for n, _r in server.requests if n == "short.mp3") >= 4
+
+
+def test_schedule_refused_while_the_clock_was_behind_is_applied_once_it_catches_up(
+    node: Node, central: Central, mp3s: dict[str, Any]
+) -> None:
+    """A node without a battery clock boots in the past: the retained schedule looks issued in the
+    future. It must not be lost: applied as soon as the clock is right, without a new message."""
+    from broadcaster.protocol import Schedule, T_SCHEDULE, make_envelope
+
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    topic = central.topics.zone_schedule("kp1")
+    ahead = utc_now() + timedelta(minutes=30)  # as this node sees it: half an hour in its future
+    sched = Schedule("zone/kp1", 1, (item("later", ahead + timedelta(hours=1), mp3s["short"]),), ahead + timedelta(hours=48))
+    central.seq += 1
+    env = central.signer.sign(make_envelope(T_SCHEDULE, sched.to_body(), ward=central.ward, sender="central",
+                                            seq=central.seq, now=ahead, topic=topic))
+    central.send(topic, env.to_bytes())
+    wait_for(lambda: topic in agent._deferred, timeout=10)
+    assert agent.memory.get("applied", {}) == {} and agent.refused == 0  # kept, not counted as forged
+    agent.guard.max_clock_skew = timedelta(hours=1)  # NTP answered: the clock caught up
+    agent.state_changed()
+    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 1}, timeout=10)
+    assert [i.item_id for i in agent.items()] == ["later"] and not agent._deferred

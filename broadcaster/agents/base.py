@@ -36,7 +36,7 @@ from typing import Any
 from broadcaster import __version__
 from broadcaster.config import Device, Ward
 from broadcaster.agents.cache import MediaCache
-from broadcaster.errors import BroadcasterError, ConfigError, MediaError, ProtocolError
+from broadcaster.errors import BroadcasterError, ClockSkewError, ConfigError, MediaError, ProtocolError
 from broadcaster.protocol import (
     T_EVENT,
     T_STATE,
@@ -179,6 +179,7 @@ class Agent:
         self._fetch_errors: dict[str, str] = {}  # sha256 -> last download error
         self._fetch_due = threading.Event()
         self._gen = 0  # bumped on every change of desired state: waiting threads re-evaluate
+        self._deferred: dict[str, bytes] = {}  # topic -> message refused as "from the future" (clock behind)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -249,10 +250,17 @@ class Agent:
         with self.lock:
             try:
                 opened = open_envelope(payload, topic, self.verifier, self.guard, ward=self.ward.id)
+            except ClockSkewError as exc:
+                # A node without a battery clock boots in the past until NTP answers; the retained
+                # message will not come again by itself, so keep it and retry (see _state_loop).
+                self._deferred[topic] = payload
+                log.warning("%s", exc)
+                return
             except ProtocolError as exc:
                 self.refused += 1
                 log.warning("refused message on %s: %s", topic, exc)
                 return
+            self._deferred.pop(topic, None)
             if opened is None:
                 return  # the same message again (a retained copy after reconnect)
             env, body = opened
@@ -308,6 +316,10 @@ class Agent:
             # when the timing thread of this and other agents must not be slowed down.
             if self.stopping.wait(0.3):
                 return
+            with self.lock:
+                deferred = list(self._deferred.items())
+            for topic, payload in deferred:  # messages refused while our clock was behind
+                self._on_message(topic, payload, True)
             if self.conn and self.conn.connected:
                 self.conn.publish(self.topics.device_state(self.device.id), self._state_payload(online=True), retain=True)
 
