@@ -27,7 +27,7 @@ if [ ! -f "$stamp" ]; then
     echo "setup: preparing Python environment in $VENV" >&2
     python3 -m venv "$VENV" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[test,bench]" >&2
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[central,tv,test,bench]" >&2
     touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -29,3 +29,31 @@ def test_importing_the_package_has_no_side_effects() -> None:
         "assert threading.active_count() == 1\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+_BLOCK = """
+import importlib.abc, sys
+class Absent(importlib.abc.MetaPathFinder):
+    # as on a speaker node installed with the base package only (no [central] extra)
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'gtts', 'pydub', 'apscheduler', 'PIL', 'segno', 'tqdm', 'requests'}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Absent())
+from broadcaster.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli_without_central(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _BLOCK, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_a_speaker_node_runs_without_the_central_packages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert _cli_without_central("--help").returncode == 0
+    res = _cli_without_central("speaker", "--device", "kp1-loa1", "--home", str(tmp_path), "--output", "file")
+    # it gets as far as the missing public key: everything it imports is there
+    assert res.returncode == 1 and "central.pub" in res.stderr, res.stderr
+    assert _cli_without_central("normalize", "UBND").stdout.strip() == "ủy ban nhân dân"  # pure Python: works anywhere
+    res = _cli_without_central("render", "--text", "Họp", "--out", str(tmp_path / "o"))  # needs the central's packages
+    assert res.returncode == 1 and "broadcaster[central]" in res.stderr and "Traceback" not in res.stderr, res.stderr

@@ -15,6 +15,9 @@ import sys
 from broadcaster import __version__
 from broadcaster.errors import BroadcasterError
 
+# Packages of the central extra (pyproject.toml): a node without them still runs its own commands.
+CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests"})
+
 # (module under broadcaster.cli, one-line help) in the order shown by --help
 COMMANDS: tuple[str, ...] = (
     "normalize",
@@ -68,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     except BroadcasterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in CENTRAL_PACKAGES:
+            # a speaker node installs only the base package; this command belongs elsewhere
+            print(
+                f"error: `broadcaster {args.command}` needs {exc.name}, which this install does not have: "
+                "install the central part (pip install 'broadcaster[central]') or run it on the central machine",
+                file=sys.stderr,
+            )
+            return 1
+        raise
     except KeyboardInterrupt:
         return 130
 
