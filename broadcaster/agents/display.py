@@ -35,6 +35,7 @@ from broadcaster.protocol import (
     MediaRef,
     Schedule,
     Verifier,
+    fmt_time,
     utc_now,
 )
 
@@ -83,6 +84,10 @@ class DisplayAgent(Agent):
                 self._bump()
         elif isinstance(body, Emergency):
             ems = self.memory.setdefault("emergencies", {})
+            # forget emergencies over for a week, so the memory file does not grow for ever
+            cutoff = fmt_time(utc_now() - timedelta(days=7))
+            for eid in [e for e, entry in ems.items() if entry.get("body", {}).get("valid_until", cutoff) < cutoff]:
+                del ems[eid]
             if body.emergency_id not in ems:
                 ems[body.emergency_id] = {"body": body.to_body(), "status": "active"}
                 log.warning("EMERGENCY %s on screen: %s", body.emergency_id, body.item.title)
