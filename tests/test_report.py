@@ -64,3 +64,20 @@ def test_report_counts_and_files(ward_dir: Path, tmp_path: Path, capsys: pytest.
     assert "YYYY-MM" in capsys.readouterr().err
     with pytest.raises(ConfigError):
         build_report(ward, Store.for_ward(ward), "2026-00")
+
+
+def test_an_item_that_overflowed_into_the_next_month_is_counted_once(ward_dir: Path) -> None:
+    """Asked for 31/12 17:00, aired 01/01 05:30 after an overflow: December's item, played once."""
+    ward = load_ward()
+    asked = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)  # 17:00 local on the 31st
+    aired = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)  # 05:30 local on 1 January
+    it = planner.PlannedItem(planner.item_id("a", "kp1", asked), "a", "a", "kp1", "normal", asked, aired, 30_000, None, None)
+    with Store.for_ward(ward) as s:
+        s.sync_ward(ward)
+        s.record_plan([it], delivered_at=asked - timedelta(hours=1))
+        s.add_event(protocol.AsRunEvent("e", "kp1-loa1", it.item_id, "a", "played", aired, aired, it.end),
+                    zone="kp1", received_at=aired)
+        now = aired + timedelta(days=2)
+        dec, jan = build_report(ward, s, "2026-12", now=now), build_report(ward, s, "2027-01", now=now)
+    assert dec.by_zone()["kp1"]["played"] == 1 and dec.by_zone()["kp1"]["missed"] == 0
+    assert "kp1" not in jan.by_zone() or sum(jan.by_zone()["kp1"].values()) == 0

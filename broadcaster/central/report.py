@@ -103,7 +103,13 @@ def build_report(ward: Ward, store: Store, month: str, *, now: datetime | None =
                                        reason=p.reason or ("" if outcome == "pending" else "no node reported it"))
     device_events: dict[str, Counter[str]] = defaultdict(Counter)
     best: dict[str, str] = {}
-    for ev in store.events(start, end):
+    # An item belongs to the month of the time it was asked for, even if it overflowed into the next
+    # month (31st 17:00 -> 1st 05:30): its as-run events are counted with it, in one month only.
+    wide_start, wide_end = start - timedelta(days=31), end + timedelta(days=31)
+    elsewhere = {p.item_id for p in store.plan_items(wide_start, wide_end) if not start <= p.requested < end}
+    for ev in store.events(wide_start, wide_end):
+        if ev.item_id in elsewhere or (ev.item_id not in items and not start <= ev.scheduled < end):
+            continue
         device_events[ev.device][ev.kind] += 1
         it = items.get(ev.item_id)
         if it is None:
