@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.synchronize
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -133,3 +134,25 @@ def test_newer_store_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(Exception, match="newer broadcaster"):
         st.Store(path)
+
+
+def _open_at_once(path: str, barrier: "multiprocessing.synchronize.Barrier") -> None:
+    barrier.wait()
+    st.Store(Path(path)).close()
+
+
+def test_processes_creating_the_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """`serve` and a CLI command opening a brand-new store together: one sets it up, none fails."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for n in range(5):
+        barrier = ctx.Barrier(4)
+        procs = [ctx.Process(target=_open_at_once, args=(str(tmp_path / f"s{n}.sqlite"), barrier)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        with st.Store(tmp_path / f"s{n}.sqlite") as s:
+            assert s.schema_version == st.SCHEMA_VERSION

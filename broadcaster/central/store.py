@@ -257,11 +257,17 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
-        self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
-        with self._lock:
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        # `serve` and a CLI command may open a new store at the same moment: one sets it up, the
+        # other waits and then finds it current (without this, both ran "CREATE TABLE ...", and
+        # switching a new file to WAL at once fails with "database is locked").
+        import fcntl
+
+        with self._lock, open(self.path.with_name(self.path.name + ".setup-lock"), "a") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
             migrate(self._conn)
 
     @classmethod
