@@ -161,14 +161,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"  lịch / schedule: {a.schedule.describe()};  {a.readings} lần đọc, dài {duration(a.duration_ms)} (giọng {a.engine})")
         for note in r.notes:
             print(f"  lưu ý / note: {note}")
-        shown: set[str] = set()
-        for it in r.emergencies:
-            print(f"  phát khẩn cấp / emergency at: {it.zone} {local(it.start, tz)}")
-        for it in r.items:
-            if it.zone in shown:
-                continue
-            shown.add(it.zone)
-            print(f"  lần phát kế tiếp / next: {it.zone} {local(it.start, tz)}")
+        # zones that play at the same time on one line: "kp1, kp2, kp3 17:00 01/12/2026"
+        for label, its in (("phát khẩn cấp / emergency at", r.emergencies), ("lần phát kế tiếp / next", r.items)):
+            first: dict[str, str] = {}
+            for it in sorted(its, key=lambda i: i.start):
+                first.setdefault(it.zone, local(it.start, tz))
+            by_time: dict[str, list[str]] = {}
+            for zone, when in first.items():
+                by_time.setdefault(when, []).append(zone)
+            for when, zones in by_time.items():
+                print(f"  {label}: {', '.join(zones)} {when}")
         if not r.items and not r.emergencies:
             first = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
             when = local(first[0], tz) if first else "—"
