@@ -103,7 +103,12 @@ class DisplayAgent(Agent):
 
     def deck(self) -> Deck | None:
         body = self.memory.get("desired", {}).get(f"device/{self.device.id}")
-        return Deck.from_body(body) if body else None
+        if not body:
+            return None
+        cached = self.__dict__.get("_deck_cache")
+        if cached is None or cached[0] != body.get("version"):  # parsed once per accepted version
+            cached = self._deck_cache = (body.get("version"), Deck.from_body(body))
+        return cached[1]
 
     def _active_emergencies(self, now: datetime) -> list[Emergency]:
         out = []
