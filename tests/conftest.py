@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_support import MediaServer
 from broadcaster.localbroker import LocalMosquitto
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,14 @@ def mosquitto(tmp_path: Path) -> Iterator[LocalMosquitto]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[MediaServer]:
+    """A real HTTP media server on loopback (tests/agent_support.py), for the agents' downloads."""
+    s = MediaServer()
+    yield s
+    s.close()
 
 
 @pytest.fixture

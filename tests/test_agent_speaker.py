@@ -30,12 +30,6 @@ def ward(ward_dir: Path) -> Ward:
     return load_ward()
 
 
-@pytest.fixture
-def server() -> Iterator[MediaServer]:
-    s = MediaServer()
-    yield s
-    s.close()
-
 
 @pytest.fixture
 def central(ward: Ward, mosquitto: LocalMosquitto) -> Iterator[Central]:

@@ -15,12 +15,6 @@ from broadcaster.errors import MediaError
 from broadcaster.protocol import MediaRef
 
 
-@pytest.fixture
-def server() -> MediaServer:
-    s = MediaServer()
-    yield s
-    s.close()
-
 
 def test_fetch_verifies_and_caches(tmp_path: Path, server: MediaServer) -> None:
     ref = server.add("a.mp3", os.urandom(200_000))
