@@ -33,6 +33,17 @@ from broadcaster.errors import ClockSkewError, ProtocolError, SignatureError
 
 PROTOCOL_VERSION = 1
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# Bounds on what a signed body may hold. The shipped central never comes near them; a node still
+# refuses beyond them rather than trust its own central that far (an empty emergency id once spun
+# a node at full CPU, a version of 10**30 would freeze a target forever).
+MAX_ID_LEN = 200
+MAX_VERSION = 2**53 - 1  # JSON-safe integer; the central's versions are clock milliseconds, far below
+MAX_DURATION_MS = 6 * 3600 * 1000  # no announcement is longer than a broadcast day's window
+MAX_MEDIA_BYTES = 2 * 1024**3
+MAX_ITEMS = 5000
+MAX_REASON_LEN = 500
+MAX_PAYLOAD_BYTES = 1024 * 1024  # the broker's max_packet_size; larger never reaches a parser
+MIN_YEAR, MAX_YEAR = 2000, 2200  # times on the wire outside this are absurd (year 1, year 9999)
 TOPIC_ROOT = "bc/v1"
 
 Priority = Literal["normal", "priority", "emergency"]
@@ -164,7 +175,12 @@ def parse_time(s: Any, where: str = "time") -> datetime:
         raise ProtocolError(f"{where}: {s!r} is not an ISO 8601 time") from exc
     if t.tzinfo is None:
         raise ProtocolError(f"{where}: {s!r} has no time zone (the wire uses UTC with Z)")
-    return t.astimezone(timezone.utc)
+    if not MIN_YEAR <= t.year <= MAX_YEAR:
+        raise ProtocolError(f"{where}: {s!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    try:
+        return t.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise ProtocolError(f"{where}: {s!r} cannot be turned into UTC") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,12 +203,16 @@ class MediaRef:
         sha = _need(d, "sha256", str, where)
         if not _SHA256_RE.fullmatch(sha):
             raise ProtocolError(f"{where}.sha256: expected 64 lowercase hex digits")
-        return cls(
-            url=_need(d, "url", str, where),
-            sha256=sha,
-            size=_need(d, "size", int, where),
-            type=d.get("type", "audio/mpeg"),
-        )
+        url = _need(d, "url", str, where)
+        if not re.fullmatch(r"https?://[^\s/]+/\S*", url) or len(url) > 2000:
+            raise ProtocolError(f"{where}.url: {url[:80]!r} is not an http(s) URL")
+        size = _need(d, "size", int, where)
+        if not 0 < size <= MAX_MEDIA_BYTES:
+            raise ProtocolError(f"{where}.size: {size} is not a size in bytes between 1 and {MAX_MEDIA_BYTES}")
+        typ = d.get("type", "audio/mpeg")
+        if not isinstance(typ, str) or len(typ) > 100:
+            raise ProtocolError(f"{where}.type: expected a media type string")
+        return cls(url=url, sha256=sha, size=size, type=typ)
 
 
 @dataclass(frozen=True)
@@ -228,13 +248,19 @@ class ScheduleItem:
         prio = _need(d, "priority", str, where)
         if prio not in PRIORITIES:
             raise ProtocolError(f"{where}.priority: {prio!r} is not one of {', '.join(PRIORITIES)}")
+        duration = _need(d, "duration_ms", int, where)
+        if not 0 <= duration <= MAX_DURATION_MS:
+            raise ProtocolError(f"{where}.duration_ms: {duration} is not a duration between 0 and {MAX_DURATION_MS} ms")
+        title = d.get("title", "")
+        if not isinstance(title, str):
+            raise ProtocolError(f"{where}.title: expected a string")
         return cls(
-            item_id=_need(d, "item_id", str, where),
-            announcement_id=_need(d, "announcement_id", str, where),
-            title=d.get("title", ""),
+            item_id=_need_id(d, "item_id", where),
+            announcement_id=_need_id(d, "announcement_id", where),
+            title=title[:500],
             priority=prio,
             start=parse_time(d.get("start"), f"{where}.start"),
-            duration_ms=_need(d, "duration_ms", int, where),
+            duration_ms=duration,
             media=MediaRef.from_dict(d.get("media"), f"{where}.media"),
             slide=MediaRef.from_dict(d["slide"], f"{where}.slide") if d.get("slide") else None,
         )
@@ -265,11 +291,11 @@ class Schedule:
     def from_body(cls, b: Any) -> Schedule:
         b = _need_dict(b, "body")
         items = b.get("items")
-        if not isinstance(items, list):
-            raise ProtocolError("body.items: expected a list")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise ProtocolError(f"body.items: expected a list of at most {MAX_ITEMS} items")
         return cls(
-            target=_need(b, "target", str, "body"),
-            version=_need(b, "version", int, "body"),
+            target=_need_id(b, "target", "body"),
+            version=_need_version(b, "body"),
             horizon=parse_time(b.get("horizon"), "body.horizon"),
             items=tuple(ScheduleItem.from_dict(x, f"body.items[{n}]") for n, x in enumerate(items)),
         )
@@ -288,10 +314,10 @@ class DeckSlide:
     def from_dict(cls, d: Any, where: str) -> DeckSlide:
         d = _need_dict(d, where)
         dur = d.get("duration_s")
-        if not isinstance(dur, (int, float)) or dur <= 0:
-            raise ProtocolError(f"{where}.duration_s: expected a positive number of seconds")
+        if isinstance(dur, bool) or not isinstance(dur, (int, float)) or not 0 < dur <= 3600:
+            raise ProtocolError(f"{where}.duration_s: expected a number of seconds above 0, at most 3600")
         return cls(
-            slide_id=_need(d, "slide_id", str, where),
+            slide_id=_need_id(d, "slide_id", where),
             media=MediaRef.from_dict(d.get("media"), f"{where}.media"),
             duration_s=float(dur),
         )
@@ -318,11 +344,11 @@ class Deck:
     def from_body(cls, b: Any) -> Deck:
         b = _need_dict(b, "body")
         slides, overlays = b.get("slides"), b.get("overlays", [])
-        if not isinstance(slides, list) or not isinstance(overlays, list):
-            raise ProtocolError("body.slides and body.overlays: expected lists")
+        if not isinstance(slides, list) or not isinstance(overlays, list) or len(slides) + len(overlays) > MAX_ITEMS:
+            raise ProtocolError(f"body.slides and body.overlays: expected lists of at most {MAX_ITEMS} entries")
         return cls(
-            target=_need(b, "target", str, "body"),
-            version=_need(b, "version", int, "body"),
+            target=_need_id(b, "target", "body"),
+            version=_need_version(b, "body"),
             slides=tuple(DeckSlide.from_dict(s, f"body.slides[{n}]") for n, s in enumerate(slides)),
             overlays=tuple(ScheduleItem.from_dict(o, f"body.overlays[{n}]") for n, o in enumerate(overlays)),
         )
@@ -345,11 +371,13 @@ class Emergency:
     @classmethod
     def from_body(cls, b: Any) -> Emergency:
         b = _need_dict(b, "body")
-        return cls(
-            emergency_id=_need(b, "emergency_id", str, "body"),
-            item=ScheduleItem.from_dict(b.get("item"), "body.item"),
-            valid_until=parse_time(b.get("valid_until"), "body.valid_until"),
-        )
+        item = ScheduleItem.from_dict(b.get("item"), "body.item")
+        valid_until = parse_time(b.get("valid_until"), "body.valid_until")
+        if valid_until < item.start:
+            raise ProtocolError("body.valid_until: before the item's start")
+        if valid_until - item.start > timedelta(days=2):
+            raise ProtocolError("body.valid_until: an emergency valid for more than two days is not one")
+        return cls(emergency_id=_need_id(b, "emergency_id", "body"), item=item, valid_until=valid_until)
 
 
 @dataclass(frozen=True)
@@ -423,7 +451,7 @@ class DeviceState:
                 raise ProtocolError(f"body.{key}: expected a whole number >= 0")
             counts[key] = v
         return cls(
-            device=_need(b, "device", str, "body"),
+            device=_need_id(b, "device", "body"),
             kind=_need(b, "kind", str, "body"),
             online=bool(b.get("online")),
             zone=b.get("zone"),
@@ -471,16 +499,20 @@ class AsRunEvent:
         kind = _need(b, "kind", str, "body")
         if kind not in EVENT_KINDS:
             raise ProtocolError(f"body.kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        reason = b.get("reason") or ""
+        if not isinstance(reason, str):
+            raise ProtocolError("body.reason: expected a string")
         return cls(
-            event_id=_need(b, "event_id", str, "body"),
-            device=_need(b, "device", str, "body"),
-            item_id=_need(b, "item_id", str, "body"),
-            announcement_id=_need(b, "announcement_id", str, "body"),
+            event_id=_need_id(b, "event_id", "body"),
+            device=_need_id(b, "device", "body"),
+            item_id=_need_id(b, "item_id", "body"),
+            announcement_id=_need_id(b, "announcement_id", "body"),
             kind=kind,
             scheduled=parse_time(b.get("scheduled"), "body.scheduled"),
             started=parse_time(b["started"], "body.started") if b.get("started") else None,
             ended=parse_time(b["ended"], "body.ended") if b.get("ended") else None,
-            reason=str(b.get("reason") or ""),
+            # a node's reason is for the report and the log: bounded, whatever the node sent
+            reason=reason[:MAX_REASON_LEN],
         )
 
 
@@ -498,7 +530,7 @@ def parse_body(msg_type: str, body: Any) -> Any:
     """Turn an envelope body into its dataclass (``emergency_clear`` stays a dict)."""
     if msg_type == T_EMERGENCY_CLEAR:
         b = _need_dict(body, "body")
-        _need(b, "emergency_id", str, "body")
+        _need_id(b, "emergency_id", "body")
         return b
     cls = BODY_TYPES.get(msg_type)
     if cls is None:
@@ -579,28 +611,41 @@ def make_envelope(
 
 def decode(payload: bytes, topic: str = "?") -> Envelope:
     """Parse bytes from the broker into an Envelope. Raises ProtocolError naming topic and field."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"message on {topic}: {len(payload)} bytes, more than {MAX_PAYLOAD_BYTES}")
     try:
         d = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"message on {topic}: not UTF-8 JSON ({exc})") from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep, or an integer of thousands of digits
+        raise ProtocolError(f"message on {topic}: JSON nested too deep or with an absurd number") from exc
     if not isinstance(d, dict):
         raise ProtocolError(f"message on {topic}: expected a JSON object")
     v = d.get("v")
     if v != PROTOCOL_VERSION:
         raise ProtocolError(f"message on {topic}: protocol version {v!r}, this program speaks {PROTOCOL_VERSION}")
-    where = f"message {d.get('id', '?')} on {topic}"
+    where = f"message {str(d.get('id', '?'))[:80]} on {topic}"
+    sig = d.get("sig")
+    if sig is not None and not isinstance(sig, str):
+        raise ProtocolError(f"{where}: 'sig' should be a base64 string, got {type(sig).__name__}")
+    seq = _need(d, "seq", int, where)
+    if not 0 <= seq <= MAX_VERSION:
+        raise ProtocolError(f"{where}: seq {seq} is out of range")
+    topic_field = d.get("topic") or ""
+    if not isinstance(topic_field, str):
+        raise ProtocolError(f"{where}: 'topic' should be a string")
     return Envelope(
         v=v,
         type=_need(d, "type", str, where),
         id=_need(d, "id", str, where),
         ward=_need(d, "ward", str, where),
-        topic=d.get("topic") or "",
+        topic=topic_field,
         sender=_need(d, "sender", str, where),
-        seq=_need(d, "seq", int, where),
+        seq=seq,
         issued_at=parse_time(d.get("issued_at"), f"{where}: issued_at"),
         expires_at=parse_time(d["expires_at"], f"{where}: expires_at") if d.get("expires_at") else None,
         body=_need(d, "body", dict, where),
-        sig=d.get("sig"),
+        sig=sig,
     )
 
 
@@ -646,7 +691,7 @@ class Verifier:
         try:
             sig = base64.b64decode(env.sig, validate=True)
             self._key.verify(sig, canonical_json(env.unsigned_dict()))
-        except (InvalidSignature, ValueError) as exc:
+        except (InvalidSignature, ValueError, TypeError) as exc:
             raise SignatureError(f"message {env.id} on {topic}: signature does not match (altered or forged): refused") from exc
 
 
@@ -743,6 +788,25 @@ def _need_dict(d: Any, where: str) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise ProtocolError(f"{where}: expected an object, got {type(d).__name__}")
     return d
+
+
+_ID_RE = re.compile(r"[^\x00-\x1f\s/+#]+")
+
+
+def _need_id(d: dict[str, Any], key: str, where: str) -> str:
+    """An identifier: non-empty, bounded, no spaces, control characters or MQTT wildcards.
+    (``target`` holds one slash, ``zone/kp1``: checked per segment.)"""
+    val = _need(d, key, str, where)
+    if not val or len(val) > MAX_ID_LEN or not all(_ID_RE.fullmatch(part) for part in val.split("/", 1)):
+        raise ProtocolError(f"{where}: {key!r} {val[:80]!r} is not an id (1-{MAX_ID_LEN} characters, no spaces)")
+    return val
+
+
+def _need_version(d: dict[str, Any], where: str) -> int:
+    val = _need(d, "version", int, where)
+    if not 0 <= val <= MAX_VERSION:
+        raise ProtocolError(f"{where}: version {val} is out of range (0-{MAX_VERSION})")
+    return val
 
 
 def _need(d: dict[str, Any], key: str, typ: type, where: str) -> Any:
