@@ -29,6 +29,7 @@ from broadcaster.protocol import PRIORITIES
 
 DEFAULT_WARD_FILE = Path("devices/ward.toml")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RESERVED_DEVICE_IDS = frozenset({"central"})
 WEEKDAYS = {
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
     # Vietnamese: thứ hai = Monday ... chủ nhật = Sunday
@@ -385,6 +386,10 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
         did = r.ident(d, "id", where)
         if any(x.id == did for x in devices):
             raise r.err(f"{where}id", f"device {did!r} is defined twice", "each device id once")
+        if did in RESERVED_DEVICE_IDS:
+            # `central` is the central service's broker user and message sender: a device of that
+            # name would get the central's rights on the broker.
+            raise r.err(f"{where}id", f"{did!r} is reserved for the central service", "another device id, e.g. kp1-loa1")
         kind = r.str_(d, "kind", where)
         if kind not in DEVICE_KINDS:
             raise r.err(f"{where}kind", f"is {kind!r}", " or ".join(DEVICE_KINDS))

@@ -6,22 +6,47 @@ topics, a TV its own topics and every zone's emergency topic, and write access o
 state and events; ``central`` reads and writes the ward's subtree. Passwords are kept in
 ``<out>/credentials/<user>.env`` (one ``BROADCASTER_MQTT_URL=...`` line, mode 600, to copy to that
 device as ``/etc/broadcaster/node.env``); running the command again keeps them unless
-``--rotate`` is given, so adding a device does not break the others. ``passwd`` is hashed with
-``mosquitto_passwd`` (Debian package ``mosquitto``).
+``--rotate`` is given, so adding a device does not break the others.
+
+``passwd`` is written already hashed, in Mosquitto 2's own format (``$7$``: PBKDF2-SHA512, the
+format ``mosquitto_passwd`` writes): no password ever sits in a plaintext file or on a command
+line, and every file holding a secret is created 0600 before anything is written to it.
+The shipped broker configuration sets ``use_username_as_clientid``, so a device's password cannot
+be used to take over another client id (the central's, another node's).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import secrets
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 CENTRAL_USER = "central"
+PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for the $7$ format
+
+
+def hash_password(password: str, *, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """One ``passwd`` entry value in Mosquitto 2's ``$7$`` format (PBKDF2-SHA512, 12-byte salt)."""
+    salt = salt if salt is not None else secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations, 64)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 *before* the secret goes in, and replace it atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def register(sub: Any) -> None:
@@ -81,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.errors import BroadcasterError
 
     ward = load_ward(args.ward)
-    tool = shutil.which("mosquitto_passwd") or ("/usr/bin/mosquitto_passwd" if Path("/usr/bin/mosquitto_passwd").exists() else None)
-    if not tool:
-        raise BroadcasterError("mosquitto_passwd is not installed: install the Debian package `mosquitto`")
+    clash = [d.id for d in ward.devices if d.id == CENTRAL_USER]
+    if clash:  # the ward file refuses it too; an older file read by hand must not slip through
+        raise BroadcasterError(f"a device may not be called {CENTRAL_USER!r}: that is the central service's broker user")
     out = Path(args.out)
     creds = out / "credentials"
     creds.mkdir(parents=True, exist_ok=True)
@@ -91,21 +116,15 @@ def run(args: argparse.Namespace) -> int:
     scheme = "mqtts" if args.tls else "mqtt"
     port = args.port if not (args.tls and args.port == 1883) else 8883
     users = [CENTRAL_USER] + [d.id for d in ward.devices]
-    plain: list[str] = []
+    hashed: list[str] = []
     for user in users:
         env_file = creds / f"{user}.env"
         pw = None if args.rotate else _read_password(env_file)
         pw = pw or secrets.token_urlsafe(18)
-        env_file.write_text(f"BROADCASTER_MQTT_URL={scheme}://{quote(user)}:{quote(pw, safe='')}@{args.host}:{port}\n", encoding="utf-8")
-        os.chmod(env_file, 0o600)
-        plain.append(f"{user}:{pw}")
+        write_secret(env_file, f"BROADCASTER_MQTT_URL={scheme}://{quote(user)}:{quote(pw, safe='')}@{args.host}:{port}\n")
+        hashed.append(f"{user}:{hash_password(pw)}")
     passwd = out / "passwd"
-    passwd.write_text("\n".join(plain) + "\n", encoding="utf-8")
-    os.chmod(passwd, 0o600)
-    res = subprocess.run([tool, "-U", str(passwd)], capture_output=True, text=True)  # hash in place
-    if res.returncode != 0:
-        passwd.unlink(missing_ok=True)
-        raise BroadcasterError(f"mosquitto_passwd failed: {res.stderr.strip()}")
+    write_secret(passwd, "\n".join(hashed) + "\n")
     (out / "acl").write_text(acl_text(ward) + "\n", encoding="utf-8")
     print(f"wrote {passwd} and {out / 'acl'} for {len(users)} users ({CENTRAL_USER} + {len(users) - 1} devices)")
     print(f"per-device broker URLs: {creds}/<device>.env (copy each to its device as /etc/broadcaster/node.env)")
