@@ -59,7 +59,11 @@ T_EMERGENCY_CLEAR = "emergency_clear"  # central -> zone, retained: the emergenc
 T_CONFIG = "config"  # central -> device, retained: volume and other per-device settings
 T_STATE = "state"  # device -> central, retained, also the last will: online/offline and health
 T_EVENT = "event"  # device -> central: as-run event (played, interrupted, failed, missed)
-CENTRAL_TYPES = frozenset({T_SCHEDULE, T_DECK, T_EMERGENCY, T_EMERGENCY_CLEAR, T_CONFIG})
+# central -> device, not retained: which as-run events the central has stored (or refused). A node
+# keeps each event until it is acknowledged here, not merely once the broker has it. Older nodes
+# never subscribe to it; older centrals never send it (nodes then re-send with a growing delay).
+T_EVENT_ACK = "event_ack"
+CENTRAL_TYPES = frozenset({T_SCHEDULE, T_DECK, T_EMERGENCY, T_EMERGENCY_CLEAR, T_CONFIG, T_EVENT_ACK})
 # The last topic segment each message type travels on (Topics below builds the full names).
 TOPIC_LEAF = {
     T_SCHEDULE: "schedule",
@@ -69,6 +73,7 @@ TOPIC_LEAF = {
     T_CONFIG: "config",
     T_STATE: "state",
     T_EVENT: "events",
+    T_EVENT_ACK: "ack",
 }
 DEVICE_TYPES = frozenset({T_STATE, T_EVENT})
 
@@ -112,6 +117,9 @@ class Topics:
     def device_events(self, device: str) -> str:
         return f"{self.base}/device/{_check_segment('device', device)}/events"
 
+    def device_ack(self, device: str) -> str:
+        return f"{self.base}/device/{_check_segment('device', device)}/ack"
+
     # Wildcards the central subscribes to.
     @property
     def all_states(self) -> str:
@@ -127,6 +135,7 @@ class Topics:
             self.device_schedule(device),
             self.device_deck(device),
             self.device_config(device),
+            self.device_ack(device),
         ]
         if zone:
             subs += [self.zone_schedule(zone), self.zone_emergency(zone)]
@@ -516,6 +525,38 @@ class AsRunEvent:
         )
 
 
+ACK_STATUSES = ("stored", "duplicate", "refused")
+
+
+@dataclass(frozen=True)
+class EventAck:
+    """The central's answer to as-run events: ``stored`` or ``duplicate`` (already stored: both mean
+    the node may forget the event), or ``refused`` (never storable: the node drops it and logs why).
+    An event the central could not store *yet* (store locked) gets no answer and is sent again."""
+
+    device: str
+    acks: tuple[tuple[str, str, str], ...]  # (event_id, status, reason)
+
+    def to_body(self) -> dict[str, Any]:
+        return {"device": self.device, "acks": [{"event_id": e, "status": s, "reason": r} for e, s, r in self.acks]}
+
+    @classmethod
+    def from_body(cls, b: Any) -> EventAck:
+        b = _need_dict(b, "body")
+        acks = b.get("acks")
+        if not isinstance(acks, list) or not 0 < len(acks) <= 500:
+            raise ProtocolError("body.acks: expected a list of 1-500 acknowledgements")
+        out = []
+        for n, a in enumerate(acks):
+            a = _need_dict(a, f"body.acks[{n}]")
+            status = _need(a, "status", str, f"body.acks[{n}]")
+            if status not in ACK_STATUSES:
+                raise ProtocolError(f"body.acks[{n}].status: {status!r} is not one of {', '.join(ACK_STATUSES)}")
+            reason = a.get("reason") or ""
+            out.append((_need_id(a, "event_id", f"body.acks[{n}]"), status, str(reason)[:MAX_REASON_LEN]))
+        return cls(device=_need_id(b, "device", "body"), acks=tuple(out))
+
+
 BODY_TYPES: dict[str, type] = {
     T_SCHEDULE: Schedule,
     T_DECK: Deck,
@@ -523,6 +564,7 @@ BODY_TYPES: dict[str, type] = {
     T_CONFIG: DeviceConfig,
     T_STATE: DeviceState,
     T_EVENT: AsRunEvent,
+    T_EVENT_ACK: EventAck,
 }
 
 

@@ -120,7 +120,7 @@ def test_broker_killed_before_airtime_still_plays(node: Node, central: Central, 
     check_on_time(rec)
     wait_for(lambda: len(agent.outbox) == 1)  # the as-run event waits on disk
     mosquitto.start()
-    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the broker acknowledged it
+    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the central acknowledged storing it
 
 
 def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:

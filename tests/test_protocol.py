@@ -29,6 +29,7 @@ BODIES: list[tuple[str, Any]] = [
     (p.T_DECK, p.Deck("device/tv-tnkq", 3, (p.DeckSlide("00-hotline", SLIDE, 15.0),), (ITEM,))),
     (p.T_EMERGENCY, p.Emergency("bao-lu.kp1.20261201T1000Z", ITEM, NOW + timedelta(minutes=20))),
     (p.T_CONFIG, p.DeviceConfig(volume=70)),
+    (p.T_EVENT_ACK, p.EventAck("kp1-loa1", (("ev-1", "stored", ""), ("ev-2", "refused", "item of another zone")))),
 ]
 DEVICE_BODIES: list[tuple[str, Any]] = [
     (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", 80, {"zone/kp1": 7}, 3, 4567, ("c" * 64,), None, NOW, "0.1.0")),
@@ -44,6 +45,7 @@ TOPIC_OF = {
     p.T_EMERGENCY: TOPICS.zone_emergency("kp1"),
     p.T_EMERGENCY_CLEAR: TOPICS.zone_emergency("kp1"),
     p.T_CONFIG: TOPICS.device_config("kp1-loa1"),
+    p.T_EVENT_ACK: TOPICS.device_ack("kp1-loa1"),
     p.T_STATE: TOPICS.device_state("kp1-loa1"),
     p.T_EVENT: TOPICS.device_events("kp1-loa1"),
 }
@@ -144,7 +146,7 @@ def test_topics() -> None:
     assert t.parse(t.device_events("kp1-loa1")) == ("device", "kp1-loa1", "events")
     assert set(t.node_subscriptions("kp1-loa1", "kp1")) == {
         t.device_schedule("kp1-loa1"), t.device_deck("kp1-loa1"), t.device_config("kp1-loa1"),
-        t.zone_schedule("kp1"), t.zone_emergency("kp1"),
+        t.device_ack("kp1-loa1"), t.zone_schedule("kp1"), t.zone_emergency("kp1"),
     }
     with pytest.raises(ProtocolError):
         t.zone_schedule("kp/1")
@@ -207,3 +209,13 @@ def test_hostile_payloads_are_clear_protocol_errors(keys: tuple[p.Signer, p.Veri
 def test_event_reason_is_bounded() -> None:
     body = p.AsRunEvent("ev-9", "kp1-loa1", ITEM.item_id, "cchc", "failed", NOW, reason="x" * 900_000).to_body()
     assert len(p.AsRunEvent.from_body(body).reason) == p.MAX_REASON_LEN
+
+
+def test_event_ack_only_on_the_ack_topic(keys: tuple[p.Signer, p.Verifier]) -> None:
+    signer, verifier = keys
+    body = p.EventAck("kp1-loa1", (("ev-1", "stored", ""),)).to_body()
+    env = signer.sign(p.make_envelope(p.T_EVENT_ACK, body, ward=WARD, sender="central", seq=3, now=NOW, topic=TOPICS.device_config("kp1-loa1")))
+    with pytest.raises(ProtocolError):
+        p.open_envelope(env.to_bytes(), TOPICS.device_config("kp1-loa1"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    with pytest.raises(ProtocolError):
+        p.EventAck.from_body({"device": "kp1-loa1", "acks": [{"event_id": "ev-1", "status": "maybe"}]})

@@ -98,7 +98,7 @@ class CentralService:
         )
         self.producer = producer
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)
-        self.ingest = Ingest(ward, self.store)
+        self.ingest = Ingest(ward, self.store, ack=self.publisher.event_ack)
         self.scheduler = CentralScheduler(ward.tz)
         self.http = MediaServer(self.media, ward.service.listen) if serve_media else None
         self.status = Status()

@@ -632,9 +632,24 @@ class Store:
 
     # -- as-run ------------------------------------------------------------------------------
 
+    def plan_item_zone(self, item_id: str) -> str | None:
+        """The zone an item was delivered to, or None if the central never planned it."""
+        row = self._one("SELECT zone FROM plan_items WHERE item_id = ?", (item_id,))
+        return str(row[0]) if row else None
+
     def add_event(self, ev: protocol.AsRunEvent, *, zone: str | None, received_at: datetime) -> bool:
-        """Store an as-run event once; a re-sent event (same event_id) returns False and changes nothing."""
+        """Store an as-run event once; a re-sent event returns False and changes nothing.
+
+        Once means once per ``event_id`` and also once per airing (device, item, scheduled start):
+        a node reports one outcome per airing, so a second event for it, whatever its id, is a
+        duplicate (a node that lost its memory, or one inventing events).
+        """
         with self.transaction() as c:
+            if c.execute(
+                "SELECT 1 FROM asrun WHERE event_id = ? OR (device = ? AND item_id = ? AND scheduled = ?)",
+                (ev.event_id, ev.device, ev.item_id, fmt_time(ev.scheduled)),
+            ).fetchone():
+                return False
             cur = c.execute(
                 "INSERT OR IGNORE INTO asrun(event_id, device, zone, item_id, announcement_id, kind, scheduled, "
                 "started, ended, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

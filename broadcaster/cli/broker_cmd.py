@@ -78,7 +78,7 @@ def acl_text(ward: Any) -> str:
     ]
     for d in ward.devices:
         lines.append(f"user {d.id}")
-        reads = [t.device_schedule(d.id), t.device_deck(d.id), t.device_config(d.id)]
+        reads = [t.device_schedule(d.id), t.device_deck(d.id), t.device_config(d.id), t.device_ack(d.id)]
         if d.zone:
             reads += [t.zone_schedule(d.zone), t.zone_emergency(d.zone)]
         if d.kind == "display":  # the TV shows every zone's emergency
