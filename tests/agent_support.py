@@ -57,6 +57,7 @@ class MediaServer:
         self.files: dict[str, bytes] = {}
         self.bad: dict[str, int] = {}
         self.stall: dict[str, float] = {}
+        self.trickle: dict[str, float] = {}  # name -> seconds between single bytes (a drowned server)
         self.release = threading.Event()
         self.requests: list[tuple[str, str | None]] = []
         server = self
@@ -89,6 +90,13 @@ class MediaServer:
                 if server.stall.get(name):
                     self.wfile.flush()
                     server.release.wait(server.stall[name])
+                if server.trickle.get(name):
+                    for b in body:
+                        if server.release.wait(server.trickle[name]):
+                            return
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                    return
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -170,3 +170,20 @@ def test_a_full_disk_neither_stops_the_report_nor_airs_twice_after_a_reboot(
         node.stop()
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_cache_file_corrupted_while_the_node_runs_is_not_aired(node: Node, central: Central, server: MediaServer, tmp_path: Path) -> None:
+    mp3 = server.add("c.mp3", make_mp3(tmp_path / "c.mp3", 0.8))
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    central.schedule("kp1", 1, [item("c", utc_now() + timedelta(seconds=5), mp3)])
+    cached = wait_for(lambda: agent.cache.get(mp3))
+    asked = len([r for r in server.requests if r[0] == "c.mp3"])
+    data = bytearray(cached.read_bytes())
+    for i in range(200, len(data), 97):
+        data[i] ^= 0x55  # bit rot on the SD card, same size
+    cached.write_bytes(bytes(data))
+    ev = wait_for(lambda: events(central), timeout=15)[0]
+    assert ev["kind"] == "played", ev
+    assert len([r for r in server.requests if r[0] == "c.mp3"]) > asked  # fetched again before airing
+    assert agent.cache.get(mp3, verify=True) is not None

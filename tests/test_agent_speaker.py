@@ -57,7 +57,7 @@ class Node:
         self.agent: SpeakerAgent | None = None
 
     def start(self, device: str = DEV) -> SpeakerAgent:
-        opts = {"late_limit_s": 5.0, "prepare_lead_s": 2.0, "fetch_retry_s": 0.5, "state_interval": 5.0, **self.kw}
+        opts = {"late_limit_s": 5.0, "prepare_lead_s": 2.0, "fetch_retry_s": 0.5, "state_interval": 5.0, "ack_timeout_s": 2.0, **self.kw}
         self.agent = SpeakerAgent(
             self.ward, self.ward.device(device), output=FileOutput(self.out, device),
             verifier=Verifier(self.central.public_pem), broker_url=self.url, **opts,

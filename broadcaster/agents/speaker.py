@@ -391,6 +391,15 @@ class SpeakerAgent(Agent):
             err = self._fetch_errors.get(item.media.sha256, "download did not finish in time")
             self._finish(key, item, "missed", reason=f"media never fetched: {err}", emergency_id=emergency_id)
             return
+        if self.cache.get(item.media, verify=True) is None:
+            # corrupted on disk since it was fetched (SD card, a stray write): never air it;
+            # fetch it again now if there is time, else report why
+            try:
+                media = self.cache.fetch(item.media)
+            except MediaError as exc:
+                self._finish(key, item, "failed", reason=f"cached file corrupt and could not be fetched again: {exc}",
+                             emergency_id=emergency_id)
+                return
         try:
             prepared = self.output.prepare(media, item.item_id, volume)
         except (MediaError, OSError) as exc:
