@@ -335,3 +335,30 @@ def test_a_second_service_on_the_same_data_folder_is_refused(env: tuple[Ward, Pr
     finally:
         svc.stop()
     CentralService(ward).start().stop()  # once stopped, the folder is free again
+
+
+def test_a_store_behind_the_nodes_publishes_above_them(env: tuple[Ward, Producer]) -> None:
+    """A store restored from an old backup (or recreated) issues versions the nodes already passed:
+    from the nodes' own state the service learns it and publishes above them."""
+    ward, producer = env
+    at = in_window_soon(ward, "kp1")
+    with Store.for_ward(ward) as s:
+        queue_announcement(ward, s, producer, ann(ward, "sau-khoi-phuc", ("kp1",), ScheduleSpec("once", at=at)))
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp1-loa1", "kp1")
+    pub = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id="test-kp1-state", persistent=False)
+    pub.start()
+    try:
+        _, sched = node.wait_for(is_schedule_with("sau-khoi-phuc"))
+        ahead = sched.version + 500  # what the node applied from the store before the restore
+        topics = protocol.Topics(ward.id)
+        st = protocol.DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": ahead}, clock=protocol.utc_now())
+        assert pub.wait_connected(WAIT)
+        pub.publish(topics.device_state("kp1-loa1"),
+                    protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=ward.id, sender="kp1-loa1", seq=1).to_bytes(), retain=True)
+        _, newer = node.wait_for(lambda t, b: isinstance(b, protocol.Schedule) and b.target == "zone/kp1" and b.version > ahead)
+        assert any(i.announcement_id == "sau-khoi-phuc" for i in newer.items)
+    finally:
+        pub.stop()
+        node.stop()
+        svc.stop()

@@ -98,7 +98,7 @@ class CentralService:
         )
         self.producer = producer
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)
-        self.ingest = Ingest(ward, self.store, ack=self.publisher.event_ack)
+        self.ingest = Ingest(ward, self.store, ack=self.publisher.event_ack, on_state=self._on_state)
         self.scheduler = CentralScheduler(ward.tz)
         self.http = MediaServer(self.media, ward.service.listen) if serve_media else None
         self.status = Status()
@@ -173,6 +173,27 @@ class CentralService:
         # on paho's thread: hand over; the broker may have lost retained state, so send all again
         if self._started:
             self.scheduler.run_soon(lambda: self.refresh(force=True), "reconnect-refresh")
+
+    def _on_state(self, st: protocol.DeviceState) -> None:
+        """On the MQTT thread. A node that applied a version above the store's means the store went
+        back in time (restored from a backup, or recreated): the node would ignore every new
+        schedule as already applied and never play a new bulletin. Publish above it, and say so."""
+        lifted = []
+        for key, version in st.applied.items():
+            scope, _, ident = key.partition("/")
+            target = f"deck/{ident}" if scope == "device" and st.kind == "display" else key
+            if scope not in ("zone", "device") or not ident:
+                continue
+            if self.store.raise_version_floor(target, version):
+                lifted.append(f"{target} v{version}")
+        if lifted:
+            log.warning(
+                "device %s has applied %s, above this store's versions: the store was restored from a backup "
+                "or recreated; publishing above them so the nodes take the new schedules", st.device, ", ".join(lifted),
+            )
+            self.publisher.forget()
+            if self._started:
+                self.scheduler.run_soon(lambda: self.refresh(force=True), "version-floor-refresh")
 
     def _prepare_decks(self) -> None:
         for dev in self.ward.displays():

@@ -389,6 +389,21 @@ class Store:
             )
             return version, True
 
+    def raise_version_floor(self, target: str, version: int) -> bool:
+        """A node has applied ``version`` of ``target``, above what this store issued: the store was
+        restored from a backup or made anew. Lift the stored version to it and forget the digest,
+        so the next publish goes out as ``version + 1`` and the nodes accept it. True if lifted."""
+        with self.transaction() as c:
+            row = c.execute("SELECT version FROM versions WHERE target = ?", (target,)).fetchone()
+            if row is not None and int(row[0]) >= version:
+                return False
+            c.execute(
+                "INSERT INTO versions(target, version, digest, published_at) VALUES (?, ?, '', ?) "
+                "ON CONFLICT(target) DO UPDATE SET version = excluded.version, digest = '', published_at = excluded.published_at",
+                (target, version, fmt_time(utc_now())),
+            )
+            return True
+
     def last_digest(self, target: str) -> str | None:
         row = self._one("SELECT digest FROM versions WHERE target = ?", (target,))
         return str(row[0]) if row else None
