@@ -120,6 +120,11 @@ class Topics:
     def device_ack(self, device: str) -> str:
         return f"{self.base}/device/{_check_segment('device', device)}/ack"
 
+    @property
+    def central_lock(self) -> str:
+        """Retained: which central service instance (data folder) serves the ward (one at a time)."""
+        return f"{self.base}/central/lock"
+
     # Wildcards the central subscribes to.
     @property
     def all_states(self) -> str:

@@ -362,3 +362,39 @@ def test_a_store_behind_the_nodes_publishes_above_them(env: tuple[Ward, Producer
         pub.stop()
         node.stop()
         svc.stop()
+
+
+def test_a_second_service_for_the_ward_with_another_data_folder_gives_way(
+    env: tuple[Ward, Producer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ward, _ = env
+    first = CentralService(ward).start()
+    try:
+        assert first.conn.wait_connected(WAIT)
+        other_home = tmp_path / "other-home"
+        monkeypatch.setenv("BROADCASTER_HOME", str(other_home))
+        ward2 = load_ward()
+        assert ward2.service.home == other_home
+        (other_home / "keys").mkdir(parents=True)
+        for src, dst in zip(key_paths(ward), key_paths(ward2)):
+            dst.write_bytes(src.read_bytes())
+        second = CentralService(ward2, serve_media=False).start()
+        try:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and not second.conflict:
+                time.sleep(0.1)
+            assert second.conflict and str(ward.service.home) in second.conflict
+            time.sleep(2)
+            assert first.conflict is None and first.conn.connected  # the first one keeps the ward
+            assert second.status.refreshes <= 1
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    third = CentralService(ward2, serve_media=False).start()  # the first stopped cleanly: the ward is free
+    try:
+        assert third.conn.wait_connected(WAIT)
+        time.sleep(1.5)
+        assert third.conflict is None
+    finally:
+        third.stop()

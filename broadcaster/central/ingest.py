@@ -80,6 +80,7 @@ class Ingest:
         self._speakers = {d.id for d in ward.speakers()}
         self.refused = 0  # messages refused, for the log and the tests
         self.limited = 0  # events left unanswered by the rate bound (the node sends them again)
+        self.paused = False  # another service instance serves the ward: store nothing
 
     def attach(self, conn: BrokerConnection) -> None:
         conn.subscribe(self.topics.all_states, self.handle)
@@ -101,8 +102,8 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes, retained: bool) -> None:
         """Called on the MQTT thread for every state and event message."""
-        if not payload:
-            return  # a retained message being cleared
+        if not payload or self.paused:
+            return  # a retained message being cleared, or this service is giving way to another
         now = protocol.utc_now()
         try:
             leaf = topic.rsplit("/", 1)[-1]

@@ -36,6 +36,8 @@ from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnectio
 
 log = logging.getLogger(__name__)
 
+LOCK_BEAT = 30.0  # seconds between the service's heartbeats on the ward's lock topic
+LOCK_STALE = timedelta(seconds=95)  # a lock not renewed for this long belongs to a service that is gone
 MISSED_MARGIN = timedelta(minutes=30)  # as-run events may arrive late from a node back on 4G
 MAX_LOOKBACK = timedelta(days=62)  # a longer outage: older items are not in the report at all (say so in docs)
 
@@ -107,6 +109,18 @@ class CentralService:
         self._data_version = -1
         self._revision = -1
         self._started = False
+        # one service per ward, whatever its data folder: see _on_lock
+        self.instance = self.store.get_meta("instance_id") or ""
+        if not self.instance:
+            import uuid
+
+            self.instance = uuid.uuid4().hex
+            self.store.set_meta("instance_id", self.instance)
+        self._since = protocol.utc_now()
+        self.conflict: str | None = None  # set when another instance serves the ward: `serve` exits
+        self._beat_stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._yield: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -116,12 +130,16 @@ class CentralService:
         if self.http:
             self.http.start()
         self.ingest.attach(self.conn)
+        self.conn.subscribe(protocol.Topics(self.ward.id).central_lock, self._on_lock)
         self.scheduler.start(
             self.ward, watch=self.watch, refresh=self.refresh, missed=self.check_missed, housekeeping=self.store.checkpoint
         )
         self._data_version, self._revision = self.store.data_version(), self.store.plan_revision
         self._started = True
         self.conn.start()
+        self._beat_stop.clear()
+        self._beat = threading.Thread(target=self._beat_loop, name="central-lock", daemon=True)
+        self._beat.start()
         self.refresh(force=True)  # messages queue in the client until the broker answers
         log.info("central service of %s started (broker %s, media %s)", self.ward.id, self.ward.service.mqtt_url,
                  self.ward.service.media_url)
@@ -133,7 +151,16 @@ class CentralService:
             return
         with self._lock:  # let a running refresh finish; later ones see _started False
             self._started = False
+        self._beat_stop.set()
+        if self._beat:
+            self._beat.join(5)
         self.scheduler.stop()
+        if self._yield:
+            self._yield.join(10)
+        if self.conflict is None and self.conn.connected:
+            # free the ward for a successor at once (a crash leaves it to go stale instead)
+            self.conn.publish(protocol.Topics(self.ward.id).central_lock, b"", retain=True)
+            time.sleep(0.2)
         self.conn.stop()
         if self.http:
             self.http.stop()
@@ -169,8 +196,63 @@ class CentralService:
             self._lockfile.close()  # closing releases the lock
             self._lockfile = None
 
+    # -- one service per ward -----------------------------------------------------------------
+
+    def _lock_payload(self) -> bytes:
+        import json
+        import socket
+
+        return json.dumps({
+            "instance": self.instance, "home": str(self.ward.service.home), "host": socket.gethostname(),
+            "pid": os.getpid(), "since": protocol.fmt_time(self._since), "beat": protocol.fmt_time(protocol.utc_now()),
+        }).encode()
+
+    def _beat_loop(self) -> None:
+        while not self._beat_stop.wait(LOCK_BEAT):
+            if self.conflict is None and self.conn.connected:
+                self.conn.publish(protocol.Topics(self.ward.id).central_lock, self._lock_payload(), retain=True)
+
+    def _on_lock(self, topic: str, payload: bytes, retained: bool) -> None:
+        """Two services for one ward with *different* data folders (the file lock cannot see that)
+        would share the broker client id, knock each other off in a loop and split the as-run log
+        between two stores. Each announces itself on a retained lock topic; the one that started
+        later gives up, says why, and ``serve`` exits."""
+        import json
+
+        if not payload or self.conflict is not None:
+            return
+        try:
+            other = json.loads(payload)
+            if other.get("instance") == self.instance:
+                return
+            beat = protocol.parse_time(other.get("beat"), "lock.beat")
+            since = protocol.parse_time(other.get("since"), "lock.since")
+        except (ValueError, TypeError, AttributeError, BroadcasterError):
+            log.warning("unreadable ward lock on %s: ignored", topic)
+            return
+        if protocol.utc_now() - beat > LOCK_STALE:
+            return  # a service that died without saying so
+        if (since, str(other.get("instance"))) < (self._since, self.instance):
+            self.conflict = (
+                f"another central service already serves ward {self.ward.id}: data folder {other.get('home')} on "
+                f"{other.get('host')} (pid {other.get('pid')}), alive at {protocol.fmt_time(beat)}. Two services with "
+                f"different data folders would split the as-run log. Stop one (systemctl stop broadcaster-central); "
+                f"if it is already gone, start again in {int(LOCK_STALE.total_seconds())} s"
+            )
+            log.error("%s", self.conflict)
+            self.ingest.paused = True  # nothing more into this store, nothing more published
+            # and off the broker (from another thread: this is paho's), or the shared client id
+            # keeps knocking the rightful service off
+            self._yield = threading.Thread(target=self.conn.stop, name="central-yield", daemon=True)
+            self._yield.start()
+        else:
+            # it started after us: make sure it sees our lock and gives up
+            self.conn.publish(topic, self._lock_payload(), retain=True)
+
     def _on_connect(self) -> None:
         # on paho's thread: hand over; the broker may have lost retained state, so send all again
+        if self.conflict is None:
+            self.conn.publish(protocol.Topics(self.ward.id).central_lock, self._lock_payload(), retain=True)
         if self._started:
             self.scheduler.run_soon(lambda: self.refresh(force=True), "reconnect-refresh")
 
@@ -234,7 +316,7 @@ class CentralService:
     def refresh(self, force: bool = False) -> planner.Plan:
         """Plan and publish. ``force`` re-sends every retained message even if unchanged."""
         with self._lock:
-            if not self._started:  # stopping: the store and the connection are going away
+            if not self._started or self.conflict:  # stopping, or another instance serves the ward
                 return self.status.plan or planner.Plan()
             now = protocol.utc_now()
             horizon = now + self.ward.service.horizon

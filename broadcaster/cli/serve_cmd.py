@@ -46,8 +46,13 @@ def run(args: argparse.Namespace) -> int:
           f"(listening on {ward.service.listen}); Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):
-            pass
+            if service.conflict:  # another instance serves this ward (see CentralService._on_lock)
+                break
     finally:
         service.stop()
         print("broadcaster serve: stopped", flush=True)
+    if service.conflict:
+        from broadcaster.errors import BroadcasterError
+
+        raise BroadcasterError(service.conflict)
     return 0
