@@ -7,6 +7,7 @@ Producer with the offline espeak-ng voice.
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import time
@@ -398,3 +399,25 @@ def test_a_second_service_for_the_ward_with_another_data_folder_gives_way(
         assert third.conflict is None
     finally:
         third.stop()
+
+
+def test_the_service_warns_of_a_node_clock_minutes_off(env: tuple[Ward, Producer], caplog: pytest.LogCaptureFixture) -> None:
+    ward, _ = env
+    caplog.set_level("INFO", logger="broadcaster")
+    svc = CentralService(ward).start()
+    pub = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id="test-skew", persistent=False)
+    pub.start()
+    try:
+        assert svc.conn.wait_connected(WAIT) and pub.wait_connected(WAIT)
+        time.sleep(0.5)
+        topics = protocol.Topics(ward.id)
+        st = protocol.DeviceState("kp2-loa1", "speaker", True, zone="kp2", clock=protocol.utc_now() - timedelta(minutes=2))
+        pub.publish(topics.device_state("kp2-loa1"),
+                    protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=ward.id, sender="kp2-loa1", seq=1).to_bytes())
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not any("kp2-loa1" in r.getMessage() and "chậm" in r.getMessage() for r in caplog.records):
+            time.sleep(0.1)
+        assert any(r.levelno == logging.WARNING and "chậm 120 giây" in r.getMessage() for r in caplog.records)
+    finally:
+        pub.stop()
+        svc.stop()

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from broadcaster import protocol
 from broadcaster.central import planner
+from broadcaster.central.health import clock_warning
 from broadcaster.central.http import MediaServer
 from broadcaster.central.ingest import Ingest
 from broadcaster.central.publisher import DeckSlideSource, Publisher
@@ -121,6 +122,7 @@ class CentralService:
         self._beat_stop = threading.Event()
         self._beat: threading.Thread | None = None
         self._yield: threading.Thread | None = None
+        self._clock_warned: dict[str, int | None] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -260,6 +262,16 @@ class CentralService:
         """On the MQTT thread. A node that applied a version above the store's means the store went
         back in time (restored from a backup, or recreated): the node would ignore every new
         schedule as already applied and never play a new bulletin. Publish above it, and say so."""
+        if st.online:
+            offset = self.store.clock_offset_ms(st.device)
+            warning = clock_warning(st.device, offset)
+            level = None if warning is None else round((offset or 0) / 10_000)  # warn again if it drifts further
+            if level != self._clock_warned.get(st.device, None) or (warning and st.device not in self._clock_warned):
+                self._clock_warned[st.device] = level
+                if warning:
+                    log.warning("%s", warning)
+                elif offset is not None:
+                    log.info("clock of %s back in step (%+d ms)", st.device, offset)
         lifted = []
         for key, version in st.applied.items():
             scope, _, ident = key.partition("/")

@@ -633,6 +633,10 @@ class Store:
                 ),
             )
 
+    def clock_offset_ms(self, device: str) -> int | None:
+        row = self._one("SELECT clock_offset_ms FROM devices WHERE id = ?", (device,))
+        return None if row is None or row[0] is None else int(row[0])
+
     def devices(self) -> list[DeviceRow]:
         return [
             DeviceRow(
