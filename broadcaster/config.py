@@ -44,6 +44,13 @@ DEVICE_KINDS = ("speaker", "display")
 # --------------------------------------------------------------------------------------------
 
 
+def speakable(text: str) -> bool:
+    """True if the text holds something to read out: a letter or a digit (not only emoji or signs)."""
+    import unicodedata
+
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
 @dataclass(frozen=True)
 class Window:
     """A daily broadcast window in local time. ``end`` may be past midnight (end < start)."""
@@ -260,7 +267,16 @@ class _Reader:
     def windows(self, v: Any, key: str) -> tuple[Window, ...]:
         if not isinstance(v, list) or not v:
             raise self.err(key, f"is {v!r}", 'a list of windows like ["05:30-06:30", "17:00-18:00"]')
-        return tuple(self.window(w, f"{key}[{n}]") for n, w in enumerate(v))
+        out = tuple(self.window(w, f"{key}[{n}]") for n, w in enumerate(v))
+        for n, w in enumerate(out):
+            if w.end < w.start:
+                # A loudspeaker window across midnight is a typo (17:00-16:00 would be 23 hours,
+                # through the quiet hours), not a plan: refuse it; quiet hours may cross midnight.
+                raise self.err(
+                    f"{key}[{n}]", f"window {w} ends before it starts (khung giờ kết thúc trước khi bắt đầu)",
+                    'a start before the end on the same day, e.g. "16:00-17:00"',
+                )
+        return out
 
     def clock(self, v: Any, key: str) -> time:
         t = parse_clock(v)

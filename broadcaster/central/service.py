@@ -30,7 +30,7 @@ from broadcaster.central.ingest import Ingest
 from broadcaster.central.publisher import DeckSlideSource, Publisher
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
-from broadcaster.config import Announcement, Deck, ScheduleSpec, Ward, find_deck
+from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, speakable
 from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
@@ -441,6 +441,17 @@ def queue_announcements(
     now = now or protocol.utc_now()
     probes = []
     for ann in anns:
+        # the same rules whatever the way in (file, command line, console)
+        if not ID_RE.match(ann.id):
+            raise ScheduleError(
+                f"announcement id {ann.id!r} cannot be used: lowercase letters, digits, - or _ only, e.g. hop-to-6-kp3 "
+                "(mã thông báo chỉ gồm chữ thường không dấu, số, - hoặc _)"
+            )
+        if not speakable(ann.text):
+            raise ScheduleError(
+                f"announcement {ann.id}: the text has nothing to read out (only emoji or signs): write it in words "
+                "(nội dung không có chữ để đọc)"
+            )
         try:
             store.announcement(ann.id)
         except NotFoundError:
