@@ -27,7 +27,7 @@ from collections.abc import Callable
 from broadcaster import protocol
 from broadcaster.central.store import Store
 from broadcaster.config import Ward
-from broadcaster.errors import BroadcasterError, ProtocolError
+from broadcaster.errors import BroadcasterError, ProtocolError, StoreError
 from broadcaster.transport import BrokerConnection
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,12 @@ class Ingest:
                     self.on_state(st)
             elif leaf == "events":
                 self._event(topic, payload, now)
+        except (StoreError, sqlite3.Error) as exc:
+            # The store is locked or failing: nothing is acknowledged, the node sends it again.
+            log.error("could not store the device message on %s (%s): the device will send it again", topic, exc)
         except (BroadcasterError, AssertionError) as exc:
             self.refused += 1
             log.warning("refused device message on %s: %s", topic, str(exc)[:300])
-        except sqlite3.Error as exc:
-            # The store is locked or failing: nothing is acknowledged, the node sends it again.
-            log.error("could not store the device message on %s (%s): the device will send it again", topic, exc)
 
     def _event(self, topic: str, payload: bytes, now: object) -> None:
         _scope, device, _leaf = self.topics.parse(topic)
@@ -151,5 +151,5 @@ class Ingest:
             return
         try:
             self.ack(device, [(event_id, status, reason)])
-        except (BroadcasterError, sqlite3.Error) as exc:  # the node sends the event again
+        except (BroadcasterError, sqlite3.Error) as exc:  # (StoreError too) the node sends the event again
             log.warning("could not acknowledge %s to %s: %s", event_id, device, exc)
