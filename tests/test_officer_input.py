@@ -35,16 +35,19 @@ def test_quiet_hours_may_still_cross_midnight(ward_dir: Path) -> None:
     assert q is not None and q.end < q.start  # 21:00-05:00
 
 
-def test_an_item_that_cannot_fit_from_its_typed_time_is_refused(ward_dir: Path) -> None:
+def test_an_item_longer_than_every_real_window_is_refused(ward_dir: Path) -> None:
+    """With 17:00-16:00 taken as a 23-hour window a 30-minute item "fitted" the longest window and
+    then overflowed day after day; with the window refused, the 30-minute item is refused at once."""
+    wf = ward_dir / "devices" / "ward.toml"
+    text = wf.read_text(encoding="utf-8")
+    text = re.sub(r'windows = \["05:30-06:30", "17:00-18:00"\]', 'windows = ["05:30-05:50", "17:00-17:20"]', text, count=1)
+    wf.write_text(text, encoding="utf-8")
     ward = load_ward()
-    at = datetime(2026, 12, 1, 17, 40, tzinfo=TZ)  # window 17:00-18:00: 20 minutes left
-    item = Ann("dai", "normal", ("kp1",), ScheduleSpec("once", at=at), 1, 1, NOW)
-    with pytest.raises(ScheduleError, match="only 20 min left"):
+    at = datetime(2026, 12, 1, 17, 0, tzinfo=TZ)
+    zone = next(z for z in ward.zones if str(z.windows[0]) == "05:30-05:50").id
+    item = Ann("dai", "normal", (zone,), ScheduleSpec("once", at=at), 1, 1, NOW)
+    with pytest.raises(ScheduleError, match="longer than the longest window"):
         planner.validate(item, ward, NOW, duration_ms=30 * 60_000)
-    daily = ScheduleSpec("daily", times=(at.time(),), start_date=at.date(), end_date=at.date() + timedelta(days=6))
-    with pytest.raises(ScheduleError, match="only 20 min left"):
-        planner.validate(Ann("dai2", "normal", ("kp1",), daily, 1, 1, NOW), ward, NOW, duration_ms=30 * 60_000)
-    planner.validate(item, ward, NOW, duration_ms=19 * 60_000)  # fits: accepted
 
 
 @pytest.mark.parametrize(

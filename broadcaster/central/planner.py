@@ -265,26 +265,12 @@ def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | No
             ]
             for t in probe:
                 lt = t.astimezone(tz)
-                inside = [w for w in zone.windows if w.contains(lt.time())]
-                if not inside:
+                if not any(w.contains(lt.time()) for w in zone.windows):
                     raise ScheduleError(
                         f"announcement {ann.id}: {lt:%H:%M} is outside every broadcast window of "
                         f"{zone.id} ({windows}); normal and priority items play only inside them: choose a time in a window, "
                         "or --priority emergency if it really cannot wait"
                     )
-                if duration_ms is not None and timedelta(milliseconds=duration_ms) <= max(x.length for x in zone.windows):
-                    # (longer than any window: refused below with that reason) it never starts before the time typed: from there it must fit before the
-                    # window closes, or it would overflow every day, drifting past its last date
-                    w = inside[0]
-                    ws, we = w.occurrence(lt.date() if lt.time() >= w.start else lt.date() - timedelta(days=1), tz)
-                    room = we - lt
-                    if timedelta(milliseconds=duration_ms) > room:
-                        raise ScheduleError(
-                            f"announcement {ann.id}: it lasts {duration_ms / 60000:.1f} min but from {lt:%H:%M} the window "
-                            f"{w} of {zone.id} has only {room.total_seconds() / 60:.0f} min left: choose a time at least "
-                            f"{duration_ms / 60000:.0f} min before {w.end:%H:%M}, or shorten it "
-                            f"(bản tin dài hơn thời gian còn lại của khung giờ)"
-                        )
         if duration_ms is not None:
             longest = max(w.length for w in zone.windows)
             if timedelta(milliseconds=duration_ms) > longest:
