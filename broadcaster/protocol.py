@@ -426,6 +426,9 @@ class DeviceState:
     playing: str | None = None  # item_id on air
     clock: datetime | None = None  # the node's clock when it sent this (for the offset estimate)
     agent_version: str = ""
+    # why the node's broker link last failed (a TLS certificate not trusted, a refused login), with
+    # when: reported once the link is back. Optional; older centrals ignore it.
+    link_error: str | None = None
 
     def to_body(self) -> dict[str, Any]:
         return {
@@ -441,6 +444,7 @@ class DeviceState:
             "playing": self.playing,
             "clock": fmt_time(self.clock) if self.clock else None,
             "agent_version": self.agent_version,
+            **({"link_error": self.link_error} if self.link_error else {}),
         }
 
     @classmethod
@@ -476,7 +480,8 @@ class DeviceState:
             missing=tuple(missing),
             playing=b.get("playing"),
             clock=parse_time(b["clock"], "body.clock") if b.get("clock") else None,
-            agent_version=str(b.get("agent_version") or ""),
+            agent_version=str(b.get("agent_version") or "")[:100],
+            link_error=str(b["link_error"])[:MAX_REASON_LEN] if b.get("link_error") else None,
         )
 
 

@@ -229,8 +229,10 @@ class Agent:
         cache_bytes: int = 512 * 1024 * 1024,
         fetch_retry_s: float = 10.0,
         ack_timeout_s: float = 60.0,
+        mqtt_ca: str | None = None,
     ) -> None:
         self.ward = ward
+        self.mqtt_ca = mqtt_ca
         self.device = device
         self.home = Path(home or ward.service.home)
         self.dir = self.home / "agents" / device.id
@@ -272,7 +274,8 @@ class Agent:
         self.on_start()
         addr = BrokerAddress.parse(self.broker_url)
         will = Will(self.topics.device_state(self.device.id), self._state_payload(online=False))
-        self.conn = MqttConnection(addr, f"bc-{self.ward.id}-{self.device.id}", will=will, on_connect=self._on_connected)
+        self.conn = MqttConnection(addr, f"bc-{self.ward.id}-{self.device.id}", will=will, on_connect=self._on_connected,
+                                   ca_file=self.mqtt_ca, on_link_error=self._on_link_error)
         for topic in self.subscriptions():
             self.conn.subscribe(topic, self._on_message)
         self._spawn("outbox", self._outbox_loop)
@@ -407,6 +410,9 @@ class Agent:
             clock=utc_now(),
             agent_version=__version__,
         )
+        le = self.memory.get("link_error")
+        if le:
+            st = replace(st, link_error=f"{le.get('at')}: {le.get('error')}")
         if online:
             st = replace(st, **self.state_fields())
         return self._envelope(T_STATE, st.to_body(), self.topics.device_state(self.device.id)).to_bytes()
@@ -457,6 +463,14 @@ class Agent:
                 else:
                     continue
                 break
+
+    def _on_link_error(self, text: str) -> None:
+        """On paho's thread: remember why the link failed, for the log (done) and the state."""
+        with self.lock:
+            if (self.memory.get("link_error") or {}).get("error") == text:
+                return
+            self.memory["link_error"] = {"error": text, "at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+            self.save()
 
     def _on_connected(self) -> None:
         self._state_due.set()

@@ -81,10 +81,11 @@ class SpeakerAgent(Agent):
         fetch_retry_s: float = 10.0,
         state_interval: float = 60.0,
         ack_timeout_s: float = 60.0,
+        mqtt_ca: str | None = None,
     ) -> None:
         super().__init__(
             ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
-            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, ack_timeout_s=ack_timeout_s,
+            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, ack_timeout_s=ack_timeout_s, mqtt_ca=mqtt_ca,
         )
         self.output = output
         self.late_limit = timedelta(seconds=late_limit_s)

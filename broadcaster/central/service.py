@@ -86,6 +86,7 @@ class CentralService:
         connection: BrokerConnection | None = None,
         producer: DeckProducer | None = None,
         serve_media: bool = True,
+        mqtt_ca: str | None = None,
     ) -> None:
         self.ward = ward
         self._lockfile: Any = None
@@ -97,7 +98,7 @@ class CentralService:
             BrokerAddress.parse(ward.service.mqtt_url), client_id=f"bc-central-{ward.id}", on_connect=self._on_connect,
             # the central sits on a wired link next to the broker: come back quickly so the
             # as-run events nodes queued during an outage arrive soon after it ends
-            max_backoff=10,
+            max_backoff=10, ca_file=mqtt_ca,
         )
         self.producer = producer
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)

@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine))
+    import os
+
+    service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine),
+                             mqtt_ca=os.environ.get("BROADCASTER_MQTT_CA") or None)
     service.start()
     print(f"broadcaster serve: ward {ward.id}, broker {ward.service.mqtt_url}, media {ward.service.media_url} "
           f"(listening on {ward.service.listen}); Ctrl-C to stop", flush=True)
