@@ -33,6 +33,7 @@ BODIES: list[tuple[str, Any]] = [
 ]
 DEVICE_BODIES: list[tuple[str, Any]] = [
     (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", 80, {"zone/kp1": 7}, 3, 4567, ("c" * 64,), None, NOW, "0.1.0")),
+    (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", link_error="2026-12-01T09:00:00Z: TLS certificate not trusted")),
     (p.T_EVENT, p.AsRunEvent("ev-1", "kp1-loa1", ITEM.item_id, "cchc", "played", NOW, NOW, NOW + timedelta(seconds=43))),
     (p.T_EVENT, p.AsRunEvent("ev-2", "kp1-loa1", ITEM.item_id, "cchc", "failed", NOW, reason="media sha256 mismatch")),
 ]
