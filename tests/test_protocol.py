@@ -69,7 +69,7 @@ def test_emergency_clear_round_trip(keys: tuple[p.Signer, p.Verifier]) -> None:
     assert body == {"emergency_id": "x"}
 
 
-@pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "played", "failed"])
+@pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "state-link-error", "played", "failed"])
 def test_device_messages_round_trip(msg_type: str, body: Any) -> None:
     env = p.make_envelope(msg_type, body.to_body(), ward=WARD, sender=body.device, seq=1, now=NOW, topic=TOPIC_OF[msg_type])
     d = p.decode(env.to_bytes(), "t")
