@@ -210,7 +210,7 @@ def run_scenario(h: Harness, name: str, fault: Callable[[Harness, Ctx], None], *
     planned = h.planned(ann) or planned
     row = Row(name, scheduled=len(planned), note="; ".join(ctx.notes))
     if ctx.end:
-        _sleep_until(ctx.end + timedelta(seconds=8))
+        _sleep_until(ctx.end)
     expected = {(d, i) for d, i, _s, _ms in planned}
     deadline = time.time() + recover_timeout
     while True:
@@ -224,7 +224,11 @@ def run_scenario(h: Harness, name: str, fault: Callable[[Harness, Ctx], None], *
             break
         if time.time() > deadline:
             break
-        time.sleep(1.0)
+        time.sleep(0.5)
+    time.sleep(10)  # keep watching: a node that would air it again does so within seconds of a reboot
+    now_air = h.airings()
+    on_air = {k for k in expected if now_air.get((k[0], _safe(k[1])), 0) > before.get((k[0], _safe(k[1])), 0)}
+    stored = h.asrun()
     row.played = len(on_air)
     row.missed = len(expected - on_air)
     row.twice = sum(1 for k in expected if now_air.get((k[0], _safe(k[1])), 0) - before.get((k[0], _safe(k[1])), 0) > 1)
