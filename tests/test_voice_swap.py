@@ -93,3 +93,49 @@ def test_recordings_are_never_replaced(ward_dir: Path, tmp_path: Path) -> None:
         assert not store.voices()["ghi-am"].fallback
         up = VoiceUpgrader(ward, store, producer, lambda: pytest.fail("no engine needed"), clock=lambda: NOW)
         assert up.candidates({}, NOW) == []
+
+
+def test_running_service_sends_the_better_audio_to_the_nodes(ward_dir: Path, mosquitto, monkeypatch, mp3: bytes) -> None:  # type: ignore[no-untyped-def]
+    """End to end: queued with the fallback, the service swaps in FPT.AI's audio and the node
+    receives a new schedule version naming the new media."""
+    from test_central_service import Node, is_schedule_with, setup_ward
+
+    from broadcaster import protocol
+    from broadcaster.central.service import CentralService
+
+    wf = ward_dir / "devices" / "ward.toml"
+    (ward_dir / "devices" / "fpt.key").write_text(VALID_KEY)
+    with fpt_standin(mp3) as fpt:
+        wf.write_text(wf.read_text(encoding="utf-8") + f"""
+[speech]
+engines = ["fpt", "espeak"]
+swap_margin_minutes = 5
+[speech.fpt]
+api_key_file = "fpt.key"
+base_url = "{fpt.url}"
+""", encoding="utf-8")
+        ward = setup_ward(ward_dir, mosquitto, monkeypatch)
+        producer = Producer(ward, media_store(ward))
+        # an airing well beyond the margin: the first window starting 10 minutes from now or later
+        ws, _ = planner.next_window(ward.zone("kp1"), ward.tz, protocol.utc_now() + timedelta(minutes=10))
+        ann = Announcement("hop", "Họp tổ", "Mời bà con dự họp lúc 19h30.", ("kp1",), "normal", 1, False, False,
+                           ScheduleSpec("once", at=ws + timedelta(minutes=1)))
+        fpt.mode = "down"
+        with Store.for_ward(ward) as store:
+            queue_announcements(ward, store, producer, [ann])
+            old = store.announcement("hop").audio
+        fpt.mode = "ok"
+        svc = CentralService(ward, producer=producer).start()
+        node = Node(ward, "kp1-loa1", "kp1")
+        try:
+            assert "voices" in svc.scheduler.job_ids()
+            _, first = node.wait_for(is_schedule_with("hop"))
+            assert any(i.media.url.endswith(old) for i in first.items)
+            assert svc.retry_voices() == ["hop"]
+            _, second = node.wait_for(lambda t, b: is_schedule_with("hop")(t, b) and b.version > first.version)
+            (item,) = [i for i in second.items if i.announcement_id == "hop"]
+            new = svc.store.announcement("hop").audio
+            assert new != old and item.media.url.endswith(new)
+        finally:
+            node.stop()
+            svc.stop()
