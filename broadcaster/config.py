@@ -117,7 +117,7 @@ class PiperSettings:
 @dataclass(frozen=True)
 class FptSettings:
     api_key_file: Path | None = None  # a file holding the API key (readable by the service only)
-    voice: str = "myan"
+    voice: str = "myan"  # Quảng Trị is central: a central voice is heard most easily
     speed: int = 0
     base_url: str = "https://api.fpt.ai"
     timeout_s: float = 20.0
@@ -125,6 +125,17 @@ class FptSettings:
 
 
 SPEECH_ENGINES = ("fpt", "gtts", "piper", "espeak")
+# FPT.AI's documented voices, voice -> (region, gender); here so that checking a ward file (as a
+# speaker node does) loads no speech code.
+FPT_VOICES: dict[str, tuple[str, str]] = {
+    "banmai": ("north", "female"),
+    "thuminh": ("north", "female"),
+    "leminh": ("north", "male"),
+    "myan": ("central", "female"),
+    "giahuy": ("central", "male"),
+    "lannhi": ("south", "female"),
+    "linhsan": ("south", "female"),
+}
 
 
 @dataclass(frozen=True)
@@ -537,8 +548,6 @@ def load_speech(raw: Any, r: _Reader, base: Path) -> SpeechSettings:
     if "piper" in engines and piper.model is None:
         raise r.err("speech.piper.model", "is missing", "the path of the piper voice file (.onnx), see docs/deploy.md")
     f = r.table(s.get("fpt", {}), "[speech.fpt]")
-    from broadcaster.tts.fpt_voices import FPT_VOICES  # no network code: validation only
-
     fvoice = r.str_(f, "voice", "speech.fpt.", default=FptSettings.voice)
     if fvoice not in FPT_VOICES:
         raise r.err("speech.fpt.voice", f"is {fvoice!r}",

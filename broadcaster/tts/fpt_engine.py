@@ -36,7 +36,7 @@ import requests
 from broadcaster.errors import TTSError, TTSUnavailableError
 from broadcaster.tts import messages_vi as vi
 from broadcaster.tts.base import Speech, normalize_for_tts
-from broadcaster.tts.fpt_voices import DEFAULT_VOICE, FPT_VOICES
+from broadcaster.config import FPT_VOICES, FptSettings
 from broadcaster.tts.gtts_engine import _looks_like_mp3
 
 __all__ = ["FPT_VOICES", "FptEngine", "MAX_CHARS", "MIN_CHARS", "TTS_PATH"]
@@ -47,6 +47,9 @@ TTS_PATH = "/hmi/tts/v5"
 DEFAULT_BASE_URL = "https://api.fpt.ai"
 MAX_CHARS = 5000
 MIN_CHARS = 3
+DEFAULT_VOICE = FptSettings.voice
+
+
 def pick_voice(region: str | None = None, gender: str | None = None) -> str:
     """The first documented voice of that region and gender (either may be None)."""
     for name, (r, g) in FPT_VOICES.items():
