@@ -102,8 +102,8 @@ class ServiceSettings:
 class EspeakSettings:
     voice: str = "vi"  # chosen by the intelligibility bench (docs/benchmarks.md)
     rate_wpm: int = 110
-    pitch: int = 30
-    word_gap: int = 5
+    pitch: int = 50
+    word_gap: int = 3
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ base_url = "http://127.0.0.1:{free_port()}"
 """, encoding="utf-8")  # FPT.AI unreachable: espeak-ng speaks
     assert main(["render", "--text", "Lệ phí 50.000 đồng", "--out", str(ward_dir / "o")]) == 0
     out = capsys.readouterr().out
-    assert "voice:   espeak (vi s110 p30 a100 g5)" in out and "giọng dự phòng espeak" in out and "fpt" in out
+    assert "voice:   espeak (vi s110 p50 a100 g3)" in out and "giọng dự phòng espeak" in out and "fpt" in out
     ward = load_ward()
     at = f"{in_window_soon(ward, 'kp2'):%d/%m/%Y %H:%M}"
     assert main(["queue", "--text", "Lệ phí 50.000 đồng", "--zones", "kp2", "--at", at, "--id", "le-phi"]) == 0

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def voice_label(engine: str, voice: str) -> str:
-    """"espeak (vi s110 p30 a100 g5)", "ghi âm (bantin.m4a#…)": what an officer reads in lists."""
+    """"espeak (vi s110 p50 a100 g3)", "ghi âm (bantin.m4a#…)": what an officer reads in lists."""
     from broadcaster.tts import messages_vi as vi
 
     name = vi.RECORDED_VOICE if engine == "recording" else engine

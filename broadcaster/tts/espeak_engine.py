@@ -25,8 +25,8 @@ __all__ = ["DEFAULT_PITCH", "DEFAULT_SPEED_WPM", "DEFAULT_VOICE", "DEFAULT_WORD_
 # Chosen by the intelligibility bench (docs/benchmarks.md, "Choosing the espeak-ng voice").
 DEFAULT_VOICE = "vi"
 DEFAULT_SPEED_WPM = 110
-DEFAULT_PITCH = 30
-DEFAULT_WORD_GAP = 5
+DEFAULT_PITCH = 50
+DEFAULT_WORD_GAP = 3
 # espeak-ng's Vietnamese voices: northern (Hà Nội), central (Huế / Quảng Trị), southern (Sài Gòn).
 ESPEAK_VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 
@@ -40,7 +40,7 @@ class EspeakEngine:
     or a variant such as "vi+f3". ``word_gap`` adds pauses between words (units of 10 ms at normal
     speed).
 
-    The defaults (110 wpm, pitch 30, word gap 5) are the best of a grid measured by the
+    The defaults (110 wpm, pitch 50, word gap 3) are the best of a grid measured by the
     intelligibility bench (docs/benchmarks.md): slower speech with short gaps between syllables is
     heard far better than espeak's own 175 wpm, which also helps across streets, with echo; ``amplitude`` (0-200) only matters before loudness normalisation.
     Output is 16-bit mono WAV at 22.05 kHz.
