@@ -143,3 +143,11 @@ base_url = "http://127.0.0.1:{free_port()}"
         v = s.voices()["le-phi"]
         assert (v.engine, v.preferred, v.fallback) == ("espeak", "fpt", True)
     assert timedelta(minutes=ward.speech.swap_margin_minutes) == timedelta(minutes=20)
+
+
+def test_uploaded_bytes_are_imported_the_same_way(recordings: dict[str, Path]) -> None:
+    from_file = import_recording(recordings["m4a"])
+    from_bytes = import_recording(data=recordings["m4a"].read_bytes(), name="upload.m4a")
+    assert from_bytes.audio == from_file.audio and from_bytes.voice.startswith("upload.m4a#")
+    with pytest.raises(RecordingError, match="vượt quá 10 phút"):
+        import_recording(data=recordings["long"].read_bytes(), name="hour.mp3")

@@ -57,10 +57,11 @@ def import_recording(
     Raises ``RecordingError`` for a file that is not audio or is corrupt, silent, shorter than
     ``MIN_SPEECH_SECONDS`` of sound or longer than ``max_seconds``.
     """
+    src: Path | None = None
     if data is None:
         if path is None:
             raise ValueError("import_recording needs a path or data")
-        p = Path(path)
+        p = src = Path(path)
         name = name or p.name
         try:
             if p.stat().st_size > MAX_BYTES:
@@ -76,10 +77,10 @@ def import_recording(
     if len(data) > MAX_BYTES:
         raise RecordingError(vi.RECORDING_TOO_BIG.format(name=name, mb=MAX_BYTES // (1024 * 1024)))
 
-    seconds = _probe_seconds(data, name)
+    seconds = _probe_seconds(data, name, src)
     if seconds is not None and seconds > max_seconds:
         raise RecordingError(vi.RECORDING_TOO_LONG.format(name=name, minutes=seconds / 60, limit=max_seconds / 60))
-    pcm = _decode(data, name, max_seconds)
+    pcm = _decode(data, name, max_seconds, src)
     decoded_s = len(pcm) / 2 / _RATE
     if decoded_s > max_seconds:  # a container without a duration header
         raise RecordingError(vi.RECORDING_TOO_LONG.format(name=name, minutes=decoded_s / 60, limit=max_seconds / 60))
@@ -114,12 +115,20 @@ def _ffmpeg(tool: str) -> str:
     return exe
 
 
-def _probe_seconds(data: bytes, name: str) -> float | None:
+def _source(data: bytes, src: Path | None) -> tuple[str, bytes | None]:
+    # A file is read by path (seekable: an M4A whose index is at the end is read without holding
+    # it all); bytes go through a pipe.
+    # "file:" so that a name such as "http:x" or "pipe:1" is only ever a file name
+    return (f"file:{src.resolve()}", None) if src is not None else ("pipe:0", data)
+
+
+def _probe_seconds(data: bytes, name: str, src: Path | None = None) -> float | None:
     """The duration the container declares (None when it declares none); refuses non-audio."""
+    where, stdin = _source(data, src)
     proc = subprocess.run(
         [_ffmpeg("ffprobe"), "-v", "error", "-show_entries", "format=duration:stream=codec_type",
-         "-of", "json", "-i", "pipe:0"],
-        input=data, capture_output=True, timeout=60, check=False,
+         "-of", "json", "-i", where],
+        input=stdin, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     try:
         info = json.loads(proc.stdout or b"{}")
@@ -134,11 +143,12 @@ def _probe_seconds(data: bytes, name: str) -> float | None:
         return None
 
 
-def _decode(data: bytes, name: str, max_seconds: float) -> bytes:
+def _decode(data: bytes, name: str, max_seconds: float, src: Path | None = None) -> bytes:
+    where, stdin = _source(data, src)
     proc = subprocess.run(
-        [_ffmpeg("ffmpeg"), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
+        [_ffmpeg("ffmpeg"), "-hide_banner", "-loglevel", "error", "-i", where,
          "-vn", "-ac", "1", "-ar", str(_RATE), "-t", f"{max_seconds + 1:g}", "-f", "s16le", "pipe:1"],
-        input=data, capture_output=True, timeout=600, check=False,
+        input=stdin if stdin is not None else b"", capture_output=True, timeout=600, check=False,
     )  # fmt: skip
     if proc.returncode != 0 or not proc.stdout:
         log.info("ffmpeg could not decode %s: %s", name, proc.stderr.decode("utf-8", "replace")[-300:])
