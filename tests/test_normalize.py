@@ -208,8 +208,8 @@ def test_unknown_initialism_is_spelled_but_capital_words_are_not() -> None:
 
 
 def test_addresses_and_emails_are_read_symbol_by_symbol() -> None:
-    assert normalize("dichvucong.gov.vn") == "dichvucong chấm gov chấm vn"
-    assert normalize("Thư: abc@gmail.com") == "thư: abc a còng gmail chấm com"
+    assert normalize("dichvucong.gov.vn") == "dịch vụ công chấm gờ o vê chấm vê nờ"
+    assert normalize("Thư: abc@gmail.com") == "thư: a bê xê a còng gờ meo chấm com"
 
 
 def test_normalize_keeps_line_structure() -> None:

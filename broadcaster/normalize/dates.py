@@ -129,8 +129,15 @@ def _dotted_dm(m: re.Match[str]) -> str:
     return lead + _with_ngay(m.string[: m.start()] + lead, say_date(int(m.group(2)), int(m.group(3))))
 
 
+# "thứ bảy (13/12)", "chủ nhật, 14/12", "CN 21/12": a day and month right after a weekday.
+_WEEKDAY_DM_RE = re.compile(
+    rf"(?<![\w])((?i:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*){_NOT_BEFORE}{_D}/{_M}{_NOT_AFTER}"
+)
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
+    text = _WEEKDAY_DM_RE.sub(lambda m: f"{m.group(1)}ngày {say_date(int(m.group(2)), int(m.group(3)))}", text)
     text = _DATE_RANGE_RE.sub(_date_range, text)
     text = _MONTH_RANGE_RE.sub(_month_range, text)
     text = _FULL_DATE_RE.sub(_full_date, text)
@@ -167,8 +174,18 @@ def say_time(hour: int, minute: int | None) -> str:
     return f"{read_int(hour)} giờ {read_int(minute)} phút"
 
 
+# ... or when it is one end of a range of times ("8g-11g", "7g30 đến 10g", "từ 7g đến 11g").
+_TIME_BEFORE_RANGE = re.compile(r"(?<![\w.,])\d{1,2}(?:[hg]\d{0,2}|:\d\d|\s?giờ)\s*(?:-|–|đến|tới)\s*$")
+_TIME_AFTER_RANGE = re.compile(r"\s*(?:-|–|đến|tới)\s*\d{1,2}(?:[hg]|:\d\d|\s?giờ)")
+
+
 def _time(m: re.Match[str]) -> str:
-    if _BARE_G_RE.search(m.group(0)) and not _TIME_WORD_BEFORE.search(m.string[: m.start()]):
+    if (
+        _BARE_G_RE.search(m.group(0))
+        and not _TIME_WORD_BEFORE.search(m.string[: m.start()])
+        and not _TIME_BEFORE_RANGE.search(m.string[: m.start()])
+        and not _TIME_AFTER_RANGE.match(m.string[m.end() :])
+    ):
         return m.group(0)
     minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)

@@ -6,6 +6,7 @@ digit left in the text is a quantity, an ordinal or a fraction.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from broadcaster.normalize.abbreviations import dotted_abbreviations
@@ -29,6 +30,8 @@ UNITS: dict[str, str] = {
     "m2": "mét vuông", "m²": "mét vuông",
     "m3": "mét khối", "m³": "mét khối",
     "cm": "xen ti mét", "mm": "mi li mét", "km": "ki lô mét", "m": "mét",
+    "kVA": "ki lô vôn am pe", "KVA": "ki lô vôn am pe", "MVA": "mê ga vôn am pe",
+    "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
     "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
     "ha": "héc ta", "ml": "mi li lít", "l": "lít",
@@ -52,7 +55,9 @@ _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
 # one another ("đồng/người/tháng").
 _PER_PART = r"(?:[^\W\d_]+[23]?|\d{1,2}\s?(?:h|giờ)(?![\w]))"
-_PER_RE = re.compile(rf"(?<![\w.,])({NUM})(\s?)([^\W\d_]+[23²³]?)((?:/{_PER_PART})+)(?![\w/])")
+_PER_RE = re.compile(
+    rf"(?<![\w.,])({NUM})(\s?)((?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)?[^\W\d_]+[23²³]?)((?:/{_PER_PART})+)(?![\w/])"
+)
 
 
 def read_ranges(text: str) -> str:
@@ -78,9 +83,35 @@ def _per(m: re.Match[str]) -> str:
     return f"{num}{space}{unit}" + "".join(f" trên {_per_word(p)}" for p in pers)
 
 
+# "50 mg/100 ml", "50ml/8 lít", "1 lần/2 tuần": a quantity per another quantity.
+_PER_QUANTITY_RE = re.compile(
+    rf"(?<![\w.,])((?:{NUM})\s?[^\W\d_]+[23²³]?)/(?=(?:{NUM})\s?[^\W\d_])"
+)
+
+
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
+
+
+# Words after which a number with a point and one or two digits is a decimal: "1.5 triệu", "3.5 tấn",
+# "0.3-0.5 m". A thousands group always has three digits, so "1.5" can be nothing else there.
+_MAGNITUDES = r"nghìn|ngàn|triệu|tỷ|tỉ|tấn|tạ|yến|lít|mét|héc ta|độ|phần trăm|lần|tuổi|giờ|ngày|tháng|năm"
+
+
+@functools.cache
+def _decimal_point_re() -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    number = r"\d+\.\d{1,2}"
+    return re.compile(
+        rf"(?<![\w.,])({number})((?:\s*[-–]\s*{number})?)(?=\s?(?:(?:{units})(?![^\W_])|(?:{_MAGNITUDES})\b))"
+    )
+
+
+def decimal_points(text: str) -> str:
+    """"1.5 triệu" → "1,5 triệu": a decimal typed with a point, written the Vietnamese way for the readers below."""
+    return _decimal_point_re().sub(lambda m: m.group(0).replace(".", ","), text)
 
 
 def _read_quantity_number(num: str) -> str:
@@ -156,7 +187,10 @@ def read_fractions(text: str) -> str:
 
 _NUMBER_LETTER_RE = re.compile(r"(?<![\w.,])(\d+)([A-ZĐ])(?![\w])")
 _LETTERS_DIGITS_RE = re.compile(r"(?<![\w&])([A-ZĐ]{1,6}\.?)(\d+)(?![\w])")
-_LETTER_DASH_DIGIT_RE = re.compile(r"(?<=[^\W\d_])-(?=\d)")
+# "COVID-19" → COVID 19, but not after a quantity ("15h-16h30", "5km-10km" are ranges).
+_LETTER_DASH_DIGIT_RE = re.compile(
+    r"(?<=[^\W\d_])(?<!\d[^\W\d_])(?<!\d[^\W\d_]{2})(?<!\d[^\W\d_]{3})-(?=\d)"
+)
 
 
 def split_codes(text: str) -> str:
