@@ -20,7 +20,8 @@ _HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{
 # The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)
 # only after a word that says "call"; elsewhere 113 may well be a house number.
 _EMERGENCY_RE = re.compile(
-    r"((?i:gọi|báo|bấm|quay số|đường dây nóng|tổng đài|hotline|điện thoại|liên hệ|số)"
+    r"((?i:gọi|báo|bấm|quay số|đường dây nóng|tổng đài|hotline|hót lai|điện thoại|liên hệ|số|cấp cứu|cứu hỏa|cứu hoả|"
+    r"cứu thương|cứu nạn|cứu hộ|công an|cảnh sát|khẩn cấp)"
     r"(?:\s+(?i:ngay|ngay cho|ngay đến|đến|tới|cho|số|điện thoại|khẩn cấp|cấp cứu|công an|cứu hỏa|cứu hộ))*(?:\s*:\s*|\s+))"
     r"(11[1-5](?:\s*(?:,|hoặc|và|/)\s*11[1-5])*)(?![\w.,/]\w)(?!\s+(?i:đường|phố|ngõ|kiệt|hẻm|ngách|hộ|người|lượt|hồ sơ)\b)"
 )
@@ -84,7 +85,7 @@ def _hotline(m: re.Match[str]) -> str:
 
 # Four-digit short numbers of public switchboards ("tổng đài 1022") are also said digit by digit.
 _SHORT_LINE_RE = re.compile(
-    r"((?i:đường dây nóng|tổng đài|hotline|gọi|bấm|quay số|phản ánh|kênh)(?:\s+[^\W\d]+){0,4}?\s*:?\s+)"
+    r"((?i:đường dây nóng|tổng đài|hotline|hót lai|gọi|bấm|quay số|phản ánh|kênh)(?:\s+[^\W\d]+){0,4}?\s*:?\s+)"
     r"(1\d{3})(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)"
 )
 # Two or more of 111–115 together are the emergency numbers whatever comes before ("các số 113, 114, 115").

@@ -17,7 +17,7 @@ import re
 from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int
 
 _PLATE_RE = re.compile(
-    r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)\s?-\s?(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
+    r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)(?:\s?-\s?|\s)(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
 )
 
 
@@ -39,6 +39,8 @@ _STREET_DASH_RE = re.compile(
 )
 
 _K_ALLEY_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
+# "K45 Lê Lợi": a kiệt number right before a street name.
+_K_STREET_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)(?=\s+[A-ZĐ][a-zà-ỹđ])")
 _ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách)\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
 
 
@@ -62,6 +64,7 @@ def read_places(text: str) -> str:
         lambda m: "kiệt " + " trên ".join(_alley_number(p) for p in [m.group(1), *m.group(2).split("/")[1:]]),
         text,
     )
+    text = _K_STREET_RE.sub(lambda m: "kiệt " + _alley_number(m.group(1)), text)
     return _ALLEY_WORD_RE.sub(
         lambda m: m.group(1) + " trên ".join(read_digit_string(p) for p in [m.group(2), *m.group(3).split("/")[1:]]),
         text,

@@ -49,7 +49,7 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
 
 _RANGE_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})(?:[hg:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
 )
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
@@ -85,12 +85,16 @@ def _per(m: re.Match[str]) -> str:
 
 # "50 mg/100 ml", "50ml/8 lít", "1 lần/2 tuần": a quantity per another quantity.
 _PER_QUANTITY_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})\s?[^\W\d_]+[23²³]?)/(?=(?:{NUM})\s?[^\W\d_])"
+    rf"(?<![\w.,])((?:{NUM})\s?(?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)?[^\W\d_]+[23²³]?)/(?=(?:{NUM})\s?[^\W\d_])"
 )
+
+
+_TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
 
 
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
     text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
 
