@@ -135,8 +135,13 @@ _WEEKDAY_DM_RE = re.compile(
 )
 
 
+# "T4/2025", "T12/2025": a month written T + number, as in reports and posters.
+_T_MONTH_YEAR_RE = re.compile(rf"(?<![\w/.,-])T{_M}/{_Y}{_NOT_AFTER}")
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
+    text = _T_MONTH_YEAR_RE.sub(lambda m: f"tháng {month_name(int(m.group(1)))} năm {read_int(int(m.group(2)))}", text)
     text = _WEEKDAY_DM_RE.sub(lambda m: f"{m.group(1)}ngày {say_date(int(m.group(2)), int(m.group(3)))}", text)
     text = _DATE_RANGE_RE.sub(_date_range, text)
     text = _MONTH_RANGE_RE.sub(_month_range, text)

@@ -16,6 +16,41 @@ from dataclasses import dataclass, field
 _TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")
 
 
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Token alignment of a step's before and after text.
+
+    The common head and tail are matched first, so a full stop is not paired with one inside a
+    rewritten span; a run of punctuation left "equal" next to a change is counted as part of it.
+    """
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    ops: list[tuple[str, int, int, int, int]] = []
+    if head:
+        ops.append(("equal", 0, head, 0, head))
+    matcher = difflib.SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
+    middle = [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    merged: list[list] = []
+    for k, (op, i1, i2, j1, j2) in enumerate(middle):
+        weak = op == "equal" and not any(_WORD_RE.search(t) for t in old[i1:i2])
+        if weak and 0 < k < len(middle) - 1:
+            op = "replace"
+        if merged and op != "equal" and merged[-1][0] != "equal":
+            merged[-1][0], merged[-1][2], merged[-1][4] = "replace", i2, j2
+        else:
+            merged.append([op, i1, i2, j1, j2])
+    ops += [tuple(m) for m in merged]  # type: ignore[misc]
+    if tail:
+        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return ops
+
+
+_WORD_RE = re.compile(r"\w")
+
+
 @dataclass
 class _Segment:
     text: str
@@ -52,8 +87,7 @@ class Trace:
         for tok in old:
             offsets.append(offsets[-1] + len(tok))
         segments: list[_Segment] = []
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        for op, i1, i2, j1, j2 in _opcodes(old, new):
             a, b = offsets[i1], offsets[i2]
             if op == "equal":
                 segments += self._slice(a, b)
@@ -100,11 +134,13 @@ class Trace:
         merged: list[_Segment] = []
         for seg in self._segments:
             last = merged[-1] if merged else None
-            if last and last.rules == seg.rules and (
+            overlapping = bool(last and last.rules and seg.rules and seg.start < last.end and seg.end > last.start)
+            if last and (overlapping or (last.rules == seg.rules and (
                 (seg.rules and seg.start <= last.end and seg.end >= last.start) or (not seg.rules and not seg.text.strip())
-            ):
+            ))):
                 last.text += seg.text
                 last.start, last.end = min(last.start, seg.start), max(last.end, seg.end)
+                last.rules = tuple(dict.fromkeys(last.rules + seg.rules))
             elif last and not seg.rules and not last.rules:
                 last.text += seg.text
                 last.end = max(last.end, seg.end)
