@@ -221,7 +221,10 @@ _HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
 def _hs(text: str, m: re.Match[str]) -> str:
     # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ).
     before = text[max(0, m.start() - 20) : m.start()]
-    if re.search(r"(?i:nộp|tiếp nhận|trả|bổ sung|hoàn thiện|thành phần|xét duyệt|bộ)\s*$", before):
+    after = text[m.end() : m.end() + 12]
+    if re.search(r"(?i:nộp|tiếp nhận|trả|bổ sung|hoàn thiện|thành phần|xét duyệt|bộ)\s*$", before) or re.match(
+        r"\s*(?i:gồm|hợp lệ|đề nghị|xin|trực tuyến)\b", after
+    ):
         return "hồ sơ"
     return "học sinh"
 

@@ -196,6 +196,11 @@ def _time(m: re.Match[str]) -> str:
     return say_time(int(m.group(1)), int(minute) if minute else None)
 
 
+# "lúc 7.30": after "lúc" an hour and minutes with a point are a time.
+_DOTTED_TIME_RE = re.compile(r"(?<![\w])((?i:lúc)\s+)([01]?\d|2[0-3])\.([0-5]\d)(?![\w]|[.,]\d)")
+
+
 def read_times(text: str) -> str:
     """7h30 / 7g30 / 07:30 / 16h → spoken clock times."""
+    text = _DOTTED_TIME_RE.sub(lambda m: m.group(1) + say_time(int(m.group(2)), int(m.group(3))), text)
     return _TIME_RE.sub(_time, text)

@@ -21,8 +21,17 @@ _PLATE_RE = re.compile(
 )
 
 
+# An undotted serial ("29A-12345") is a plate only after a word for a vehicle or a plate; the dotted
+# one ("74B1-012.34") is a plate wherever it stands.
+_PLATE_WORD_BEFORE = re.compile(
+    r"(?i:xe|ô tô|mô tô|xe máy|biển|biển số|biển kiểm soát|BKS|phương tiện|số xe|mang biển)\s*:?\s*$"
+)
+
+
 def _plate(m: re.Match[str]) -> str:
     province, series, series_digit, serial = m.groups()
+    if "." not in serial and not _PLATE_WORD_BEFORE.search(m.string[max(0, m.start() - 30) : m.start()]):
+        return m.group(0)
     head = read_int(int(province)) + " " + " ".join(LETTER_NAMES[c.lower()] for c in series)
     if series_digit:
         head += " " + read_digits(series_digit)

@@ -101,7 +101,7 @@ def read_per(text: str) -> str:
 
 # Words after which a number with a point and one or two digits is a decimal: "1.5 triệu", "3.5 tấn",
 # "0.3-0.5 m". A thousands group always has three digits, so "1.5" can be nothing else there.
-_MAGNITUDES = r"nghìn|ngàn|triệu|tỷ|tỉ|tấn|tạ|yến|lít|mét|héc ta|độ|phần trăm|lần|tuổi|giờ|ngày|tháng|năm"
+_MAGNITUDES = r"nghìn|ngàn|triệu|tỷ|tỉ|tấn|tạ|yến|lít|mét|héc ta|độ|phần trăm|lần"
 
 
 @functools.cache
@@ -115,7 +115,16 @@ def _decimal_point_re() -> re.Pattern[str]:
 
 def decimal_points(text: str) -> str:
     """"1.5 triệu" → "1,5 triệu": a decimal typed with a point, written the Vietnamese way for the readers below."""
-    return _decimal_point_re().sub(lambda m: m.group(0).replace(".", ","), text)
+
+    def repl(m: re.Match[str]) -> str:
+        if _NOT_DECIMAL_BEFORE.search(m.string[: m.start()]):
+            return m.group(0)  # "sáng 2.9", "Điều 2.3": a date or a clause number
+        return m.group(0).replace(".", ",")
+
+    return _decimal_point_re().sub(repl, text)
+
+
+_NOT_DECIMAL_BEFORE = re.compile(r"(?<![\w])(?i:ngày|mùng|mồng|sáng|chiều|tối|trưa|đêm|hôm|lúc|điều|mục|khoản|phiên bản)\s+$")
 
 
 def _read_quantity_number(num: str) -> str:
