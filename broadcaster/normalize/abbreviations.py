@@ -202,7 +202,7 @@ def _ca(text: str, m: re.Match[str]) -> str:
 
 _SCHOOL = r"(?:THCS|THPT|MN|TH)"
 _SCHOOL_LIST_RE = re.compile(
-    rf"(?<![\w])((?i:trường|các trường|trẻ|bậc|cấp|giáo viên|học sinh|lớp|nhóm trẻ)\s+|HS\s+|TH&)"
+    rf"(?<![\w])((?i:trường|các trường|trẻ|bậc|cấp|giáo viên|học sinh|lớp|nhóm trẻ)\s+|(?:HS|GV)\s+|TH&)"
     rf"({_SCHOOL}(?:\s*(?:,|và|hoặc|&|-)\s*{_SCHOOL})*)(?![\w&])"
 )
 _SCHOOL_NAMES = {"MN": "mầm non", "TH": "tiểu học", "THCS": "trung học cơ sở", "THPT": "trung học phổ thông"}

@@ -99,6 +99,13 @@ def _emergency(m: re.Match[str]) -> str:
     return m.group(1) + numbers.replace("/", " hoặc ")
 
 
+# "114 (cứu hỏa)", "115 - cấp cứu": the service named right after the number.
+_EMERGENCY_NAMED_RE = re.compile(
+    r"(?<![\w.,/])(11[1-5])(?=\s*[(:\-–]?\s*(?i:công an|cảnh sát|cứu hỏa|cứu hoả|cấp cứu|cứu thương|cứu nạn|cứu hộ|"
+    r"phòng cháy|bảo vệ trẻ em|tìm kiếm cứu nạn)\b)"
+)
+
+
 def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
@@ -108,6 +115,7 @@ def read_phone_numbers(text: str) -> str:
     text = _EMERGENCY_LIST_RE.sub(
         lambda m: re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(1)).replace("/", " hoặc "), text
     )
+    text = _EMERGENCY_NAMED_RE.sub(lambda m: read_digits(m.group(1)), text)
     return _EMERGENCY_RE.sub(_emergency, text)
 
 

@@ -50,7 +50,10 @@ _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})
 
 _RANGE_RE = re.compile(
     rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    r"(?!\d+(?:,\d+)?/\d)"  # "320 kVA - 22/0,4 kV": a ratio follows, not the end of a range
 )
+# "22/0,4 kV": a voltage (or other) ratio before a unit.
+_RATIO_RE = re.compile(rf"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
 # one another ("đồng/người/tháng").
@@ -94,6 +97,7 @@ _TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
 
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _RATIO_RE.sub(r"\1 trên \2", text)
     text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
     text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
