@@ -168,7 +168,7 @@ def _tt(text: str, m: re.Match[str]) -> str:
     rest = text[m.end() : m.end() + 30]
     if re.match(rf"\s+{_TT_TRUNG_TAM}", rest):
         return "trung tâm"
-    if re.match(r"\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]", rest):  # "TT Cam Lộ", "TT Hồ Xá": before a place name
+    if capitalised_word_follows(rest):  # "TT Cam Lộ", "TT Hồ Xá": before a place name
         return "thị trấn"
     return spell("TT") + m.group(1)
 
@@ -318,13 +318,25 @@ _CAPS_TOKEN_RE = re.compile(r"(?<![\w&])([^\W\d_]{2,})(?![\w&])")
 _LONE_CONSONANT_RE = re.compile(r"(?<![\w&.])([BCDĐFGHJKLMNPQRSTVWXZ])(?![\w&])")
 
 
+def capitalised_word_follows(text: str) -> bool:
+    """True if ``text`` starts with spaces and then a capitalised word ("Cam Lộ", not "CAM", not "cam")."""
+    m = re.match(r"\s+([^\W\d_])([^\W\d_])", text)
+    return bool(m and m.group(1).isupper() and m.group(2).islower())
+
+
 def is_vietnamese_syllable(word: str) -> bool:
     """True if ``word`` could be one Vietnamese syllable (so all-caps "BAN", "DÂN" are words)."""
     return bool(_SYLLABLE_RE.match(word.lower()))
 
 
+def _is_camel(token: str) -> bool:
+    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:]))
+
+
 def _spell_caps(m: re.Match[str]) -> str:
     token = m.group(1)
+    if _is_camel(token):
+        return spell(token)  # "eKYC", "SmartGov": a product or app name, spelt
     if not token.isupper() or is_vietnamese_syllable(token):
         return token
     return spell(token)

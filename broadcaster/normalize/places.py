@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from broadcaster.normalize.abbreviations import capitalised_word_follows
 from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int
 
 _PLATE_RE = re.compile(
@@ -49,7 +50,7 @@ _STREET_DASH_RE = re.compile(
 
 _K_ALLEY_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
 # "K45 Lê Lợi": a kiệt number right before a street name.
-_K_STREET_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)(?=\s+[A-ZĐ][a-zà-ỹđ])")
+_K_STREET_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)(?=\s+[^\W\d_]{2})")
 _ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách)\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
 
 
@@ -73,7 +74,10 @@ def read_places(text: str) -> str:
         lambda m: "kiệt " + " trên ".join(_alley_number(p) for p in [m.group(1), *m.group(2).split("/")[1:]]),
         text,
     )
-    text = _K_STREET_RE.sub(lambda m: "kiệt " + _alley_number(m.group(1)), text)
+    text = _K_STREET_RE.sub(
+        lambda m: "kiệt " + _alley_number(m.group(1)) if capitalised_word_follows(m.string[m.end() : m.end() + 4]) else m.group(0),
+        text,
+    )
     return _ALLEY_WORD_RE.sub(
         lambda m: m.group(1) + " trên ".join(read_digit_string(p) for p in [m.group(2), *m.group(3).split("/")[1:]]),
         text,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from broadcaster.normalize.abbreviations import capitalised_word_follows
 from broadcaster.normalize.numbers import ordinal
 
 _DASH = r"\s*[-–—]\s*"
@@ -21,7 +22,6 @@ _CN_BEFORE = re.compile(
     rf"(?:(?i:{_WEEKDAY_WORD})\s*(?:[-–—,/]|(?i:đến|tới|và|hoặc))\s*"
     r"|(?<![\w])(?i:sáng|chiều|tối|trưa|đêm|ngày|các ngày|vào|riêng|nghỉ|đến|tới|từ|hằng|mỗi|lúc|\dh\d*|\dg\d*|giờ|phút)\s+)$"
 )
-_CAPITAL_AFTER = re.compile(r"\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]")
 _WEEKDAY_RANGE_RE = re.compile(
     r"((?i:thứ)\s+(?:[2-7]|(?i:hai|ba|tư|năm|sáu|bảy)))" + _DASH + r"(?=(?i:thứ\s+(?:[2-7]|hai|ba|tư|năm|sáu|bảy))|(?i:chủ nhật)|CN\b)"
 )
@@ -36,7 +36,7 @@ def _t(m: re.Match[str]) -> str:
 def _cn(m: re.Match[str]) -> str:
     before = m.string[max(0, m.start() - 40) : m.start()]
     after = m.string[m.end() : m.end() + 4]
-    if _CN_BEFORE.search(before) or not _CAPITAL_AFTER.match(after):
+    if _CN_BEFORE.search(before) or not capitalised_word_follows(after):
         return "chủ nhật"
     return m.group(0)  # "CN Quảng Trị": a branch (chi nhánh), read by the abbreviations
 
