@@ -71,7 +71,10 @@ def _lexicon() -> dict[str, str]:
         key = a.abbr.lower()
         if re.fullmatch(r"[a-zđ]{2,}", key) and a.mode in ("expand", "expand*", "context"):
             lexicon.setdefault(strip_diacritics(key), spell(a.abbr.upper()))
-    for word in (*place_names(), *_lines("words.txt")):
+    # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
+    # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
+    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
+    for word in (*place_names(), *_lines("words.txt"), *spoken_forms):
         lexicon.setdefault(strip_diacritics(word), word.lower())
     for written, spoken in brand_readings().items():
         key = re.sub(r"[^a-z0-9]", "", strip_diacritics(written))
@@ -87,12 +90,25 @@ def _max_key_length() -> int:
 
 @functools.lru_cache(maxsize=2048)
 def read_label(label: str) -> str:
-    """Spoken form of one address label (the text between dots, slashes, "@" or hyphens)."""
+    """Spoken form of one address label (the text between dots, slashes, "@" or hyphens).
+
+    First try to cover the whole label with words, allowing a syllable the lexicon does not list to
+    be read as typed; only if that fails, spell what no listed word covers.
+    """
     low = label.lower()
     if low in DOMAIN_WORDS:
         return DOMAIN_WORDS[low]
     if low.isdigit():
         return read_digits(low)
+    return _segment(low, spell_letters=False) or _segment(low, spell_letters=True) or low
+
+
+_UNLISTED_SYLLABLE_COST = 2.0
+
+
+def _segment(low: str, spell_letters: bool) -> str | None:
+    from broadcaster.normalize.abbreviations import is_vietnamese_syllable
+
     lexicon = _lexicon()
     n = len(low)
     longest = _max_key_length()
@@ -112,13 +128,17 @@ def read_label(label: str) -> str:
                 spoken = lexicon.get(low[i:j])
                 if spoken:
                     candidates.append((j, _WORD_COST, spoken, False))
-            ch = low[i]
-            candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))
+                elif not spell_letters and j - i >= 2 and j - i <= 7 and is_vietnamese_syllable(low[i:j]):
+                    candidates.append((j, _UNLISTED_SYLLABLE_COST, low[i:j], False))
+            if spell_letters:
+                ch = low[i]
+                candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))
         for j, cost, spoken, is_letter in candidates:
             total = cost_i + cost
             current = best[j]
             if current is None or total < current[0]:
                 best[j] = (total, [*pieces_i, (spoken, is_letter)])
     result = best[n]
-    assert result is not None
+    if result is None:
+        return None
     return " ".join(spoken for spoken, _ in result[1])
