@@ -70,7 +70,8 @@ def _lexicon() -> dict[str, str]:
     for a in load_abbreviations():
         key = a.abbr.lower()
         if re.fullmatch(r"[a-zđ]{2,}", key) and a.mode in ("expand", "expand*", "context"):
-            lexicon.setdefault(strip_diacritics(key), spell(a.abbr.upper()))
+            # spelt as typed in the address (no đ there: "dc" is dê xê, whatever ĐC stands for)
+            lexicon.setdefault(strip_diacritics(key), spell(strip_diacritics(key).upper()))
     # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
     # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
     spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
