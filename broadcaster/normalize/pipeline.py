@@ -4,6 +4,9 @@ The order matters: each step turns what it recognises into plain lowercase words
 general steps (a bare number, an unknown capital token) only see what is left. Roughly, the most
 specific patterns (headings, web addresses, document numbers, phones, dates, times) go first and
 bare numbers last.
+
+Each rule is a named ``Step``; given a ``Trace``, ``normalize_line`` records what each step changed
+while it runs, which is what ``broadcaster normalize --explain`` shows (see ``trace``).
 """
 
 from __future__ import annotations
