@@ -41,6 +41,8 @@ def _explain(line: str) -> str:
     from broadcaster.normalize import explain_line
 
     reading, spans = explain_line(line)
+    if not spans:
+        return reading  # an empty line stays empty
     rows = [("span", "rule", "reading")] + [(s.source, s.rule or "(as written)", s.reading) for s in spans]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     out = [reading, ""]
