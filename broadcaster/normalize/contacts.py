@@ -14,7 +14,8 @@ from broadcaster.normalize.numbers import read_digits
 # 0 + 8..10 more digits, optionally grouped by ".", " " or "-"; a space-grouped number needs a first
 # group of at least three digits so "05 123" (a count and a number) is not taken for a phone.
 _PHONE_RE = re.compile(
-    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?\d{2,4}){1,3}(?![\d]|[.,]\d)"
+    # a one-digit group only where a dotted landline starts: "0233 3.852.600"
+    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=\.\d{3}))){1,3}(?![\d]|[.,]\d)"
 )
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)")
 # The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)
