@@ -12,7 +12,8 @@ The recogniser is a stand-in for a listener, not a listener: it punishes what pe
 (wrong tones, blurred initials) but its own errors add a floor. That floor is what the natural-speech
 reference measures: recordings of the same announcements read by a person, put in a folder named
 by ``BROADCASTER_BENCH_NATURAL`` (one file per item, ``<id>.wav|mp3|m4a``, e.g. ``t1.m4a``), measured
-the same way. No natural Vietnamese speech that may be redistributed ships in a package we can
+the same way. ``BROADCASTER_BENCH_ITEMS`` replaces the set with another (JSON), e.g. announcements
+the project has not seen. No natural Vietnamese speech that may be redistributed ships in a package we can
 install, so without that folder the reference line says "not available".
 
 Engines measured: espeak-ng with the settings broadcaster uses (``broadcaster.tts.espeak_engine``)
@@ -50,6 +51,7 @@ SAMPLE_RATE = 16000
 NATURAL_ENV = "BROADCASTER_BENCH_NATURAL"
 PIPER_ENV = "BROADCASTER_BENCH_PIPER_VOICE"
 FPT_ENV = "BROADCASTER_BENCH_FPT_KEY_FILE"
+ITEMS_ENV = "BROADCASTER_BENCH_ITEMS"  # another set: a JSON list of {"id", "category", "text"}
 _AUDIO_EXTS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".flac")
 
 
@@ -214,7 +216,7 @@ def as_aired(speech: Any, work: Path, name: str) -> Path:
 def measure_voice(voice: Voice, rec: Recogniser, items: Sequence[Item], work: Path) -> dict[str, Score]:
     from broadcaster.normalize import normalize
 
-    scores = {c: Score() for c in ("all", *CATEGORIES)}
+    scores = {c: Score() for c in ("all", *CATEGORIES, *(i.category for i in items))}
     for it in items:
         spoken = normalize(it.text)
         speech = voice.engine.synthesize(spoken)
@@ -228,7 +230,7 @@ def measure_natural(folder: Path, rec: Recogniser, items: Sequence[Item]) -> tup
     """Recordings of the same items read by a person: ``<folder>/<id>.<ext>``; missing ones skipped."""
     from broadcaster.normalize import normalize
 
-    scores = {c: Score() for c in ("all", *CATEGORIES)}
+    scores = {c: Score() for c in ("all", *CATEGORIES, *(i.category for i in items))}
     missing: list[str] = []
     for it in items:
         found = next((folder / f"{it.id}{ext}" for ext in _AUDIO_EXTS if (folder / f"{it.id}{ext}").is_file()), None)
@@ -241,9 +243,23 @@ def measure_natural(folder: Path, rec: Recogniser, items: Sequence[Item]) -> tup
     return scores, missing
 
 
+def load_items(path: Path) -> tuple[Item, ...]:
+    """Announcements the project has not seen, to rerun the figures on: ``[{"id": "x1",
+    "category": "times", "text": "..."}, ...]``; categories outside the five are kept as given."""
+    import json
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    items = tuple(Item(str(r["id"]), str(r.get("category", "other")), str(r["text"])) for r in raw)
+    if not items:
+        raise ValueError(f"{path}: no announcement in the set")
+    return items
+
+
 def run(cfg: BenchConfig) -> SectionResult:
     sec = "intelligibility"
     rec = Recogniser()
+    items = load_items(Path(os.environ[ITEMS_ENV])) if os.environ.get(ITEMS_ENV) else ITEMS
+    categories = tuple(dict.fromkeys((*CATEGORIES, *(i.category for i in items))))
     voices, notes = available_voices()
     work = cfg.work / "intelligibility"
     work.mkdir(parents=True, exist_ok=True)
@@ -251,7 +267,7 @@ def run(cfg: BenchConfig) -> SectionResult:
     natural: dict[str, Score] | None = None
     folder = os.environ.get(NATURAL_ENV)
     if folder and Path(folder).is_dir():
-        natural, missing = measure_natural(Path(folder), rec, ITEMS)
+        natural, missing = measure_natural(Path(folder), rec, items)
         if missing:
             notes.append(f"natural reference: no recording for {', '.join(missing)}")
         if natural["all"].total == 0:
@@ -260,28 +276,32 @@ def run(cfg: BenchConfig) -> SectionResult:
         notes.append(f"natural-speech reference: not available (set {NATURAL_ENV} to a folder of recordings <id>.m4a)")
 
     figures: list[Figure] = []
-    details: dict[str, Any] = {"items": len(ITEMS), "recogniser": recogniser_version(), "voices": {}}
+    details: dict[str, Any] = {"items": len(items), "item_set": os.environ.get(ITEMS_ENV) or "benchmarks/announcements.py",
+                               "recogniser": recogniser_version(), "voices": {}}
     for v in voices:
         t0 = time.monotonic()
         try:
-            scores = measure_voice(v, rec, ITEMS, work)
+            scores = measure_voice(v, rec, items, work)
         except Exception as exc:  # noqa: BLE001 - one engine failing must not lose the others
             notes.append(f"{v.label}: failed: {exc}")
             continue
         log.info("%s: SER %.1f %% (%.0f s)", v.label, scores["all"].ser, time.monotonic() - t0)
-        for cat in ("all", *CATEGORIES):
+        for cat in ("all", *categories):
+            if not scores[cat].total:  # a category the item set does not have
+                continue
             base = [natural[cat].ser] if natural and natural[cat].total else None
             figures.append(Figure(
                 sec, f"SER {v.label}, {cat}", "%", [scores[cat].ser], base, "natural speech" if base else "",
                 extra={"per_item": scores[cat].items} if cat == "all" else {},
             ))  # fmt: skip
         details["voices"][v.label] = {
-            cat: round(scores[cat].ser, 1) for cat in ("all", *CATEGORIES)
+            cat: round(scores[cat].ser, 1) for cat in ("all", *categories) if scores[cat].total
         } | {"heard": scores["all"].heard}
     if natural:
-        for cat in ("all", *CATEGORIES):
-            figures.append(Figure(sec, f"SER natural speech, {cat}", "%", [natural[cat].ser]))
-        details["natural"] = {cat: round(natural[cat].ser, 1) for cat in ("all", *CATEGORIES)}
+        for cat in ("all", *categories):
+            if natural[cat].total:
+                figures.append(Figure(sec, f"SER natural speech, {cat}", "%", [natural[cat].ser]))
+        details["natural"] = {cat: round(natural[cat].ser, 1) for cat in ("all", *categories) if natural[cat].total}
     details["notes"] = notes
     return SectionResult(name=sec, figures=figures, details=details)
 
