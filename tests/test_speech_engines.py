@@ -219,3 +219,20 @@ def test_speech_section_errors_name_the_key(ward_dir: Path, section: str, key: s
     with pytest.raises(ConfigError) as err:
         load_ward(_ward(ward_dir, section))
     assert err.value.key == key
+
+
+def test_render_with_the_ward_files_piper_voice_then_without_it(ward_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from broadcaster.cli.main import main
+
+    voice = ward_dir / "voices" / "voice.onnx"
+    voice.parent.mkdir()
+    shutil.copy(joe(), voice)
+    shutil.copy(joe().with_name(joe().name + ".json"), ward_dir / "voices" / "voice.onnx.json")
+    _ward(ward_dir, '[speech]\nengines = ["piper", "espeak"]\n[speech.piper]\nmodel = "../voices/voice.onnx"\n')
+    assert main(["render", "--text", "Good evening, neighbours.", "--out", str(ward_dir / "o1")]) == 0
+    out = capsys.readouterr().out
+    assert "engine piper" in out and "voice.onnx#" in out and "⚠" not in out
+    voice.unlink()  # the voice file is gone: a clear message in the log, espeak-ng speaks, the officer is warned
+    assert main(["render", "--text", "Chào bà con.", "--out", str(ward_dir / "o2")]) == 0
+    out = capsys.readouterr().out
+    assert "engine espeak" in out and "giọng dự phòng espeak" in out
