@@ -32,6 +32,12 @@ class RenderedFiles:
     spoken_text: str
     slides: tuple[Path, ...]
     loudness_lufs: float | None = None
+    voice: str = ""  # the voice and settings that spoke (or the recording's file name)
+    preferred: str = ""  # the engine the ward prefers; another one spoke if ``fallback``
+
+    @property
+    def fallback(self) -> bool:
+        return is_fallback(self.engine, self.preferred)
 
 
 @dataclass(frozen=True)
@@ -41,14 +47,37 @@ class ProducedAnnouncement:
     engine: str
     spoken_text: str
     slides: tuple[StoredMedia, ...]
+    voice: str = ""
+    preferred: str = ""
+
+    @property
+    def fallback(self) -> bool:
+        return is_fallback(self.engine, self.preferred)
+
+
+def is_fallback(engine: str, preferred: str) -> bool:
+    """True when a clip was spoken by another engine than the preferred one (a recording never is)."""
+    from broadcaster.audio.recording import RECORDING_ENGINE
+
+    return bool(preferred) and engine not in (preferred, RECORDING_ENGINE)
+
+
+def preferred_engine(ward: Ward, engine: str) -> str:
+    """The engine a clip should have been spoken by: the first of [speech] engines for ``auto``."""
+    return ward.speech.preferred if engine == "auto" else engine
 
 
 def _stem(s: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", s.lower()).strip("-") or "announcement"
 
 
-def render_files(ann: Announcement, ward: Ward, engine: object, out_dir: Path) -> RenderedFiles:
-    """Write ``<id>.mp3`` and ``<id>-NN.png`` for one announcement into ``out_dir``."""
+def render_files(
+    ann: Announcement, ward: Ward, engine: object, out_dir: Path, *, preferred: str = ""
+) -> RenderedFiles:
+    """Write ``<id>.mp3`` and ``<id>-NN.png`` for one announcement into ``out_dir``.
+
+    With ``ann.audio_file`` the recording is read instead of synthesised speech (same programme).
+    """
     from broadcaster.audio import render_program
     from broadcaster.normalize import normalize
     from broadcaster.slides import render_announcement
@@ -56,7 +85,12 @@ def render_files(ann: Announcement, ward: Ward, engine: object, out_dir: Path) -
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = _stem(ann.id)
     spoken = normalize(ann.text)
-    speech = engine.synthesize(spoken)  # type: ignore[attr-defined]
+    if ann.audio_file is not None:
+        from broadcaster.audio.recording import import_recording
+
+        speech = import_recording(ann.audio_file)
+    else:
+        speech = engine.synthesize(spoken)  # type: ignore[attr-defined]
     program = render_program(speech, out_dir / f"{stem}.mp3", repeats=ann.readings, chime=ann.chime)
     slides: list[Path] = []
     if ann.show_on_tv:
@@ -76,6 +110,8 @@ def render_files(ann: Announcement, ward: Ward, engine: object, out_dir: Path) -
         spoken_text=spoken,
         slides=tuple(slides),
         loudness_lufs=program.loudness_lufs,
+        voice=speech.voice,
+        preferred=preferred,
     )
 
 
@@ -104,8 +140,18 @@ class Producer:
         if self._tts is None:
             from broadcaster.tts import make_engine
 
-            self._tts = make_engine(self.engine_name, cache_dir=self._cache_dir)
+            self._tts = make_engine(self.engine_name, cache_dir=self._cache_dir, speech=self.ward.speech)
         return self._tts
+
+    @property
+    def preferred(self) -> str:
+        return preferred_engine(self.ward, self.engine_name)
+
+    def preferred_engine(self) -> object:
+        """The preferred engine alone (no fallback), with the same cache, for the voice retry."""
+        from broadcaster.tts import build_engine
+
+        return build_engine(self.preferred, self.ward.speech, self._cache_dir)
 
     def _tmpdir(self) -> tempfile.TemporaryDirectory[str]:
         self._scratch.mkdir(parents=True, exist_ok=True)
@@ -113,13 +159,29 @@ class Producer:
 
     def announcement(self, ann: Announcement) -> ProducedAnnouncement:
         with self._tmpdir() as tmp:
-            files = render_files(ann, self.ward, self.tts, Path(tmp))
+            files = render_files(ann, self.ward, self.tts, Path(tmp), preferred=self.preferred)
             return ProducedAnnouncement(
                 audio=self.store.put_file(files.audio),
                 duration_ms=files.duration_ms,
                 engine=files.engine,
                 spoken_text=files.spoken_text,
                 slides=tuple(self.store.put_file(p) for p in files.slides),
+                voice=files.voice,
+                preferred=files.preferred,
+            )
+
+    def reread(self, ann: Announcement, engine: object) -> ProducedAnnouncement:
+        """The announcement's programme again, spoken by ``engine`` (slides are not redone)."""
+        from broadcaster.audio import render_program
+        from broadcaster.normalize import normalize
+
+        spoken = normalize(ann.text)
+        speech = engine.synthesize(spoken)  # type: ignore[attr-defined]
+        with self._tmpdir() as tmp:
+            program = render_program(speech, Path(tmp) / "reread.mp3", repeats=ann.readings, chime=ann.chime)
+            return ProducedAnnouncement(
+                audio=self.store.put_file(program.path), duration_ms=program.duration_ms, engine=speech.engine,
+                spoken_text=spoken, slides=(), voice=speech.voice, preferred=self.preferred,
             )
 
     def deck(self, deck: Deck, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, StoredMedia, float]]:

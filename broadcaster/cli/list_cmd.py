@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local, table
     from broadcaster.config import load_ward
     from broadcaster.protocol import utc_now
+    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
     tz = ward.tz
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         until = planner.reach_first_airings(active, tz, now, now + timedelta(days=max(1, args.days)))
         plan = planner.plan(ward, active, now, until,
                             delivered=store.delivered_ids(), decided=store.decided_ids())
+        voices = store.voices()
     if not shown:
         print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
         return 0
@@ -60,9 +62,16 @@ def run(args: argparse.Namespace) -> int:
             nxt = "; ".join(f"{','.join(zs)} {t}" for t, zs in groups.items())
         else:
             nxt = "— (none in the coming days)"
+        v = voices.get(a.id)
+        voice = (vi.RECORDED_VOICE if a.engine == "recording" else a.engine) + (" ⚠" if v is not None and v.fallback else "")
         rows.append([a.id, a.title[:40], PRIORITY_VI[a.priority], ",".join(a.zones) if len(a.zones) < len(ward.zones) else "all",
-                     a.schedule.describe(), duration(a.duration_ms), nxt])
-    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Lần phát kế tiếp / next"], rows))
+                     a.schedule.describe(), duration(a.duration_ms), voice, nxt])
+    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Giọng / voice", "Lần phát kế tiếp / next"], rows))
+    fallbacks = [a for a in shown if a.status == "active" and (v := voices.get(a.id)) is not None and v.fallback]
+    if fallbacks:
+        print()
+        for a in fallbacks:
+            print(f"{a.id}: {vi.FALLBACK_WARNING.format(engine=a.engine, preferred=voices[a.id].preferred)}")
     if plan.overflows:
         print()
         print("⚠ Quá khung giờ / overflow (the window cannot hold every item):")
