@@ -30,7 +30,7 @@ LICENCE_FILE: Final = "OFL.txt"
 KEEP_TOGETHER_LINES: Final = 3  # paragraphs up to this many lines are never split across slides
 # At most this many characters on a line, whatever the width: a longer line is hard to follow from
 # the waiting bench (the eye loses the start of the next line). See docs/slides.md.
-MAX_LINE_CHARS: Final = 60
+MAX_LINE_CHARS: Final = 60  # same as slides.rule.MAX_LINE_CHARS (layout has no imports of its own)
 
 Role = Literal["title", "heading", "body", "note", "big"]
 
