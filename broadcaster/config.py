@@ -104,6 +104,7 @@ class PublicSettings:
 
     base_url: str | None = None  # where citizens reach them, ends with "/": QR codes on slides point here
     recent_days: int = 30  # announcements shown as "recent" for this many days after their first airing
+    catalog: Path | None = None  # the procedure catalog published (default playlists/catalog/procedures.json)
 
     def url(self, path: str) -> str | None:
         return self.base_url + path.lstrip("/") if self.base_url else None
@@ -438,6 +439,8 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
     public = PublicSettings(
         base_url=(base_url if base_url.endswith("/") else base_url + "/") if base_url else None,
         recent_days=r.int_(pub, "recent_days", "public.", 30, 1, 366),
+        catalog=(base / r.str_(pub, "catalog", "public.")).resolve() if "catalog" in pub
+        else (base / "playlists" / "catalog" / "procedures.json").resolve(),
     )
 
     return Ward(

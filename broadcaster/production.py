@@ -77,7 +77,7 @@ def render_files(ann: Announcement, ward: Ward, engine: object, out_dir: Path) -
             priority=ann.priority,  # type: ignore[arg-type]
             out_dir=out_dir,
             stem=stem,
-            link=ward.public.url(f"thong-bao/{ann.id}"),
+            link=ward.public.url(f"thong-bao/{ann.id}/"),
             where=where_text(ann, ward),
         )
     return RenderedFiles(
@@ -186,7 +186,7 @@ def plan_deck(deck: Deck, ward: Ward, *, skipped: list[str] | None = None) -> li
 
     def hotline_pieces(n: int, seconds: float) -> list[Timed[DeckPiece]]:
         layouts = layout_hotline(ward_name=w.name, hotline=w.hotline, feedback_address=w.feedback_address,
-                                 link=w.feedback_url or _public_link(w, "lien-he"))
+                                 link=w.feedback_url or _public_link(w, "lien-he/"))
         return [Timed(DeckPiece(f"{n:02d}-hotline-{k + 1:02d}", n, "hotline", "hotline", layout=lay), seconds, True)
                 for k, lay in enumerate(layouts)]
 
@@ -209,7 +209,7 @@ def plan_deck(deck: Deck, ward: Ward, *, skipped: list[str] | None = None) -> li
                         skipped.append(proc.code)
                     continue
                 layouts = layout_procedure(proc, ward_name=w.name, hotline=w.hotline,
-                                           link=_public_link(w, f"thu-tuc/{proc.code}"))
+                                           link=_public_link(w, f"thu-tuc/{proc.code}/"))
                 seq += [Timed(DeckPiece(f"{prefix}-{k:02d}-{proc.code}-{i + 1:02d}", n, "catalog", proc.code, layout=lay),
                               entry.seconds, False) for i, lay in enumerate(layouts)]
         elif entry.kind == "image":

@@ -246,9 +246,12 @@ def test_qr_present_iff_link(catalog: list[Procedure]) -> None:
     image = draw_slide(slide)
     dark = _dark_fraction(image, (b.x, b.y, b.right, b.bottom))
     assert 0.15 < dark < 0.6  # modules drawn: neither blank nor a filled square
-    # the same place on the slide without a link holds no QR
-    without = layout_procedure(plain, **WARD_KW)[0]
-    assert _dark_fraction(draw_slide(without), (b.x, b.y, b.right, b.bottom)) < 0.05
+    # no text line runs under the QR code, on any slide of the procedure
+    for s in layout_procedure(dataclasses.replace(plain, link=LINK), **WARD_KW):
+        (q,) = s.blocks
+        assert q.payload == LINK
+        for ln in s.lines:
+            assert ln.x + ln.width <= q.box.x or ln.y + ln.height <= q.box.y or ln.y >= q.box.bottom, ln.text
 
 
 def test_hotline_qr_optional(tmp_path: Path) -> None:

@@ -175,6 +175,7 @@ class _Column:
     items: Sequence[Item]
     panel: bool = False
     width: int | None = None
+    repeat: bool = False  # shown again on every slide (the QR code of the item's public page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +340,7 @@ def _compose(
     next_y = content.y + line_height(roles["heading"].size, True) + gap
     long_cols = [i for i, pages in enumerate(col_pages) if len(pages) > 1]
     widened: set[int] = set()
-    if len(columns) > 1 and len(long_cols) == 1:
+    if len(columns) > 1 and len(long_cols) == 1 and not any(c.repeat for c in columns):
         # Only one column goes on: after the first slide it gets the full width, not a half-empty slide.
         k = long_cols[0]
         width = panels[k].w - (2 * style.panel_padding if columns[k].panel else 0)
@@ -356,6 +357,14 @@ def _compose(
         blocks: list[PlacedBlock] = []
         placed: list[Placed] = list(placed_top) if i == 0 else [_continuation_line(title, roles, style, content)]
         for k, (col, pages, panel) in enumerate(zip(columns, col_pages, panels)):
+            if col.repeat and i > 0 and pages and pages[0]:
+                dy = next_y - min(p.y if isinstance(p, PlacedLine) else p.box.y for p in pages[0])
+                placed.extend(
+                    PlacedBlock(p.kind, Box(p.box.x, p.box.y + dy, p.box.w, p.box.h), p.payload, p.container)
+                    if isinstance(p, PlacedBlock) else p
+                    for p in pages[0] if isinstance(p, PlacedBlock)
+                )
+                continue
             if i < len(pages) and pages[i]:
                 if col.panel and (i == 0 or k not in widened):
                     top_y = panel.y if i == 0 else next_y
@@ -445,7 +454,7 @@ def _facts_slide(style: SlideStyle, head: _Header, title: str, facts: KeyFacts, 
     for limit, f in attempts:
         items = _facts_items(f, limit, emergency=emergency, where=where, hotline=hotline)
         # the QR code in a column of its own at the right, so the facts start right under the title
-        columns = [_Column(items), *([_Column([qr], width=qr.size)] if qr else [])]
+        columns = [_Column(items), *([_Column([qr], width=qr.size, repeat=True)] if qr else [])]
         slides = _compose(style, head, title=title, top=[Para(title, "title")], aside=None, columns=columns,
                           of_pages=of_pages)
         if len(slides) == 1:
@@ -479,15 +488,16 @@ def layout_announcement(
     head = _Header(_nfc(ward_name), _nfc(hotline), band, badge)
     qr = _qr_block(link, style)
     emergency = priority == "emergency"
-    whole = _compose(style, head, title=title, top=[Para(title, "title")], aside=qr,
-                     columns=[_Column(_body_items(body))])
+    qr_col = [_Column([qr], width=qr.size, repeat=True)] if qr else []
+    whole = _compose(style, head, title=title, top=[Para(title, "title")], aside=None,
+                     columns=[_Column(_body_items(body)), *qr_col])
     facts = key_facts(title, body)
     if len(whole) == 1 and not emergency:
         return whole
     if not emergency and not facts.found():
         return whole  # nothing to pull out: the text itself, on as many slides as it needs
     full = [] if len(whole) == 1 else _compose(style, head, title=title, top=[Para(title, "title")], aside=None,
-                                                 columns=[_Column(_body_items(body))], page_offset=1)
+                                                 columns=[_Column(_body_items(body)), *qr_col], page_offset=1)
     first = _facts_slide(style, head, title, facts, qr, emergency=emergency, where=where and _nfc(where),
                          hotline=_nfc(hotline), of_pages=1 + len(full))
     return [first, *full]
@@ -526,8 +536,10 @@ def layout_procedure(
     docs += [Para(_nfc(d), "body", marker=f"{i}.", hang=widest, space_before=0.25)
              for i, d in enumerate(proc.documents, 1)]
     head = _Header(_nfc(ward_name), _nfc(hotline), style.accent)
-    return _compose(style, head, title=name, top=top, aside=_qr_block(link or proc.link, style),
-                    columns=[_Column([*facts, *docs])])
+    qr = _qr_block(link or proc.link, style)
+    # the QR code at the right of every slide of the procedure, not only the first
+    return _compose(style, head, title=name, top=top, aside=None,
+                    columns=[_Column([*facts, *docs]), *([_Column([qr], width=qr.size, repeat=True)] if qr else [])])
 
 
 def layout_hotline(
