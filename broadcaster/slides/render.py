@@ -360,7 +360,8 @@ def _compose(
             if col.repeat and i > 0 and pages and pages[0]:
                 dy = next_y - min(p.y if isinstance(p, PlacedLine) else p.box.y for p in pages[0])
                 placed.extend(
-                    PlacedBlock(p.kind, Box(p.box.x, p.box.y + dy, p.box.w, p.box.h), p.payload, p.container)
+                    PlacedBlock(p.kind, Box(p.box.x, p.box.y + dy, p.box.w, p.box.h), p.payload,
+                                Box(p.container.x, next_y, p.container.w, content.bottom - next_y))
                     if isinstance(p, PlacedBlock) else p
                     for p in pages[0] if isinstance(p, PlacedBlock)
                 )
