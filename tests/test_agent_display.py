@@ -81,7 +81,10 @@ def test_cycles_deck_shows_announcement_and_emergency(ward: Ward, central: Centr
         central.emergency("kp4", em.to_body())
         wait_for(lambda: shown(out)[-1] == ("emergency", "em9"), timeout=5)
         cur = out / TV / "current.png"
-        assert cur.read_bytes() == (agent.dir / "khan-cap.png").read_bytes()
+        # no slide of its own: the red notice with the emergency's title and the hotline
+        named = agent.notice_for(em)
+        assert named is not None and cur.read_bytes() == named.read_bytes()
+        assert named.read_bytes() != (agent.dir / "khan-cap.png").read_bytes()
         time.sleep(1.2)
         assert shown(out)[-1] == ("emergency", "em9")  # stays over the cycle
         central.clear("kp4", "em9")
@@ -157,7 +160,7 @@ def test_emergency_own_slide_at_once_for_its_airing_plus_tail_then_hidden_announ
         after = recs[first:]
         frames = [(r["reason"], r["label"], (out / TV / r["file"]).read_bytes()) for r in after]
         em_png = server.files["em.png"]
-        notice = (agent.dir / "khan-cap.png").read_bytes()
+        notice = agent.notice_for(em).read_bytes()  # type: ignore[union-attr]
         # notice, then the emergency's own slide, with no other message in between
         assert frames[0][2] == notice
         assert frames[1][:2] == ("emergency", "em1") and frames[1][2] == em_png

@@ -216,7 +216,8 @@ class DisplayAgent(Agent):
 
     def on_start(self) -> None:
         super().on_start()
-        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", "Thông báo khẩn cấp — hãy nghe loa phát thanh", (200, 0, 0))
+        # Inside the office there is no loudspeaker to listen to: the notice names the hotline.
+        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", f"Đường dây nóng: {self.ward.hotline}", (200, 0, 0))
         self.idle = self._builtin("idle.png", self.ward.name, "Bộ phận Tiếp nhận và Trả kết quả", (0, 60, 120))
         self._spawn("render", self._render_loop)
 
@@ -226,7 +227,19 @@ class DisplayAgent(Agent):
         except Exception:
             log.exception("closing the display output failed")
 
-    def _builtin(self, name: str, title: str, subtitle: str, bg: tuple[int, int, int]) -> Path | None:
+    def notice_for(self, em: Emergency) -> Path | None:
+        """The red notice with the emergency's own title, while (or if ever) its slide cannot be had."""
+        import hashlib
+
+        name = f"khan-cap-{hashlib.sha256(em.item.title.encode()).hexdigest()[:16]}.png"
+        path = self.dir / name
+        if path.exists():
+            return path
+        if not em.item.title.strip():
+            return None
+        return self._builtin(name, "KHẨN CẤP", em.item.title, (200, 0, 0), footer=f"Đường dây nóng: {self.ward.hotline}")
+
+    def _builtin(self, name: str, title: str, subtitle: str, bg: tuple[int, int, int], footer: str | None = None) -> Path | None:
         """A plain full-HD notice drawn with Pillow (imported here only: a TV has it, a speaker need not)."""
         path = self.dir / name
         try:
@@ -240,7 +253,8 @@ class DisplayAgent(Agent):
             big, small = ImageFont.truetype(str(FONT), 200), ImageFont.truetype(str(FONT), 64)
         except OSError:
             big = small = ImageFont.load_default()
-        for text, font, y in ((title, big, 430), (subtitle, small, 720)):
+        lines = [(title, big, 430), (subtitle, small, 720)] + ([(footer, small, 900)] if footer else [])
+        for text, font, y in lines:
             w = draw.textlength(text, font=font)
             if w > 1800:  # a long ward name: shrink to fit the screen
                 font = ImageFont.truetype(str(FONT), int(getattr(font, "size", 64) * 1800 / w)) if FONT.exists() else font
@@ -257,7 +271,7 @@ class DisplayAgent(Agent):
         if ems:
             em, end = ems[-1]
             img = self.cache.get(em.item.slide) if em.item.slide else None
-            return "emergency", em.emergency_id, img or self.notice, end
+            return "emergency", em.emergency_id, img or self.notice_for(em) or self.notice, end
         deck = self.deck()
         if deck is None:
             return "idle", "idle", self.idle, None
