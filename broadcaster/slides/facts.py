@@ -106,6 +106,11 @@ def _contact(text: str) -> str | None:
     return ", ".join(dict.fromkeys(p.strip() for p in phones)) if phones else None
 
 
+def _keep_phones(text: str | None) -> str | None:
+    """Phone numbers joined by no-break spaces: a slide never splits "0912 345 678" over two lines."""
+    return PHONE_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text) if text else text
+
+
 def key_facts(title: str, text: str, *, what_limit: int = 140) -> KeyFacts:
     """What, when, where and contact of an announcement; ``todo`` holds its instructions."""
     ss = sentences(text)
@@ -115,6 +120,6 @@ def key_facts(title: str, text: str, *, what_limit: int = 140) -> KeyFacts:
         what=shorten(first, what_limit),
         when=_when(text),
         where=_where(text),
-        contact=_contact(text),
+        contact=_keep_phones(_contact(text)),
         todo=todo,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -230,6 +231,9 @@ def _split_long_word(word: str, size: int, bold: bool, max_width: int, max_chars
     return pieces
 
 
+_BREAKABLE: Final = re.compile(r"[ \t\r\n\f\v\u2028\u2029]+")
+
+
 @lru_cache(maxsize=2048)
 def wrap(text: str, size: int, bold: bool, max_width: int, max_chars: int = MAX_LINE_CHARS) -> tuple[str, ...]:
     """Greedy word wrap by measured width and at most ``max_chars`` characters a line; whitespace runs
@@ -240,7 +244,10 @@ def wrap(text: str, size: int, bold: bool, max_width: int, max_chars: int = MAX_
     """
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    # Split on ordinary white space only: a no-break space (U+00A0) keeps a phone number whole.
+    for word in _BREAKABLE.split(text):
+        if not word:
+            continue
         candidate = f"{current} {word}" if current else word
         if len(candidate) <= max_chars and measure(candidate, size, bold) <= max_width:
             current = candidate
