@@ -56,6 +56,8 @@ def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: dat
     text = re.sub(r"^quiet_hours = .*$", 'quiet_hours = ""', text, flags=re.M)
     text = re.sub(r"^listen = .*$", f'listen = "127.0.0.1:{port}"', text, flags=re.M)
     text = re.sub(r"^media_url = .*$", f'media_url = "http://127.0.0.1:{port}/"', text, flags=re.M)
+    # QR codes on the demo's slides lead to the demo central's public pages
+    text = re.sub(r"^base_url = .*$", f'base_url = "http://127.0.0.1:{port}/"', text, flags=re.M)
     text = re.sub(r"^home = .*$", f'home = "{home.as_posix()}"', text, flags=re.M)
     dest = dest_root / "devices" / "ward.toml"
     dest.write_text("# Demo copy: broadcast window around the time the demo started.\n" + text, encoding="utf-8")

@@ -48,3 +48,10 @@ def test_deck_check_prints_cycle_and_hotline_gap(ward_dir: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "một vòng" in res.stdout and "đường dây nóng trở lại tối đa sau 2 phút 00 giây" in res.stdout
     assert "khai_sinh" in res.stdout  # an unverified procedure is named as left off
+
+
+def test_list_shows_each_tvs_cycle(ward_dir: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "broadcaster", "list"], cwd=ward_dir, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "TV tv-tnkq: tiep-nhan:" in res.stdout and "một vòng" in res.stdout

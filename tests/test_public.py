@@ -203,6 +203,11 @@ def test_public_pages_show_what_aired_and_nothing_private(site: dict[str, Any]) 
     with pytest.raises(urllib.error.HTTPError) as e:
         get("/thong-bao/ban-nhap/")
     assert e.value.code == 404
+    # read-only: nothing but GET and HEAD
+    req = urllib.request.Request(base + "thu-tuc/", data=b"q=x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 405
     # escaped, not executed
     detail = pages["/thong-bao/tiem-chung/"]
     assert "<script>alert" not in detail and "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
