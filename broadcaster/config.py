@@ -155,6 +155,18 @@ class SpeechSettings:
 
 
 @dataclass(frozen=True)
+class PublicSettings:
+    """``[public]``: the ward's public pages (announcements, procedures, hotline) for citizens."""
+
+    base_url: str | None = None  # where citizens reach them, ends with "/": QR codes on slides point here
+    recent_days: int = 30  # announcements shown as "recent" for this many days after their first airing
+    catalog: Path | None = None  # the procedure catalog published (default playlists/catalog/procedures.json)
+
+    def url(self, path: str) -> str | None:
+        return self.base_url + path.lstrip("/") if self.base_url else None
+
+
+@dataclass(frozen=True)
 class Ward:
     id: str
     name: str
@@ -169,6 +181,7 @@ class Ward:
     province: str = ""
     feedback_url: str | None = None  # shown as a QR code on the TV's feedback slide
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    public: PublicSettings = field(default_factory=PublicSettings)
 
     def zone(self, zone_id: str) -> Zone:
         for z in self.zones:
@@ -479,7 +492,17 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
 
     BrokerAddress.parse(mqtt_url, source="BROADCASTER_MQTT_URL" if env.get("BROADCASTER_MQTT_URL") else f"{p} service")
 
+    pub = r.table(raw.get("public", {}), "[public]")
+    base_url = _url(r, pub, "base_url", "public.")
+    public = PublicSettings(
+        base_url=(base_url if base_url.endswith("/") else base_url + "/") if base_url else None,
+        recent_days=r.int_(pub, "recent_days", "public.", 30, 1, 366),
+        catalog=(base / r.str_(pub, "catalog", "public.")).resolve() if "catalog" in pub
+        else (base / "playlists" / "catalog" / "procedures.json").resolve(),
+    )
+
     return Ward(
+        public=public,
         id=r.ident(w, "id", "ward."),
         name=r.str_(w, "name", "ward."),
         hotline=r.str_(w, "hotline", "ward."),

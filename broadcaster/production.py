@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcaster.config import Announcement, Deck, Ward
+from broadcaster.deckplan import Timed, interleave_hotline
 from broadcaster.errors import ConfigError
 from broadcaster.media import MediaStore, StoredMedia
 
@@ -71,6 +72,14 @@ def _stem(s: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", s.lower()).strip("-") or "announcement"
 
 
+def where_text(ann: Announcement, ward: Ward) -> str:
+    """The khu phố an announcement is for, as citizens name them ("toàn phường" for all)."""
+    if set(ann.zones) >= {z.id for z in ward.zones}:
+        return "Toàn phường"
+    names = {z.id: z.name for z in ward.zones}
+    return ", ".join(names.get(z, z) for z in ann.zones)
+
+
 def render_files(
     ann: Announcement, ward: Ward, engine: object, out_dir: Path, *, preferred: str = ""
 ) -> RenderedFiles:
@@ -102,6 +111,8 @@ def render_files(
             priority=ann.priority,  # type: ignore[arg-type]
             out_dir=out_dir,
             stem=stem,
+            link=ward.public.url(f"thong-bao/{ann.id}/"),
+            where=where_text(ann, ward),
         )
     return RenderedFiles(
         audio=program.path,
@@ -185,38 +196,125 @@ class Producer:
             )
 
     def deck(self, deck: Deck, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, StoredMedia, float]]:
-        """Every slide of a TV deck, in play order, as (slide_id, png in the store, seconds)."""
-        from broadcaster.catalog import load_catalog
-        from broadcaster.slides import render_announcement, render_hotline, render_procedure
+        """Every slide of a TV deck, in play order (the hotline brought round, see
+        :mod:`broadcaster.deckplan`), as (slide_id, png in the store, seconds)."""
+        from broadcaster.slides.render import save_slides
 
         out: list[tuple[str, StoredMedia, float]] = []
-        w = self.ward
+        pieces = plan_deck(deck, self.ward)
+        stored: dict[str, StoredMedia] = {}
         with self._tmpdir() as tmp:
             d = Path(tmp)
-            for n, entry in enumerate(deck.entries):
-                prefix = f"{n:02d}-{entry.kind}"
-                if entry.kind == "hotline":
-                    paths = render_hotline(
-                        ward_name=w.name, hotline=w.hotline, feedback_address=w.feedback_address, out_dir=d, stem=prefix,
-                        link=w.feedback_url,
-                    )
-                elif entry.kind == "text":
-                    paths = render_announcement(entry.title, entry.body, ward_name=w.name, hotline=w.hotline, out_dir=d, stem=prefix)
-                elif entry.kind == "catalog":
-                    assert entry.file is not None
-                    procs = load_catalog(entry.file)
-                    paths = []
-                    for k, proc in enumerate(procs):
-                        paths += render_procedure(proc, ward_name=w.name, hotline=w.hotline, out_dir=d, stem=f"{prefix}-{k:02d}-{proc.code}")
-                        if progress:
-                            progress(k + 1, len(procs))
-                elif entry.kind == "image":
-                    assert entry.file is not None
-                    if entry.file.suffix.lower() not in (".png", ".jpg"):
-                        raise ConfigError(str(deck.source), f"deck.slides[{n}].file", f"{entry.file.name} is not a PNG or JPEG", "a 1920x1080 .png or .jpg")
-                    paths = [entry.file]
-                else:  # config validation makes this unreachable
-                    raise ConfigError(str(deck.source), f"deck.slides[{n}].kind", f"unknown kind {entry.kind!r}")
-                for p in paths:
-                    out.append((p.stem, self.store.put_file(p), entry.seconds))
+            for n, t in enumerate(pieces):
+                piece = t.item
+                if piece.slide_id not in stored:
+                    if piece.file is not None:
+                        path = piece.file
+                    else:
+                        assert piece.layout is not None
+                        (path,) = save_slides([piece.layout], d, piece.slide_id)
+                    stored[piece.slide_id] = self.store.put_file(path)
+                out.append((piece.slide_id, stored[piece.slide_id], t.seconds))
+                if progress:
+                    progress(n + 1, len(pieces))
         return out
+
+
+@dataclass(frozen=True)
+class DeckPiece:
+    """One slide of a deck before drawing: its layout (or an image file), and where it comes from."""
+
+    slide_id: str
+    entry: int  # index in deck.entries
+    kind: str
+    label: str  # what an editor reads: procedure code, text title, "hotline"
+    layout: object | None = None  # slides.SlideLayout
+    file: Path | None = None
+
+
+def _public_link(ward: Ward, path: str) -> str | None:
+    return ward.public.url(path)
+
+
+def plan_deck(deck: Deck, ward: Ward, *, skipped: list[str] | None = None) -> list[Timed[DeckPiece]]:
+    """The deck laid out (not drawn) in play order, hotline interleaved; unverified procedures are
+    left out (their codes appended to ``skipped``): citizens see only checked facts."""
+    from broadcaster.catalog import load_catalog
+    from broadcaster.slides import layout_announcement, layout_hotline, layout_procedure
+
+    w = ward
+    seq: list[Timed[DeckPiece]] = []
+    hotline: list[Timed[DeckPiece]] = []
+
+    def hotline_pieces(n: int, seconds: float) -> list[Timed[DeckPiece]]:
+        layouts = layout_hotline(ward_name=w.name, hotline=w.hotline, feedback_address=w.feedback_address,
+                                 link=w.feedback_url or _public_link(w, "lien-he/"))
+        return [Timed(DeckPiece(f"{n:02d}-hotline-{k + 1:02d}", n, "hotline", "hotline", layout=lay), seconds, True)
+                for k, lay in enumerate(layouts)]
+
+    for n, entry in enumerate(deck.entries):
+        prefix = f"{n:02d}-{entry.kind}"
+        if entry.kind == "hotline":
+            pieces = hotline_pieces(n, entry.seconds)
+            hotline = hotline or pieces
+            seq += pieces
+        elif entry.kind == "text":
+            layouts = layout_announcement(entry.title, entry.body, ward_name=w.name, hotline=w.hotline)
+            seq += [Timed(DeckPiece(f"{prefix}-{k + 1:02d}", n, "text", entry.title, layout=lay), entry.seconds, False)
+                    for k, lay in enumerate(layouts)]
+        elif entry.kind == "catalog":
+            assert entry.file is not None
+            for k, proc in enumerate(load_catalog(entry.file)):
+                if not proc.verified:
+                    log.info("procedure %s is not marked verified: left off the TV until its facts are checked", proc.code)
+                    if skipped is not None:
+                        skipped.append(proc.code)
+                    continue
+                layouts = layout_procedure(proc, ward_name=w.name, hotline=w.hotline,
+                                           link=_public_link(w, f"thu-tuc/{proc.code}/"))
+                seq += [Timed(DeckPiece(f"{prefix}-{k:02d}-{proc.code}-{i + 1:02d}", n, "catalog", proc.code, layout=lay),
+                              entry.seconds, False) for i, lay in enumerate(layouts)]
+        elif entry.kind == "image":
+            assert entry.file is not None
+            if entry.file.suffix.lower() not in (".png", ".jpg"):
+                raise ConfigError(str(deck.source), f"deck.slides[{n}].file", f"{entry.file.name} is not a PNG or JPEG", "a 1920x1080 .png or .jpg")
+            seq.append(Timed(DeckPiece(entry.file.stem, n, "image", entry.file.name, file=entry.file), entry.seconds, False))
+        else:  # config validation makes this unreachable
+            raise ConfigError(str(deck.source), f"deck.slides[{n}].kind", f"unknown kind {entry.kind!r}")
+    if not hotline:
+        # a deck without the hotline still shows it: the ward's plan wants it public at the desk
+        hotline = hotline_pieces(len(deck.entries), 15.0)
+    return interleave_hotline(seq, hotline)
+
+
+@dataclass(frozen=True)
+class DeckReport:
+    """What an editor of a deck needs to know (``broadcaster deck check``, ``list``, the console)."""
+
+    deck_id: str
+    slides: int
+    cycle_s: float
+    hotline_gap_s: float | None  # longest time between two showings of the hotline
+    per_entry: tuple[tuple[str, str, int, float], ...]  # (kind, label, slides, seconds on screen per cycle)
+    skipped: tuple[str, ...]  # unverified procedures left off
+
+    def summary(self) -> str:
+        from broadcaster.deckplan import describe
+
+        gap = describe(self.hotline_gap_s) if self.hotline_gap_s is not None else "không có"
+        return (f"{self.deck_id}: {self.slides} slide, một vòng {describe(self.cycle_s)}; "
+                f"đường dây nóng trở lại tối đa sau {gap}")
+
+
+def deck_report(deck: Deck, ward: Ward) -> DeckReport:
+    from broadcaster.deckplan import cycle_seconds, max_hotline_gap
+
+    skipped: list[str] = []
+    plan = plan_deck(deck, ward, skipped=skipped)
+    rows: dict[tuple[str, str], list[float]] = {}
+    for t in plan:
+        rows.setdefault((t.item.kind, t.item.label), []).append(t.seconds)
+    return DeckReport(
+        deck_id=deck.id, slides=len(plan), cycle_s=cycle_seconds(plan), hotline_gap_s=max_hotline_gap(plan),
+        per_entry=tuple((k, label, len(v), sum(v)) for (k, label), v in rows.items()), skipped=tuple(skipped),
+    )

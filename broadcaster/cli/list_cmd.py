@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         voices = store.voices()
     if not shown:
         print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
+        _print_decks(ward)
         return 0
     nexts: dict[str, dict[str, str]] = {}
     for it in sorted([*plan.emergencies, *plan.items], key=lambda i: i.start):
@@ -78,4 +79,23 @@ def run(args: argparse.Namespace) -> int:
         for o in plan.overflows:
             where = f"→ {local(o.moved_to, tz)}" if o.moved_to else "→ không phát được / given up"
             print(f"  {o.zone}: {o.announcement_id} does not fit the window of {local(o.window_start, tz)} {where}")
+    _print_decks(ward)
     return 0
+
+
+def _print_decks(ward: object) -> None:
+    """The cycle of each TV's deck, so whoever edits a deck sees how long the TV takes to come round."""
+    from broadcaster.config import Ward, find_deck
+    from broadcaster.errors import BroadcasterError
+    from broadcaster.production import deck_report
+
+    assert isinstance(ward, Ward)
+    for dev in ward.displays():
+        if not dev.deck:
+            continue
+        try:
+            rep = deck_report(find_deck(ward, dev.deck), ward)
+        except BroadcasterError as exc:
+            print(f"\nTV {dev.id}: bộ slide {dev.deck} lỗi / deck error: {exc}")
+            continue
+        print(f"\nTV {dev.id}: {rep.summary()} (`broadcaster deck check` for details)")
