@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -555,7 +556,8 @@ def main(argv: list[str] | None = None) -> int:
             fault, pre = SCENARIOS[name]
             log.info("scenario: %s", name)
             try:
-                rows.append(run_scenario(h, name.replace(" ", "-").replace(",", ""), fault, pre=pre))
+                slug = "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+                rows.append(run_scenario(h, slug, fault, pre=pre))
                 rows[-1].fault = name
             except Exception as exc:  # one broken scenario must not hide the others' figures
                 log.exception("scenario %s failed", name)
