@@ -532,7 +532,7 @@ SCENARIOS: dict[str, tuple[Callable[[Harness, Ctx], None], Callable[[Harness, Ct
     "node clock 2 min behind": (f_skew, pre_skew),
     "cache corrupted": (f_cache_corrupt, None),
     "client-id takeover": (f_takeover, None),
-    "10,000 hostile msgs each": (f_hostile, None),
+    "10000 hostile msgs each": (f_hostile, None),
 }
 QUICK = ("no fault", "broker killed during airtime", "node rebooted mid-airing", "store locked 60 s", "cache corrupted")
 
