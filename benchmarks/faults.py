@@ -118,8 +118,9 @@ class Harness:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
+        # its own process group: `faketime` runs the agent as a child, and a stop must reach it
         self.procs[name] = subprocess.Popen([*prefix, sys.executable, "-m", "broadcaster", "-v", *args], env=env, stdout=logf,
-                                            stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=limit)
+                                            stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=limit, start_new_session=True)
 
     def start_central(self) -> None:
         self.spawn("central", "serve", "--engine", "espeak", nofile=1024)  # Debian's default unit limit
@@ -132,12 +133,19 @@ class Harness:
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         p = self.procs.pop(name, None)
         if p and p.poll() is None:
-            p.send_signal(sig)
             try:
+                os.killpg(p.pid, sig)
                 p.wait(20)
             except subprocess.TimeoutExpired:
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+            except ProcessLookupError:
+                pass
+        if p:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # whatever is left of the group (a faketime child)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def close(self) -> None:
         for name in [n for n in self.procs if n != "central"] + ["central"]:
