@@ -468,12 +468,12 @@ def f_hostile(h: Harness, ctx: Ctx) -> None:
     spy.start()
     spy.wait_connected(10)
     time.sleep(2)
-    genuine = list(genuine)  # what arrives from now on is the attack itself
+    seed = list(genuine)  # what arrives from now on is the attack itself
     node_topics = [t.zone_schedule("kp1"), t.zone_emergency("kp1"), t.device_config("kp1-loa1"), t.device_ack("kp1-loa1")]
     central_topics = [t.device_state("kp2-loa1"), t.device_events("kp2-loa1"), t.device_events("kp1-loa1")]
-    for n, p in enumerate(_hostile_payloads(10_000, 1, genuine)):
+    for n, p in enumerate(_hostile_payloads(10_000, 1, seed)):
         spy.publish(node_topics[n % len(node_topics)], p)
-    for n, p in enumerate(_hostile_payloads(10_000, 2, genuine)):
+    for n, p in enumerate(_hostile_payloads(10_000, 2, seed)):
         spy.publish(central_topics[n % len(central_topics)], p)
     time.sleep(3)
     spy.stop()
