@@ -137,7 +137,7 @@ def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Centra
     rec = wait_for(lambda: node.played(), timeout=10)[0]
     assert rec["item"] == "later"
     check_on_time(rec)
-    done = agent.memory["done"]
+    done = wait_for(lambda: len(agent.memory["done"]) >= 2 and agent.memory["done"])  # recorded just after the audio ends
     assert [v["kind"] for k, v in sorted(done.items())] == ["missed", "played"]
     mosquitto.start()
     wait_for(lambda: len(events(central)) >= 2, timeout=20)

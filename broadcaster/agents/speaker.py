@@ -334,15 +334,15 @@ class SpeakerAgent(Agent):
             reason=reason,
         )
         now = fmt_time(utc_now())
-        # the journal first: it needs no free space, state.json may not be writable (disk full)
-        self.journal.write(key, "done", event=event.to_body(), emergency_id=emergency_id, at=now)
         with self.lock:
             self._done()[key] = {"kind": kind, "at": now}
             if emergency_id:
                 entry = self.memory.setdefault("emergencies", {}).setdefault(emergency_id, {})
                 if entry.get("status") == "pending":
                     entry["status"] = kind
-            self.save()
+        # on disk, the journal first: it needs no free space, state.json may not be writable (disk full)
+        self.journal.write(key, "done", event=event.to_body(), emergency_id=emergency_id, at=now)
+        self.save()
         self.report(event)
 
     # -- airing one item ---------------------------------------------------------------------
