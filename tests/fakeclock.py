@@ -9,6 +9,10 @@ shift through ``fakeclock_site/sitecustomize.py``, which ``PYTHONPATH`` points a
 run. Non-Python processes (Mosquitto, ffmpeg, espeak-ng) keep the real clock: they only measure
 intervals, and faking their clock (faketime's LD_PRELOAD) makes Mosquitto fail to start.
 
+C libraries keep the real clock too: OpenSSL checks a certificate's dates against it, so a test
+certificate is made valid for any date. A browser test under ``--at`` would have to set the page's
+clock itself (Playwright's ``page.clock``).
+
 Nothing of this is in the ``broadcaster`` package: a production process never reads ``ENV``.
 """
 
