@@ -9,7 +9,9 @@ shift through ``fakeclock_site/sitecustomize.py``, which ``PYTHONPATH`` points a
 run. Non-Python processes (Mosquitto, ffmpeg, espeak-ng) keep the real clock: they only measure
 intervals, and faking their clock (faketime's LD_PRELOAD) makes Mosquitto fail to start.
 
-C libraries keep the real clock too: OpenSSL checks a certificate's dates against it, so a test
+Fixtures wider than one test (module or session scope) are made before a test's shift starts, on
+the real clock: give them their times explicitly (e.g. an injected ``now``), as tests/test_public.py
+does. C libraries keep the real clock too: OpenSSL checks a certificate's dates against it, so a test
 certificate is made valid for any date. A browser test under ``--at`` would have to set the page's
 clock itself (Playwright's ``page.clock``).
 
