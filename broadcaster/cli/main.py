@@ -16,7 +16,8 @@ from broadcaster import __version__
 from broadcaster.errors import BroadcasterError
 
 # Packages of the central extra (pyproject.toml): a node without them still runs its own commands.
-CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests"})
+CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests", "starlette", "jinja2",
+                              "uvicorn", "argon2", "itsdangerous", "multipart"})
 
 # (module under broadcaster.cli, one-line help) in the order shown by --help
 COMMANDS: tuple[str, ...] = (
@@ -28,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "devices",
     "report",
     "keys",
+    "users",
     "serve",
     "speaker",
     "display",

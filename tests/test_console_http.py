@@ -1,0 +1,287 @@
+"""The console over HTTP: sign-in, CSRF, sessions, and the matrix of roles × actions × khu phố.
+
+Every refused request must change nothing: the test compares a snapshot of the store (announcements,
+drafts, skipped airings, volumes, the plan revision) before and after.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from console_support import NOW, PASSWORD, Console, csrf_of, login, make_console
+
+from broadcaster.central import planner
+from broadcaster.config import Announcement, ScheduleSpec
+
+
+@pytest.fixture
+def console(ward_dir: Path) -> Console:
+    return make_console(ward_dir)
+
+
+def snapshot(con: Console) -> Any:
+    s = con.store
+    return (
+        [(a.id, a.status) for a in s.announcements(include_cancelled=True)],
+        [tuple(r) for r in s.rows("SELECT id, status, decided_by, reason FROM drafts ORDER BY id")],
+        [tuple(r) for r in s.rows("SELECT item_id FROM skipped_items")],
+        [tuple(r) for r in s.rows("SELECT device_id, volume FROM device_volume")],
+        s.plan_revision,
+    )
+
+
+def ann(title: str, zones: tuple[str, ...], priority: str = "normal", at_min: int = 20) -> Announcement:
+    at = (NOW + __import__("datetime").timedelta(minutes=at_min)).astimezone(planner.UTC)
+    from zoneinfo import ZoneInfo
+
+    return Announcement(f"a-{title}", title, f"UBND phường thông báo {title}.", zones, priority, 1, False, True,
+                        ScheduleSpec("once", at=at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))))
+
+
+def test_login_logout_rate_limit_and_session_end(console: Console) -> None:
+    c = console.client()
+    r = c.get("/console/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+    assert "Tên đăng nhập" in c.get("/console/login").text
+    r = login(c, "soan1", "sai-mat-khau")
+    assert r.status_code == 401 and "không đúng" in r.text
+    r = login(c, "soan1")
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict") and "Path=/console" in cookie
+    assert PASSWORD not in cookie
+    page = c.get("/console/")
+    assert page.status_code == 200 and "Tổng quan" in page.text and "SOAN1" in page.text
+    # logout ends the session on the server: the old cookie no longer works
+    old = c.cookies.get("bc_console")
+    tok = csrf_of(c)
+    assert c.post("/console/logout", data={"csrf": tok}).status_code == 303
+    c2 = console.client()
+    c2.cookies.set("bc_console", old, path="/console")
+    assert c2.get("/console/").status_code == 303
+    # a forged cookie is refused
+    c2.cookies.set("bc_console", "x" + old[1:], path="/console")
+    assert c2.get("/console/").status_code == 303
+    # rate limit: five failures, then even the right password waits
+    c3 = console.client()
+    for _ in range(5):
+        assert login(c3, "duyet1", "sai").status_code == 401
+    r = login(c3, "duyet1")
+    assert r.status_code == 429 and "thử lại sau" in r.text
+    audit = [e.action for e in console.ctx.records.audit_entries()]
+    assert audit.count("login_failed") >= 6 and "login" in audit and "logout" in audit
+
+
+def test_disabled_account_and_expired_session(console: Console) -> None:
+    c = console.client("soan1")
+    assert c.get("/console/").status_code == 200
+    console.ctx.records.update_user("soan1", active=False)
+    assert c.get("/console/").status_code == 303
+    assert login(console.client(), "soan1").status_code == 401
+    c = console.client("duyet1")
+    tok = csrf_of(c)
+    before = snapshot(console)
+    console.clock.advance(hours=9)  # beyond the 8 h session
+    r = c.post("/console/devices/kp1-loa1/volume", data={"csrf": tok, "volume": "30"})
+    assert r.status_code == 401 and snapshot(console) == before
+
+
+def _prepare(console: Console) -> dict[str, Any]:
+    """A pending kp1 draft, an active kp1 announcement with an airing, as the use cases make them."""
+    uc = console.ctx.usecases
+    a1 = ann("hop-to", ("kp1",))
+    pv = uc.preview(console.actor("soan1"), a1)
+    draft = uc.submit(console.actor("soan1"), a1, pv.produced)
+    a2 = ann("tiem-phong", ("kp1",), at_min=30)
+    uc.queue(console.actor("duyet1"), [a2], [uc.preview(console.actor("duyet1"), a2).produced])
+    item = planner.item_id(a2.id, "kp1", a2.schedule.at)  # type: ignore[arg-type]
+    return {"draft": draft.id, "ann": a2.id, "item": item, "produced": pv.produced}
+
+
+ACTIONS = {
+    # name: (method path, form) built from the prepared objects
+    "approve": lambda p: (f"/console/approvals/{p['draft']}/approve", {}),
+    "return": lambda p: (f"/console/approvals/{p['draft']}/return", {"reason": "sửa lại giờ"}),
+    "cancel": lambda p: (f"/console/announcements/{p['ann']}/cancel", {"reason": "trùng"}),
+    "cancel_airing": lambda p: ("/console/airing/cancel", {"item_id": p["item"], "reason": "mưa"}),
+    "volume": lambda p: ("/console/devices/kp1-loa1/volume", {"volume": "35"}),
+}
+# who may do each action on kp1 objects
+ALLOWED = {
+    "approve": {"duyet1", "quantri"},
+    "return": {"duyet1", "quantri"},
+    "cancel": {"duyet1", "quantri"},
+    "cancel_airing": {"duyet1", "quantri"},
+    "volume": {"duyet1", "quantri"},
+}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_matrix_roles_actions_zones(console: Console, action: str) -> None:
+    prepared = _prepare(console)
+    path, form = ACTIONS[action](prepared)
+    for user in ("soan1", "soan2", "duyet2", "quantri", "duyet1"):
+        if action == "volume":
+            form = {"volume": str(30 + len(user))}  # each user sets another value: a change shows
+        c = console.client(user)
+        tok = csrf_of(c)
+        # without the CSRF token: refused whoever asks, nothing changes
+        before = snapshot(console)
+        r = c.post(path, data=form)
+        assert r.status_code == 403 and "mã bảo vệ" in r.text, (user, action)
+        r = c.post(path, data={**form, "csrf": "wrong"})
+        assert r.status_code == 403 and snapshot(console) == before, (user, action)
+        if user not in ALLOWED[action]:
+            r = c.post(path, data={**form, "csrf": tok})
+            assert r.status_code == 403, (user, action, r.status_code, r.text[:300])
+            assert "không được" in r.text or "không phụ trách" in r.text
+            assert snapshot(console) == before, (user, action)
+        elif user == "quantri" and action in ("approve", "return", "cancel", "cancel_airing"):
+            continue  # the admin could, but the kp1 approver does it below (each object once)
+        else:
+            r = c.post(path, data={**form, "csrf": tok})
+            assert r.status_code == 303, (user, action, r.text[:500])
+            assert snapshot(console) != before, (user, action)
+    denied = [e for e in console.ctx.records.audit_entries(1000) if e.action == "denied"]
+    assert len(denied) >= 3 * 2  # three forbidden users, CSRF and permission refusals recorded
+
+
+def test_audit_page_and_users_pages_need_their_role(console: Console) -> None:
+    assert console.client("soan1").get("/console/audit").status_code == 403
+    r = console.client("quantri").get("/console/audit")
+    assert r.status_code == 200 and "Nhật ký" in r.text and "đăng nhập" in r.text
+
+
+def test_compose_check_preview_submit_approve_over_http(console: Console) -> None:
+    c = console.client("soan1")
+    tok = csrf_of(c, "/console/compose")
+    h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    form = {"title": "Họp tổ dân phố", "text": "Mời bà con dự họp lúc 19h30 ngày 05/12/2026 tại nhà văn hóa KP1.",
+            "zone_mode": "pick", "zones": ["kp1"], "priority": "normal", "readings": "1", "kind": "once",
+            "at_date": "01/12/2026", "at_time": "12:00", "show_on_tv": "1"}
+    r = c.post("/console/compose/check", data=form, headers=h)
+    data = r.json()
+    assert "mười chín giờ ba mươi" in data["spoken"] and "năm tháng mười hai" in data["spoken"]
+    assert data["length"].startswith("ước tính")
+    sched = [x for x in data["checks"] if x["field"] == "schedule" and x["level"] == "error"]
+    assert sched and "đã qua" in sched[0]["text"]
+    # a kp2 zone for a kp1 composer: refused
+    r = c.post("/console/compose/check", data={**form, "zones": ["kp2"], "at_time": "17:40"}, headers=h)
+    assert r.status_code == 403
+    # outside the window
+    r = c.post("/console/compose/check", data={**form, "at_time": "19:00"}, headers=h)
+    assert any("ngoài khung giờ" in x["text"] for x in r.json()["checks"])
+    # good: preview with audio and slide, then send for approval
+    form["at_time"] = "17:40"
+    r = c.post("/console/compose/preview", data=form, headers=h)
+    assert r.status_code == 200, r.text[:500]
+    assert '<audio id="preview-audio"' in r.text and 'class="slide"' in r.text
+    import re
+
+    audio = re.search(r'src="(/media/[0-9a-f]{64}\.mp3)"', r.text).group(1)  # type: ignore[union-attr]
+    got = c.get(audio)
+    assert got.status_code == 200 and got.headers["content-type"] == "audio/mpeg" and len(got.content) > 1000
+    pid = re.search(r'name="preview_id" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    # another user cannot send someone else's preview
+    other = console.client("duyet1")
+    r2 = other.post("/console/compose/send", data={"csrf": csrf_of(other), "preview_id": pid, "action": "queue"})
+    assert r2.status_code == 400 and not console.store.announcements()
+    r = c.post("/console/compose/send", data={"csrf": tok, "preview_id": pid, "action": "submit"})
+    assert r.status_code == 303
+    assert not console.store.announcements()  # waits for approval: nothing is sent
+    d = console.ctx.records.drafts("pending")[0]
+    # the composer may not approve his own
+    assert c.post(f"/console/approvals/{d.id}/approve", data={"csrf": tok}).status_code == 403
+    a = console.client("duyet1")
+    page = a.get("/console/approvals").text
+    assert "Họp tổ dân phố" in page and f"/media/{d.audio}" in page
+    r = a.post(f"/console/approvals/{d.id}/approve", data={"csrf": csrf_of(a)})
+    assert r.status_code == 303
+    [stored] = console.store.announcements()
+    people = console.ctx.records.people()[stored.id]
+    assert (people["composer"], people["approver"]) == ("soan1", "duyet1")
+    # it is in the week of kp1, at 17:40, with the node state
+    week = a.get("/console/week?zone=kp1&date=2026-12-01").text
+    assert "Họp tổ dân phố" in week and "17:40:00" in week and "kp1-loa1: chưa gửi" in week
+    # editing the approved item makes a new version that needs approval again
+    r = a.get(f"/console/compose?edit={stored.id}")
+    assert r.status_code == 200 and f'name="replaces" value="{stored.id}"' in r.text
+
+
+def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
+    p = _prepare(console)
+    a = console.client("duyet1")
+    tok = csrf_of(a)
+    assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": " "}).status_code == 400
+    assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": "Sai giờ họp"}).status_code == 303
+    c = console.client("soan1")
+    assert "Sai giờ họp" in c.get("/console/").text
+    # emergency: a composer may not (ward file default), an approver must confirm
+    assert c.get("/console/emergency").status_code == 403
+    h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    form = {"mode": "emergency", "title": "Cảnh báo lũ", "text": "Nước sông đang lên nhanh, bà con di chuyển lên cao.",
+            "zone_mode": "pick", "zones": ["kp1"], "readings": "1"}
+    import re
+
+    r = a.post("/console/compose/preview", data=form, headers=h)
+    assert r.status_code == 200 and "XÁC NHẬN PHÁT KHẨN CẤP" in r.text
+    pid = re.search(r'name="preview_id" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    before = len(console.store.announcements())
+    assert a.post("/console/emergency", data={"csrf": tok, "preview_id": pid}).status_code == 400  # no confirmation
+    assert len(console.store.announcements()) == before
+    r = a.post("/console/emergency", data={"csrf": tok, "preview_id": pid, "confirm": "yes"})
+    assert r.status_code == 303
+    em = [x for x in console.store.announcements() if x.priority == "emergency"]
+    assert len(em) == 1 and em[0].zones == ("kp1",) and em[0].schedule.kind == "now"
+    assert any(e.action == "emergency" and e.username == "duyet1" for e in console.ctx.records.audit_entries())
+
+
+def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
+    p = _prepare(console)
+    a = console.client("duyet1")
+    tok = csrf_of(a)
+    assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": p["item"], "reason": "mưa lớn"}).status_code == 303
+    assert p["item"] in console.store.decided_ids()
+    plan = planner.plan(console.ward, console.store.announcements(), NOW, NOW + __import__("datetime").timedelta(hours=3),
+                        decided=console.store.decided_ids())
+    assert p["item"] not in {i.item_id for i in plan.items}
+    assert "đã hủy" in a.get("/console/week?zone=kp1&date=2026-12-01").text
+    # phát lại: a copy into the zone's current or next window
+    r = a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]})
+    assert r.status_code == 303
+    assert any(x.source.startswith("phát lại") for x in console.store.announcements())
+    # report page, CSV with BOM, xlsx that opens as a zip with the sheets
+    assert "Báo cáo kết quả phát thanh" in a.get("/console/report?month=12/2026").text
+    r = a.get("/console/report/download?month=12/2026&format=csv")
+    assert r.content.startswith("\ufeff".encode()) and "Thời gian" in r.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][0].startswith("Thời gian")
+    r = a.get("/console/report/download?month=2026-12&format=xlsx")
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert "xl/worksheets/sheet4.xml" in z.namelist() and "Theo khu phố" in z.read("xl/workbook.xml").decode()
+    assert "mưa lớn" in z.read("xl/worksheets/sheet4.xml").decode()
+
+
+def test_devices_page_volume_and_fragment(console: Console) -> None:
+    a = console.client("duyet1")
+    page = a.get("/console/devices").text
+    assert "kp1-loa1" in page and "kp2-loa1" not in page  # scoped to his khu phố
+    frag = a.get("/console/devices/rows", headers={"X-Requested-With": "fetch"})
+    assert frag.status_code == 200 and "<tr" in frag.text and "<html" not in frag.text
+    assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "101"}).status_code == 400
+    assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"}).status_code == 303
+    assert console.ctx.records.volumes() == {"kp1-loa1": 40}
+    # offline nodes are flagged on the first page
+    assert "mất kết nối" in a.get("/console/").text
+
+
+def test_media_and_root(console: Console) -> None:
+    c = console.client()
+    assert c.get("/").headers["location"] == "/console/"
+    assert c.get("/media/../store.sqlite").status_code == 404
+    assert c.get("/console/static/console.css").status_code == 200
