@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         watch.start()
 
         w.run("keys", "init")
+        console_login = demo_accounts(w)
         log.info("central: broadcaster serve (logs in %s)", base / "logs")
         w.spawn("central", "serve", "--engine", args.engine)
         for d in ward.devices:
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 w.spawn(d.id, "display", "--device", d.id, "--output", "headless", "--out", str(out))
         log.info("started %d speaker node(s) and %d TV(s)", len(ward.speakers()), len(ward.displays()))
+        print_console(ward, console_login)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with lock:
@@ -199,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         time.sleep(1.0)
         print_table(events, out, ward)
+        print_console(ward, console_login)
         if args.serve:
-            log.info("the ward keeps running (--serve): queue more with BROADCASTER_WARD=%s broadcaster queue ...; Ctrl-C stops", ward_file)
+            log.info("the ward keeps running (--serve): open the console above, or queue with BROADCASTER_WARD=%s "
+                     "broadcaster queue ...; Ctrl-C stops", ward_file)
             try:
                 while all(p.poll() is None for _n, p in w.procs):
                     time.sleep(1)
@@ -210,6 +214,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if len(events) >= want else 1
     finally:
         w.stop()
+
+
+def demo_accounts(w: Ward) -> str:
+    """A leader (all khu phố) and a composer (KP1) for the console, with a password made for this run."""
+    import secrets
+
+    password = f"demo-{secrets.token_hex(4)}"
+    for user, role, zones, name in (("lanhdao", "duyệt", "all", "Lãnh đạo phường (demo)"),
+                                    ("canbo", "soạn", "kp1,kp2", "Cán bộ văn hóa (demo)"),
+                                    ("quantri", "quản trị", "all", "Quản trị (demo)")):
+        res = subprocess.run([sys.executable, "-m", "broadcaster", "users", "add", user, "--role", role, "--zones", zones,
+                              "--name", name, "--password-stdin"], input=password + "\n", env=w.env, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise SystemExit(f"demo: could not add the console account {user}:\n{res.stderr.strip()}")
+    return password
+
+
+def print_console(ward: Any, password: str) -> None:
+    print()
+    print(f"Bàn điều khiển / console:  http://{ward.service.listen}/console/")
+    print(f"  đăng nhập / log in:  lanhdao / {password}  (người duyệt, toàn phường)")
+    print(f"                       canbo   / {password}  (người soạn, KP1 và KP2)")
+    print(f"                       quantri / {password}  (quản trị)")
 
 
 def print_table(events: list[dict[str, Any]], out: Path, ward: Any) -> None:

@@ -285,3 +285,70 @@ def test_media_and_root(console: Console) -> None:
     assert c.get("/").headers["location"] == "/console/"
     assert c.get("/media/../store.sqlite").status_code == 404
     assert c.get("/console/static/console.css").status_code == 200
+
+
+def _tone(path: Path, seconds: float, volume: str = "0.5") -> Path:
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+                    "-af", f"volume={volume}", *(["-c:a", "aac"] if path.suffix == ".m4a" else []), str(path)], check=True)
+    return path
+
+
+def test_upload_a_recording_instead_of_speech(console: Console, tmp_path: Path) -> None:
+    import re
+
+    c = console.client("soan1")
+    tok = csrf_of(c, "/console/compose")
+    h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    form = {"title": "Thông báo thu âm", "text": "Bản ghi âm của trưởng khu phố.", "zone_mode": "pick", "zones": ["kp1"],
+            "readings": "2", "kind": "once", "at_date": "01/12/2026", "at_time": "17:45", "chime": "1"}
+    good = _tone(tmp_path / "ghi-am.m4a", 3)
+    with open(good, "rb") as f:
+        r = c.post("/console/compose/preview", data=form, files={"audio": ("ghi-am.m4a", f, "audio/mp4")}, headers=h)
+    assert r.status_code == 200, r.text[:400]
+    assert "recording" in r.text and "bản ghi âm «ghi-am.m4a»" in r.text
+    length = re.search(r'id="preview-length">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    assert "giây" in length and int(length.split()[0]) >= 6  # chime + two readings of 3 s + pause
+    corrupt = tmp_path / "hong.mp3"
+    corrupt.write_bytes(b"ID3" + bytes(range(256)) * 20)
+    silent = _tone(tmp_path / "im-lang.wav", 3, volume="0")
+    before = snapshot(console)
+    for f_path, why in ((corrupt, "bị hỏng"), (silent, "không có tiếng"), (tmp_path / "x.txt", "không phải tệp âm thanh")):
+        if not f_path.exists():
+            f_path.write_text("x")
+        with open(f_path, "rb") as f:
+            r = c.post("/console/compose/preview", data=form, files={"audio": (f_path.name, f, "application/octet-stream")}, headers=h)
+        assert r.status_code == 422 and why in r.text, (f_path.name, r.text[:300])
+    assert snapshot(console) == before
+
+
+def test_console_checks_agree_with_the_cli_validation(console: Console) -> None:
+    """Whatever the console marks as an error, `broadcaster queue` refuses too, and the reverse."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.central.service import check_announcements
+    from broadcaster.central.usecases import queue_checks
+    from broadcaster.errors import ScheduleError
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    local = NOW.astimezone(tz)
+    cases = []
+    for minutes in (-90, -2, 5, 40, 55, 120, 700):  # past, just past, in the window, after it, next morning
+        cases.append(ScheduleSpec("once", at=local + timedelta(minutes=minutes)))
+    cases += [ScheduleSpec("now"),
+              ScheduleSpec("daily", times=((local + timedelta(minutes=20)).time(),), start_date=local.date(), end_date=local.date() + timedelta(days=3)),
+              ScheduleSpec("daily", times=((local + timedelta(minutes=20)).time(),), start_date=local.date() - timedelta(days=9), end_date=local.date() - timedelta(days=2)),
+              ScheduleSpec("weekly", times=((local - timedelta(hours=4)).time(),), start_date=local.date(), end_date=local.date() + timedelta(days=14), weekdays=(0, 3))]
+    for prio in ("normal", "priority", "emergency"):
+        for spec in cases:
+            for dur in (20_000, 2 * 3600_000):
+                a = Announcement("x-1", "x", "x y", ("kp1", "kp5"), prio, 1, False, False, spec)
+                console_error = any(c.level == "error" for c in queue_checks(console.ward, console.store, a, NOW, dur))
+                try:
+                    check_announcements(console.ward, console.store, [a], NOW, [dur])
+                    cli_error = False
+                except ScheduleError:
+                    cli_error = True
+                assert console_error == cli_error, (prio, spec, dur)
