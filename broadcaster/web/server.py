@@ -39,6 +39,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
     """H11 with a deadline for each request head (see the module doc)."""
 
     _head_timer: asyncio.TimerHandle | None = None
+    head_timeout: float = HEAD_TIMEOUT
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -46,7 +47,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timeout)
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timeout)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -58,7 +59,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
         if self.cycle is None or self.cycle.response_complete:
             # no request in progress: the head never arrived in time
             if not self.transport.is_closing():
-                log.info("closing a connection that sent no complete request in %.0f s", HEAD_TIMEOUT)
+                log.info("closing a connection that sent no complete request in %.0f s", self.head_timeout)
                 self.transport.close()
 
     def handle_events(self) -> None:
@@ -79,7 +80,8 @@ class HeadTimeoutH11Protocol(H11Protocol):
 class WebServer:
     """Runs an ASGI app on ``listen`` ("host:port", port 0 = any free port) in a daemon thread."""
 
-    def __init__(self, app: Any, listen: str, *, tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
+    def __init__(self, app: Any, listen: str, *, tls_cert: Path | None = None, tls_key: Path | None = None,
+                 head_timeout: float = HEAD_TIMEOUT, limit_concurrency: int = LIMIT_CONCURRENCY) -> None:
         host, _, port = listen.rpartition(":")
         self.host = host or "0.0.0.0"
         try:
@@ -91,9 +93,10 @@ class WebServer:
             raise ConfigError("ward file", "service.listen", f"cannot listen on {listen}: {exc.strerror or exc}",
                               "a free host:port (another service may be using it)") from exc
         self.sock.set_inheritable(True)
+        protocol = type("BoundedH11Protocol", (HeadTimeoutH11Protocol,), {"head_timeout": head_timeout})
         self.config = uvicorn.Config(
-            app, http=HeadTimeoutH11Protocol, lifespan="off", log_config=None, access_log=False,
-            limit_concurrency=LIMIT_CONCURRENCY, timeout_keep_alive=KEEP_ALIVE, timeout_graceful_shutdown=3,
+            app, http=protocol, lifespan="off", log_config=None, access_log=False,
+            limit_concurrency=limit_concurrency, timeout_keep_alive=KEEP_ALIVE, timeout_graceful_shutdown=3,
             ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None,
             server_header=False,
         )
