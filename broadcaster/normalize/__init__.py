@@ -15,9 +15,11 @@ from collections.abc import Iterable
 
 from broadcaster.normalize.compare import same_lenient, same_strict
 from broadcaster.normalize.numbers import read_int, read_number
-from broadcaster.normalize.pipeline import normalize
+from broadcaster.normalize.pipeline import explain_line, normalize
+from broadcaster.normalize.trace import Span
 
-__all__ = ["normalize", "normalize_lines", "read_int", "read_number", "same_strict", "same_lenient"]
+__all__ = ["Span", "explain_line", "normalize", "normalize_lines", "read_int", "read_number", "same_strict",
+           "same_lenient"]
 
 
 def normalize_lines(lines: Iterable[str]) -> list[str]:

@@ -165,6 +165,11 @@ def _tt(text: str, m: re.Match[str]) -> str:
         return "thông tư"
     if m.group(1) and re.match(r"\s*[^\W\d_]", after) and after.strip()[:1].isupper():
         return "thị trấn "
+    rest = text[m.end() : m.end() + 30]
+    if re.match(rf"\s+{_TT_TRUNG_TAM}", rest):
+        return "trung tâm"
+    if capitalised_word_follows(rest):  # "TT Cam Lộ", "TT Hồ Xá": before a place name
+        return "thị trấn"
     return spell("TT") + m.group(1)
 
 
@@ -172,9 +177,73 @@ _TP_RE = re.compile(r"(?<![\w&/])TP(?![\w&.-])")
 
 
 def _tp(text: str, m: re.Match[str]) -> str:
-    # TP alone is thành phố before a place name ("TP Đông Hà") and tư pháp as a job title otherwise.
+    # TP is thành phố ("TP Đông Hà", "toàn TP"); tư pháp only as the officer's field, after a word for a
+    # post or an office ("công chức TP", "phòng TP") with no place name after it.
     after = text[m.end() : m.end() + 3].strip()
-    return "thành phố" if after[:1].isupper() else "tư pháp"
+    before = text[max(0, m.start() - 20) : m.start()]
+    if re.search(r"(?i:công chức|cán bộ|phòng|ngành|lĩnh vực)\s*$", before) and not after[:1].isupper():
+        return "tư pháp"
+    return "thành phố"
+
+
+_CA_RE = re.compile(r"(?<![\w&/])CA(?![\w&.-])")
+_PLACE_WORDS = r"PHƯỜNG|XÃ|THỊ TRẤN|THỊ XÃ|HUYỆN|QUẬN|TỈNH|THÀNH PHỐ"
+
+
+def _ca(text: str, m: re.Match[str]) -> str:
+    # In a line typed in capitals "CA NHẠC", "CA SĨ" are words; before a place word or anything else, công an.
+    nxt = re.match(r"\s+([^\W\d_]+)", text[m.end() : m.end() + 20])
+    if nxt and nxt.group(1).isupper() and is_vietnamese_syllable(nxt.group(1)) and not re.fullmatch(
+        _PLACE_WORDS, nxt.group(1)
+    ):
+        return "ca"
+    return "công an"
+
+
+_SCHOOL = r"(?:THCS|THPT|MN|TH)"
+_SCHOOL_LIST_RE = re.compile(
+    rf"(?<![\w])((?i:trường|các trường|trẻ|bậc|cấp|giáo viên|học sinh|lớp|nhóm trẻ)\s+|(?:HS|GV)\s+|TH&)"
+    rf"({_SCHOOL}(?:\s*(?:,|và|hoặc|&|-)\s*{_SCHOOL})*)(?![\w&])"
+)
+_SCHOOL_NAMES = {"MN": "mầm non", "TH": "tiểu học", "THCS": "trung học cơ sở", "THPT": "trung học phổ thông"}
+
+
+def _school_levels(text: str) -> str:
+    """MN / TH / THCS after trường, trẻ, bậc … (and each of a list after it): mầm non, tiểu học …"""
+    return _SCHOOL_LIST_RE.sub(
+        lambda m: m.group(1) + re.sub(_SCHOOL, lambda s: _SCHOOL_NAMES[s.group(0)], m.group(2)), text
+    )
+
+
+_HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
+
+
+def _hs(text: str, m: re.Match[str]) -> str:
+    # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ).
+    before = text[max(0, m.start() - 20) : m.start()]
+    after = text[m.end() : m.end() + 12]
+    if re.search(r"(?i:nộp|tiếp nhận|trả|bổ sung|hoàn thiện|thành phần|xét duyệt|bộ)\s*$", before) or re.match(
+        r"\s*(?i:gồm|hợp lệ|đề nghị|xin|trực tuyến)\b", after
+    ):
+        return "hồ sơ"
+    return "học sinh"
+
+
+_BD_RE = re.compile(r"(?<![\w&/])BĐ(?![\w&])")
+
+
+def _bd(text: str, m: re.Match[str]) -> str:
+    # "BĐ II", "BĐ 3" is a flood alert level (báo động); otherwise bưu điện.
+    return "báo động" if re.match(r"\s*\d", text[m.end() : m.end() + 3]) else "bưu điện"
+
+
+_TT_TRUNG_TAM = (
+    r"(?i:y tế|văn hóa|văn hoá|hành chính|phục vụ|giáo dục|dạy nghề|khuyến nông|chính trị|thông tin|bồi dưỡng|"
+    r"kiểm soát|dịch vụ|văn hóa|thể thao|truyền thông|quan trắc|phát triển|giống|cứu hộ|bảo trợ|điều dưỡng)"
+)
+
+
+_CN_RE = re.compile(r"(?<![\w&/])CN(?![\w&/-])")
 
 
 _DT_RE = re.compile(r"(?<![\w&/])ĐT(?![\w&])")
@@ -187,11 +256,15 @@ def _dt(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("ĐT", "điện thoại")
 
 
-_CONTEXT_RULES = ((_DT_RE, _dt), (_TP_RE, _tp), (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt))
+_CONTEXT_RULES = (
+    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, lambda t, m: "chi nhánh"),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+)
 
 
 def _apply_context(text: str) -> str:
     text = _SIGNATURE_RE.sub(_signature, text)
+    text = _school_levels(text)
     for pattern, rule in _CONTEXT_RULES:
         text = pattern.sub(lambda m, rule=rule, src=text: rule(src, m), text)
     return text
@@ -220,8 +293,16 @@ def _split_compound(m: re.Match[str]) -> str:
 
 def expand_abbreviations(text: str) -> str:
     """Expand the table's abbreviations, resolving the context-dependent ones first."""
-    text = _AMP_COMPOUND_RE.sub(_split_compound, text)
-    text = _apply_context(text)
+    return expand_from_table(expand_in_context(text))
+
+
+def expand_in_context(text: str) -> str:
+    """The abbreviations whose reading depends on their neighbours (TP, CA, TT, MN, HS, BĐ, KT. …)."""
+    return _apply_context(_AMP_COMPOUND_RE.sub(_split_compound, text))
+
+
+def expand_from_table(text: str) -> str:
+    """Every other abbreviation of the table."""
     exact_re, loose_re = _table_patterns()
     forms = spoken_forms()
     folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in ("letters", "word")}
@@ -237,13 +318,25 @@ _CAPS_TOKEN_RE = re.compile(r"(?<![\w&])([^\W\d_]{2,})(?![\w&])")
 _LONE_CONSONANT_RE = re.compile(r"(?<![\w&.])([BCDĐFGHJKLMNPQRSTVWXZ])(?![\w&])")
 
 
+def capitalised_word_follows(text: str) -> bool:
+    """True if ``text`` starts with spaces and then a capitalised word ("Cam Lộ", not "CAM", not "cam")."""
+    m = re.match(r"\s+([^\W\d_])([^\W\d_])", text)
+    return bool(m and m.group(1).isupper() and m.group(2).islower())
+
+
 def is_vietnamese_syllable(word: str) -> bool:
     """True if ``word`` could be one Vietnamese syllable (so all-caps "BAN", "DÂN" are words)."""
     return bool(_SYLLABLE_RE.match(word.lower()))
 
 
+def _is_camel(token: str) -> bool:
+    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:]))
+
+
 def _spell_caps(m: re.Match[str]) -> str:
     token = m.group(1)
+    if _is_camel(token):
+        return spell(token)  # "eKYC", "SmartGov": a product or app name, spelt
     if not token.isupper() or is_vietnamese_syllable(token):
         return token
     return spell(token)

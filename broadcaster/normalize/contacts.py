@@ -1,4 +1,4 @@
-"""Phone numbers, hotlines, web addresses and e-mail addresses.
+"""Phone numbers, hotlines, short numbers, bank accounts and other codes said digit by digit.
 
 Phone numbers are read one digit at a time with a pause (a comma) between the groups the writer
 used, so listeners can copy them down. A leading 0 is what tells a phone number (0983.115.113)
@@ -14,13 +14,15 @@ from broadcaster.normalize.numbers import read_digits
 # 0 + 8..10 more digits, optionally grouped by ".", " " or "-"; a space-grouped number needs a first
 # group of at least three digits so "05 123" (a count and a number) is not taken for a phone.
 _PHONE_RE = re.compile(
-    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?\d{2,4}){1,3}(?![\d]|[.,]\d)"
+    # a one-digit group only where a dotted landline starts: "0233 3.852.600"
+    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=\.\d{3}))){1,3}(?![\d]|[.,]\d)"
 )
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)")
 # The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)
 # only after a word that says "call"; elsewhere 113 may well be a house number.
 _EMERGENCY_RE = re.compile(
-    r"((?i:gọi|báo|bấm|quay số|đường dây nóng|tổng đài|hotline|điện thoại|liên hệ|số)"
+    r"((?i:gọi|báo|bấm|quay số|đường dây nóng|tổng đài|hotline|hót lai|điện thoại|liên hệ|số|cấp cứu|cứu hỏa|cứu hoả|"
+    r"cứu thương|cứu nạn|cứu hộ|công an|cảnh sát|khẩn cấp)"
     r"(?:\s+(?i:ngay|ngay cho|ngay đến|đến|tới|cho|số|điện thoại|khẩn cấp|cấp cứu|công an|cứu hỏa|cứu hộ))*(?:\s*:\s*|\s+))"
     r"(11[1-5](?:\s*(?:,|hoặc|và|/)\s*11[1-5])*)(?![\w.,/]\w)(?!\s+(?i:đường|phố|ngõ|kiệt|hẻm|ngách|hộ|người|lượt|hồ sơ)\b)"
 )
@@ -84,7 +86,12 @@ def _hotline(m: re.Match[str]) -> str:
 
 # Four-digit short numbers of public switchboards ("tổng đài 1022") are also said digit by digit.
 _SHORT_LINE_RE = re.compile(
-    r"((?i:đường dây nóng|tổng đài|hotline)(?:\s+(?i:số))?\s*:?\s+)(1\d{3})(?![\w]|[.,]\d)"
+    r"((?i:đường dây nóng|tổng đài|hotline|hót lai|gọi|bấm|quay số|phản ánh|kênh)(?:\s+[^\W\d]+){0,4}?\s*:?\s+)"
+    r"(1\d{3})(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)"
+)
+# Two or more of 111–115 together are the emergency numbers whatever comes before ("các số 113, 114, 115").
+_EMERGENCY_LIST_RE = re.compile(
+    r"(?<![\w.,/])(11[1-5](?:\s*(?:,|hoặc|và|/)\s*11[1-5])+)(?![\w.,/]\w)"
 )
 
 
@@ -93,43 +100,41 @@ def _emergency(m: re.Match[str]) -> str:
     return m.group(1) + numbers.replace("/", " hoặc ")
 
 
+# "114 (cứu hỏa)", "115 - cấp cứu": the service named right after the number.
+_EMERGENCY_NAMED_RE = re.compile(
+    r"(?<![\w.,/])(11[1-5])(?=\s*[(:\-–]?\s*(?i:công an|cảnh sát|cứu hỏa|cứu hoả|cấp cứu|cứu thương|cứu nạn|cứu hộ|"
+    r"phòng cháy|bảo vệ trẻ em|tìm kiếm cứu nạn)\b)"
+)
+
+
 def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
     text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
+    text = _EMERGENCY_LIST_RE.sub(
+        lambda m: re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(1)).replace("/", " hoặc "), text
+    )
+    text = _EMERGENCY_NAMED_RE.sub(lambda m: read_digits(m.group(1)), text)
     return _EMERGENCY_RE.sub(_emergency, text)
 
 
-# --- web and e-mail addresses --------------------------------------------------------------------
-
-_TLDS = r"(?:vn|com|net|org|gov|edu|info|int|io|asia)"
-_URL_RE = re.compile(
-    rf"(?<![\w@.])(?:https?://)?(?:[a-zA-Z0-9-]+\.)+{_TLDS}\b(?:/[\w\-./?=&%#]*[\w/])?",
+# Bank accounts, meeting IDs, tax and other codes after the word that names them: every digit is
+# said, with a pause where the writer left a space, dot or dash.
+_CODE_RE = re.compile(
+    r"((?<![\w])(?:STK|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
+    r"passcode|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
 )
-_EMAIL_RE = re.compile(r"(?<![\w.])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\b")
-
-_URL_SYMBOLS = {".": " chấm ", "/": " gạch chéo ", "-": " gạch ngang ", "_": " gạch dưới ", "@": " a còng ",
-                "?": " hỏi ", "=": " bằng ", "&": " và ", ":": " hai chấm ", "%": " phần trăm ", "#": " thăng "}
 
 
-def _say_address(address: str) -> str:
-    address = re.sub(r"^https?://", "", address)
-    words = []
-    for token in re.findall(r"[^\W_]+|.", address):
-        if token.isdigit():
-            words.append(read_digits(token))
-        elif token in _URL_SYMBOLS:
-            words.append(_URL_SYMBOLS[token].strip())
-        elif token.lower() == "www":
-            words.append("vê kép vê kép vê kép")
-        else:
-            words.append(token.lower())
-    return " ".join(w for w in words if w)
+def read_codes(text: str) -> str:
+    """STK 0161 0012 34567 → không một sáu một, không không một hai, ba bốn năm sáu bảy."""
 
+    def code(m: re.Match[str]) -> str:
+        groups = re.findall(r"\d+", m.group(2))
+        if sum(len(g) for g in groups) < 6:
+            return m.group(0)
+        return m.group(1) + ", ".join(read_digits(g) for g in groups)
 
-def read_addresses(text: str) -> str:
-    """E-mail and web addresses, said symbol by symbol: dichvucong.gov.vn → dichvucong chấm gov chấm vn."""
-    text = _EMAIL_RE.sub(lambda m: _say_address(m.group(0)), text)
-    return _URL_RE.sub(lambda m: _say_address(m.group(0)), text)
+    return _CODE_RE.sub(code, text)

@@ -129,8 +129,20 @@ def _dotted_dm(m: re.Match[str]) -> str:
     return lead + _with_ngay(m.string[: m.start()] + lead, say_date(int(m.group(2)), int(m.group(3))))
 
 
+# "thứ bảy (13/12)", "chủ nhật, 14/12", "CN 21/12": a day and month right after a weekday.
+_WEEKDAY_DM_RE = re.compile(
+    rf"(?<![\w])((?i:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*){_NOT_BEFORE}{_D}/{_M}{_NOT_AFTER}"
+)
+
+
+# "T4/2025", "T12/2025": a month written T + number, as in reports and posters.
+_T_MONTH_YEAR_RE = re.compile(rf"(?<![\w/.,-])T{_M}/{_Y}{_NOT_AFTER}")
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
+    text = _T_MONTH_YEAR_RE.sub(lambda m: f"tháng {month_name(int(m.group(1)))} năm {read_int(int(m.group(2)))}", text)
+    text = _WEEKDAY_DM_RE.sub(lambda m: f"{m.group(1)}ngày {say_date(int(m.group(2)), int(m.group(3)))}", text)
     text = _DATE_RANGE_RE.sub(_date_range, text)
     text = _MONTH_RANGE_RE.sub(_month_range, text)
     text = _FULL_DATE_RE.sub(_full_date, text)
@@ -152,7 +164,7 @@ def read_month_names(text: str) -> str:
 _H = r"([01]?\d|2[0-4])"
 _TIME_RE = re.compile(
     rf"(?<![\w.,:/]){_H}"
-    rf"(?:(?:h|g)([0-5]\d)?(?:'|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
+    rf"(?:(?:h|g|H)([0-5]\d)?(?:'|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
     rf"(?![\w:]|[.,]\d)"
 )
 # A bare "g" is grams ("500g"), so "7g" alone is not a time; only "7g30" is.
@@ -167,13 +179,28 @@ def say_time(hour: int, minute: int | None) -> str:
     return f"{read_int(hour)} giờ {read_int(minute)} phút"
 
 
+# ... or when it is one end of a range of times ("8g-11g", "7g30 đến 10g", "từ 7g đến 11g").
+_TIME_BEFORE_RANGE = re.compile(r"(?<![\w.,])\d{1,2}(?:[hg]\d{0,2}|:\d\d|\s?giờ)\s*(?:-|–|đến|tới)\s*$")
+_TIME_AFTER_RANGE = re.compile(r"\s*(?:-|–|đến|tới)\s*\d{1,2}(?:[hg]|:\d\d|\s?giờ)")
+
+
 def _time(m: re.Match[str]) -> str:
-    if _BARE_G_RE.search(m.group(0)) and not _TIME_WORD_BEFORE.search(m.string[: m.start()]):
+    if (
+        _BARE_G_RE.search(m.group(0))
+        and not _TIME_WORD_BEFORE.search(m.string[: m.start()])
+        and not _TIME_BEFORE_RANGE.search(m.string[: m.start()])
+        and not _TIME_AFTER_RANGE.match(m.string[m.end() :])
+    ):
         return m.group(0)
     minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)
 
 
+# "lúc 7.30": after "lúc" an hour and minutes with a point are a time.
+_DOTTED_TIME_RE = re.compile(r"(?<![\w])((?i:lúc)\s+)([01]?\d|2[0-3])\.([0-5]\d)(?![\w]|[.,]\d)")
+
+
 def read_times(text: str) -> str:
     """7h30 / 7g30 / 07:30 / 16h → spoken clock times."""
+    text = _DOTTED_TIME_RE.sub(lambda m: m.group(1) + say_time(int(m.group(2)), int(m.group(3))), text)
     return _TIME_RE.sub(_time, text)

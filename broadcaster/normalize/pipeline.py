@@ -4,14 +4,20 @@ The order matters: each step turns what it recognises into plain lowercase words
 general steps (a bare number, an unknown capital token) only see what is left. Roughly, the most
 specific patterns (headings, web addresses, document numbers, phones, dates, times) go first and
 bare numbers last.
+
+Each rule is a named ``Step``; given a ``Trace``, ``normalize_line`` records what each step changed
+while it runs, which is what ``broadcaster normalize --explain`` shows (see ``trace``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from broadcaster.normalize import abbreviations, contacts, dates, documents, quantities, structure
+from broadcaster.normalize import abbreviations, contacts, dates, documents, places, quantities, structure, web, weekdays
 from broadcaster.normalize.orthography import to_nfc, unify_tone_marks
+from broadcaster.normalize.trace import Span, Trace
 
 _SILENT_END_RE = re.compile(r"\s*\./\.\s*")  # "./." closes an official document; it is not read
 
@@ -54,33 +60,73 @@ def _tidy(text: str) -> str:
     return text.strip().strip(",").strip()
 
 
-def normalize_line(line: str) -> str:
-    """Normalise one line (no newline inside)."""
+@dataclass(frozen=True)
+class Step:
+    """One rule of the pipeline: its name (shown by ``--explain``) and the function applying it."""
+
+    name: str
+    apply: Callable[[str], str]
+
+
+def _silent_end(text: str) -> str:
+    return _SILENT_END_RE.sub(". ", text).strip()
+
+
+# The order is the one described at the top of this module.
+STEPS: tuple[Step, ...] = (
+    Step("end mark ./.", _silent_end),
+    Step("heading / list marker", structure.read_headings),
+    Step("web / e-mail address", web.read_addresses),
+    Step("brand / loan word", web.read_brands),
+    Step("Roman numeral in context", structure.roman_numerals_to_digits),
+    Step("number plate / km post / alley", places.read_places),
+    Step("document number", documents.read_document_numbers),
+    Step("account / code digit by digit", contacts.read_codes),
+    Step("phone / hotline / short number", contacts.read_phone_numbers),
+    Step("weekday", weekdays.read_weekdays),
+    Step("decimal point", quantities.decimal_points),
+    Step("date", dates.read_dates),
+    Step("24/24, 24/7", quantities.read_round_the_clock),
+    Step("letters and digits apart", quantities.split_codes),
+    Step("range (đến)", quantities.read_ranges),
+    Step("clock time", dates.read_times),
+    Step("per (trên)", quantities.read_per),
+    Step("quantity with unit", quantities.read_quantities),
+    Step("month name", dates.read_month_names),
+    Step("ordinal (thứ)", quantities.read_ordinals),
+    Step("fraction / house number", quantities.read_fractions),
+    Step("abbreviation in context", abbreviations.expand_in_context),
+    Step("abbreviation table", abbreviations.expand_from_table),
+    Step("number", quantities.read_remaining_numbers),
+    Step("spelt initialism / app name", abbreviations.spell_unknown_initialisms),
+    Step("symbol", _read_symbols),
+)
+
+
+def _finish(text: str) -> str:
+    return unify_tone_marks(text.lower())
+
+
+def normalize_line(line: str, trace: Trace | None = None) -> str:
+    """Normalise one line (no newline inside); with ``trace``, record which step produced each span."""
     text = to_nfc(line).strip()
+    if trace is not None:
+        trace.start(text)
     if not text:
         return ""
-    text = _SILENT_END_RE.sub(". ", text).strip()
-    text = structure.read_headings(text)
-    text = contacts.read_addresses(text)
-    text = structure.roman_numerals_to_digits(text)
-    text = documents.read_document_numbers(text)
-    text = contacts.read_phone_numbers(text)
-    text = dates.read_dates(text)
-    text = quantities.read_round_the_clock(text)
-    text = quantities.split_codes(text)
-    text = quantities.read_ranges(text)
-    text = dates.read_times(text)
-    text = quantities.read_per(text)
-    text = quantities.read_quantities(text)
-    text = dates.read_month_names(text)
-    text = quantities.read_ordinals(text)
-    text = quantities.read_fractions(text)
-    text = abbreviations.expand_abbreviations(text)
-    text = quantities.read_remaining_numbers(text)
-    text = abbreviations.spell_unknown_initialisms(text)
-    text = _read_symbols(text)
-    text = unify_tone_marks(text.lower())
-    return _tidy(text)
+    for step in STEPS:
+        new = step.apply(text)
+        if trace is not None and new != text:
+            trace.record(step.name, text, new)
+        text = new
+    return _tidy(_finish(text))
+
+
+def explain_line(line: str) -> tuple[str, list[Span]]:
+    """The reading of one line and, span by span, the rule that produced it."""
+    trace = Trace()
+    reading = normalize_line(line, trace)
+    return reading, trace.spans(_finish)
 
 
 def normalize(text: str) -> str:

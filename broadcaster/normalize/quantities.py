@@ -6,6 +6,7 @@ digit left in the text is a quantity, an ordinal or a fraction.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from broadcaster.normalize.abbreviations import dotted_abbreviations
@@ -29,6 +30,8 @@ UNITS: dict[str, str] = {
     "m2": "mét vuông", "m²": "mét vuông",
     "m3": "mét khối", "m³": "mét khối",
     "cm": "xen ti mét", "mm": "mi li mét", "km": "ki lô mét", "m": "mét",
+    "kVA": "ki lô vôn am pe", "KVA": "ki lô vôn am pe", "MVA": "mê ga vôn am pe",
+    "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
     "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
     "ha": "héc ta", "ml": "mi li lít", "l": "lít",
@@ -46,13 +49,18 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
 
 _RANGE_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})(?:[hg:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    r"(?!\d+(?:,\d+)?/\d)"  # "320 kVA - 22/0,4 kV": a ratio follows, not the end of a range
 )
+# "22/0,4 kV": a voltage (or other) ratio before a unit.
+_RATIO_RE = re.compile(rf"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
 # one another ("đồng/người/tháng").
 _PER_PART = r"(?:[^\W\d_]+[23]?|\d{1,2}\s?(?:h|giờ)(?![\w]))"
-_PER_RE = re.compile(rf"(?<![\w.,])({NUM})(\s?)([^\W\d_]+[23²³]?)((?:/{_PER_PART})+)(?![\w/])")
+_PER_RE = re.compile(
+    rf"(?<![\w.,])({NUM})(\s?)((?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)?[^\W\d_]+[23²³]?)((?:/{_PER_PART})+)(?![\w/])"
+)
 
 
 def read_ranges(text: str) -> str:
@@ -78,9 +86,49 @@ def _per(m: re.Match[str]) -> str:
     return f"{num}{space}{unit}" + "".join(f" trên {_per_word(p)}" for p in pers)
 
 
+# "50 mg/100 ml", "50ml/8 lít", "1 lần/2 tuần": a quantity per another quantity.
+_PER_QUANTITY_RE = re.compile(
+    rf"(?<![\w.,])((?:{NUM})\s?(?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)?[^\W\d_]+[23²³]?)/(?=(?:{NUM})\s?[^\W\d_])"
+)
+
+
+_TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
+
+
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _RATIO_RE.sub(r"\1 trên \2", text)
+    text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
+    text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
+
+
+# Words after which a number with a point and one or two digits is a decimal: "1.5 triệu", "3.5 tấn",
+# "0.3-0.5 m". A thousands group always has three digits, so "1.5" can be nothing else there.
+_MAGNITUDES = r"nghìn|ngàn|triệu|tỷ|tỉ|tấn|tạ|yến|lít|mét|héc ta|độ|phần trăm|lần"
+
+
+@functools.cache
+def _decimal_point_re() -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    number = r"\d+\.\d{1,2}"
+    return re.compile(
+        rf"(?<![\w.,])({number})((?:\s*[-–]\s*{number})?)(?=\s?(?:(?:{units})(?![^\W_])|(?:{_MAGNITUDES})\b))"
+    )
+
+
+def decimal_points(text: str) -> str:
+    """"1.5 triệu" → "1,5 triệu": a decimal typed with a point, written the Vietnamese way for the readers below."""
+
+    def repl(m: re.Match[str]) -> str:
+        if _NOT_DECIMAL_BEFORE.search(m.string[: m.start()]):
+            return m.group(0)  # "sáng 2.9", "Điều 2.3": a date or a clause number
+        return m.group(0).replace(".", ",")
+
+    return _decimal_point_re().sub(repl, text)
+
+
+_NOT_DECIMAL_BEFORE = re.compile(r"(?<![\w])(?i:ngày|mùng|mồng|sáng|chiều|tối|trưa|đêm|hôm|lúc|điều|mục|khoản|phiên bản)\s+$")
 
 
 def _read_quantity_number(num: str) -> str:
@@ -156,7 +204,10 @@ def read_fractions(text: str) -> str:
 
 _NUMBER_LETTER_RE = re.compile(r"(?<![\w.,])(\d+)([A-ZĐ])(?![\w])")
 _LETTERS_DIGITS_RE = re.compile(r"(?<![\w&])([A-ZĐ]{1,6}\.?)(\d+)(?![\w])")
-_LETTER_DASH_DIGIT_RE = re.compile(r"(?<=[^\W\d_])-(?=\d)")
+# "COVID-19" → COVID 19, but not after a quantity ("15h-16h30", "5km-10km" are ranges).
+_LETTER_DASH_DIGIT_RE = re.compile(
+    r"(?<=[^\W\d_])(?<!\d[^\W\d_])(?<!\d[^\W\d_]{2})(?<!\d[^\W\d_]{3})-(?=\d)"
+)
 
 
 def split_codes(text: str) -> str:

@@ -47,7 +47,7 @@ def read_headings(line: str) -> str:
 
 # Words after which a Roman numeral is a number. "thứ" keeps its own ordinal rule downstream.
 _ROMAN_CONTEXT = (
-    r"lần thứ|thứ|khóa|khoá|báo động|quý|kỳ|kì|đại hội|chương|phần|mục|thế kỷ|thế kỉ|đợt|giai đoạn|"
+    r"lần thứ|thứ|khóa|khoá|báo động|BĐ|quý|kỳ|kì|đại hội|chương|phần|mục|thế kỷ|thế kỉ|đợt|giai đoạn|"
     r"hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực|phụ lục|điều"
 )
 # Words that take a multi-letter Roman numeral ("hạng III") but after which a lone I or V is a letter.

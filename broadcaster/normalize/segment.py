@@ -1,0 +1,145 @@
+"""Reading the labels of web and e-mail addresses: dichvucong → dịch vụ công, ubnd → u bê nờ dê.
+
+Addresses are typed without diacritics and without spaces. A label is cut into pieces by dynamic
+programming over a lexicon of unaccented keys: Vietnamese words and place names (``data/words.txt``,
+``data/places.txt``, keys made by stripping the diacritics), brands (``data/brands.tsv``), the
+initialisms of the abbreviation table (spelt, as nobody expands them inside an address) and digit
+runs (said one by one). Each piece costs the same, so the fewest pieces win ("dịch vụ công" beats
+"dịch" + "vụ" + "công"); a letter that fits no piece is spelt and costs more than any word, so a
+label such as "moh" is spelt whole rather than cut into a made-up syllable.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+
+from broadcaster.normalize.numbers import LETTER_NAMES, read_digits
+
+_DATA_PACKAGE = "broadcaster.normalize.data"
+
+# Top-level and common second-level domains, spelt or said as a word.
+DOMAIN_WORDS: dict[str, str] = {
+    "vn": "vê nờ", "gov": "gờ o vê", "com": "com", "net": "nét", "org": "o rờ gờ", "edu": "e đê u",
+    "info": "in phô", "io": "i o", "www": "vê kép vê kép vê kép", "asia": "a si a", "int": "in",
+}
+
+_WORD_COST = 1.0
+_LETTER_COST = 3.0  # a spelt letter is a last resort: three of them cost more than one word
+
+
+def strip_diacritics(text: str) -> str:
+    """"Quảng Trị" → "quangtri" style key: no marks, đ → d, lowercase, spaces removed."""
+    text = text.lower().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch) and not ch.isspace())
+
+
+def _lines(name: str) -> list[str]:
+    text = resources.files(_DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@functools.cache
+def brand_readings() -> dict[str, str]:
+    """written (casefolded) → spoken, from data/brands.tsv."""
+    rows: dict[str, str] = {}
+    for line in _lines("brands.tsv"):
+        parts = line.split("\t")
+        if len(parts) < 2 or parts[0] == "written":
+            continue
+        rows[parts[0].casefold()] = parts[1].strip()
+    return rows
+
+
+@functools.cache
+def place_names() -> tuple[str, ...]:
+    return tuple(_lines("places.txt"))
+
+
+@functools.cache
+def _lexicon() -> dict[str, str]:
+    """unaccented key → spoken reading (lowercase, accented)."""
+    from broadcaster.normalize.abbreviations import load_abbreviations
+    from broadcaster.normalize.numbers import spell
+
+    lexicon: dict[str, str] = {}
+    # Initialisms first: "ubnd" inside an address is spelt, not expanded.
+    for a in load_abbreviations():
+        key = a.abbr.lower()
+        if re.fullmatch(r"[a-zđ]{2,}", key) and a.mode in ("expand", "expand*", "context"):
+            # spelt as typed in the address (no đ there: "dc" is dê xê, whatever ĐC stands for)
+            lexicon.setdefault(strip_diacritics(key), spell(strip_diacritics(key).upper()))
+    # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
+    # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
+    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
+    for word in (*place_names(), *_lines("words.txt"), *spoken_forms):
+        lexicon.setdefault(strip_diacritics(word), word.lower())
+    for written, spoken in brand_readings().items():
+        key = re.sub(r"[^a-z0-9]", "", strip_diacritics(written))
+        if key:
+            lexicon[key] = spoken
+    return lexicon
+
+
+@functools.cache
+def _max_key_length() -> int:
+    return max(len(k) for k in _lexicon())
+
+
+@functools.lru_cache(maxsize=2048)
+def read_label(label: str) -> str:
+    """Spoken form of one address label (the text between dots, slashes, "@" or hyphens).
+
+    First try to cover the whole label with words, allowing a syllable the lexicon does not list to
+    be read as typed; only if that fails, spell what no listed word covers.
+    """
+    low = label.lower()
+    if low in DOMAIN_WORDS:
+        return DOMAIN_WORDS[low]
+    if low.isdigit():
+        return read_digits(low)
+    return _segment(low, spell_letters=False) or _segment(low, spell_letters=True) or low
+
+
+_UNLISTED_SYLLABLE_COST = 2.0
+
+
+def _segment(low: str, spell_letters: bool) -> str | None:
+    from broadcaster.normalize.abbreviations import is_vietnamese_syllable
+
+    lexicon = _lexicon()
+    n = len(low)
+    longest = _max_key_length()
+    # best[i] = (cost, pieces) for low[:i]; a piece is (text, spoken, is_letter)
+    best: list[tuple[float, list[tuple[str, bool]]] | None] = [None] * (n + 1)
+    best[0] = (0.0, [])
+    for i in range(n):
+        if best[i] is None:
+            continue
+        cost_i, pieces_i = best[i]  # type: ignore[misc]
+        candidates: list[tuple[int, float, str, bool]] = []
+        m = re.match(r"\d+", low[i:])
+        if m:
+            candidates.append((i + m.end(), _WORD_COST, read_digits(m.group(0)), False))
+        else:
+            for j in range(i + 1, min(n, i + longest) + 1):
+                spoken = lexicon.get(low[i:j])
+                if spoken:
+                    candidates.append((j, _WORD_COST, spoken, False))
+                elif not spell_letters and j - i >= 2 and j - i <= 7 and is_vietnamese_syllable(low[i:j]):
+                    candidates.append((j, _UNLISTED_SYLLABLE_COST, low[i:j], False))
+            if spell_letters:
+                ch = low[i]
+                candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))
+        for j, cost, spoken, is_letter in candidates:
+            total = cost_i + cost
+            current = best[j]
+            if current is None or total < current[0]:
+                best[j] = (total, [*pieces_i, (spoken, is_letter)])
+    result = best[n]
+    if result is None:
+        return None
+    return " ".join(spoken for spoken, _ in result[1])

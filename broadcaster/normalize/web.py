@@ -1,0 +1,57 @@
+"""Web addresses, e-mail addresses, brands and app names.
+
+An address is said the way an announcer dictates it: "www" → vê kép vê kép vê kép, "." → chấm,
+"/" → gạch chéo, "@" → a còng, "-" → gạch ngang, "_" → gạch dưới; the scheme (https://) is not
+said. Each label gets its diacritics back or is spelt (see ``segment``):
+dichvucong.quangtri.gov.vn → dịch vụ công chấm quảng trị chấm gờ o vê chấm vê nờ.
+Brands and loan words in running text are said as Vietnamese say them (Facebook → phây búc,
+Zalo → da lô), from ``data/brands.tsv``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from broadcaster.normalize.segment import brand_readings, read_label
+
+_TLDS = r"(?:vn|com|net|org|gov|edu|info|int|io|asia|me)"
+_URL_RE = re.compile(
+    rf"(?<![\w@.])(?:https?://)?(?:[a-zA-Z0-9-]+\.)+{_TLDS}\b(?:/[\w\-./?=&%#]*[\w/])?",
+)
+_EMAIL_RE = re.compile(r"(?<![\w.])[\w.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\b")
+
+_URL_SYMBOLS = {".": "chấm", "/": "gạch chéo", "-": "gạch ngang", "_": "gạch dưới", "@": "a còng",
+                "?": "hỏi", "=": "bằng", "&": "và", ":": "hai chấm", "%": "phần trăm", "#": "thăng",
+                "+": "cộng"}
+
+
+def say_address(address: str) -> str:
+    """dichvucong.gov.vn → dịch vụ công chấm gờ o vê chấm vê nờ."""
+    address = re.sub(r"^https?://", "", address)
+    words = []
+    for token in re.findall(r"[^\W_]+|.", address):
+        if token in _URL_SYMBOLS:
+            words.append(_URL_SYMBOLS[token])
+        elif token.strip():
+            words.append(read_label(token))
+    return " ".join(words)
+
+
+def read_addresses(text: str) -> str:
+    """E-mail and web addresses, said piece by piece with their symbols."""
+    text = _EMAIL_RE.sub(lambda m: say_address(m.group(0)), text)
+    return _URL_RE.sub(lambda m: say_address(m.group(0)), text)
+
+
+@functools.cache
+def _brand_re() -> re.Pattern[str]:
+    keys = sorted(brand_readings(), key=len, reverse=True)
+    alternation = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf"(?<![\w@.\-/])(?:{alternation})(?![\w\-])", re.IGNORECASE)
+
+
+def read_brands(text: str) -> str:
+    """Facebook → phây búc, Zalo → da lô, VssID → vê ét ét i đê (the data file's readings)."""
+    readings = brand_readings()
+    return _brand_re().sub(lambda m: readings[m.group(0).casefold()], text)
