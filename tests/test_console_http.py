@@ -352,3 +352,54 @@ def test_console_checks_agree_with_the_cli_validation(console: Console) -> None:
                 except ScheduleError:
                     cli_error = True
                 assert console_error == cli_error, (prio, spec, dur)
+
+
+def test_editing_an_approved_announcement_needs_approval_again(console: Console) -> None:
+    uc = console.ctx.usecases
+    soan, duyet = console.actor("soan1"), console.actor("duyet1")
+    a = ann("lich-cat-dien", ("kp1",))
+    d = uc.submit(soan, a, uc.preview(soan, a).produced)
+    first = uc.approve(duyet, d.id).stored
+    # the composer edits it: a new draft that replaces the approved one; the old one still plays meanwhile
+    edited = ann("lich-cat-dien", ("kp1",), at_min=35)
+    edited = Announcement(edited.id, "Lịch cắt điện (sửa)", edited.text, edited.zones, edited.priority, 1, False, True, edited.schedule)
+    d2 = uc.submit(soan, edited, uc.preview(soan, edited).produced, replaces=first.id)
+    assert [x.id for x in console.store.announcements()] == [first.id]
+    assert d2.status == "pending" and d2.replaces == first.id
+    second = uc.approve(duyet, d2.id).stored
+    assert console.store.announcement(first.id).status == "cancelled"
+    assert [x.id for x in console.store.announcements()] == [second.id] and second.title == "Lịch cắt điện (sửa)"
+    people = console.ctx.records.people()
+    assert people[first.id]["cancelled_by"] == "duyet1" and second.id in people[first.id]["cancel_reason"]
+    # approving late: the time has passed meanwhile -> refused in Vietnamese, nothing stored
+    late = ann("hop-muon", ("kp1",), at_min=3)
+    d3 = uc.submit(soan, late, uc.preview(soan, late).produced)
+    console.clock.advance(minutes=10)
+    before = snapshot(console)
+    with pytest.raises(Exception, match="đã qua"):
+        uc.approve(duyet, d3.id)
+    assert snapshot(console) == before
+
+
+def test_vietnamese_words_on_the_command_line(ward_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from broadcaster.central.words import month_word, priority_word, weekday_words, zone_words
+    from broadcaster.cli.main import main
+    from broadcaster.errors import ConfigError
+    from broadcaster.web.strings import reason_vi
+
+    zones = ["kp1", "kp2", "kp3"]
+    assert zone_words("KP1, kp3", zones) == ("kp1", "kp3") and zone_words("toàn phường", zones) == tuple(zones)
+    assert zone_words("trừ khu phố 2", zones) == ("kp1", "kp3") and zone_words("all except kp1,kp2", zones) == ("kp3",)
+    assert weekday_words("thứ 2, thứ năm, chủ nhật") == (0, 3, 6) and weekday_words("t2 t5") == (0, 3)
+    assert priority_word("KHẨN CẤP") == "emergency" and priority_word("ưu tiên") == "priority" and priority_word("thường") == "normal"
+    assert month_word("12/2026") == "2026-12" and month_word("tháng 1/2027") == "2027-01"
+    for bad in (lambda: zone_words("kp9", zones), lambda: weekday_words("thứ 9"), lambda: priority_word("gấp lắm")):
+        with pytest.raises(ConfigError):
+            bad()
+    assert reason_vi("media never fetched: timeout") == "Loa chưa tải được tệp âm thanh (timeout)"
+    assert reason_vi("Ý kiến của lãnh đạo") == "Ý kiến của lãnh đạo"
+    # the CLI takes them: refused with the Vietnamese priority word parsed (past time), and nothing stored
+    rc = main(["queue", "--text", "x y z", "--zones", "KP1", "--priority", "khẩn cấp", "--at", "01/01/2020 17:00", "--engine", "espeak"])
+    assert rc == 1 and "in the past" in capsys.readouterr().err
+    rc = main(["queue", "--text", "x y z", "--zones", "KP1", "--priority", "rất gấp", "--now", "--engine", "espeak"])
+    assert rc == 1 and "thường / ưu tiên / khẩn cấp" in capsys.readouterr().err

@@ -315,6 +315,10 @@ class UseCases:
             raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt ({d.status}).")
         now = self.clock()
         ann = self._announcement_of(d, new_id(self.ward, d.title, now))
+        # checked again now: a time that passed while it waited is refused, in Vietnamese
+        errors = [c for c in queue_checks(self.ward, self.store, ann, now, d.duration_ms) if c.level == "error"]
+        if errors:
+            raise ScheduleError(f"Chưa duyệt được bản soạn số {draft_id}: {errors[0].text} Hãy trả lại để người soạn sửa.")
         produced = self._produced_from(d.audio, d.slides, d.duration_ms, d.engine, d.spoken_text)
         old = self.store.announcement(d.replaces) if d.replaces else None
         if old is not None:

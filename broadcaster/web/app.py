@@ -121,7 +121,7 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
         request=request, ward=ctx.ward, me=me.user if me else None, actor=actor, csrf=me.csrf if me else "",
         P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
         dt=lambda t: S.fmt_dt(t, tz), hm=lambda t: S.fmt_time(t, tz), hms=lambda t: S.fmt_hms(t, tz),
-        dur=S.fmt_duration, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z), **kw,
+        dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z), **kw,
     )
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "same-origin",
@@ -629,7 +629,10 @@ def _report_data(ctx: ConsoleContext, actor: Actor, month: str) -> dict[str, Any
             started.setdefault(ev.item_id, []).append(ev.started)
     cancelled = [a for a in anns.values() if a.status == "cancelled" and a.cancelled_at and start <= a.cancelled_at < end
                  and set(a.zones) & zones]
-    skipped = [r for r in ctx.records.skipped().values() if r["zone"] in zones]
+    from broadcaster.protocol import parse_time
+
+    skipped = [{**dict(r), "at": parse_time(r["at"])} for r in ctx.records.skipped().values() if r["zone"] in zones]
+    skipped = [r for r in skipped if start <= r["at"] < end]
     zc = {z: c for z, c in rep.by_zone().items() if z in zones}
     chart = svg_chart([(_zone_name(ctx.ward, z), c) for z, c in zc.items()])
     return {"rep": rep, "people": people, "anns": anns, "started": started, "cancelled": cancelled, "skipped": skipped,
@@ -656,7 +659,8 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
         detail.append([S.fmt_dt(it.scheduled, tz), _zone_name(ctx.ward, it.zone), it.announcement_id, it.title,
                        S.PRIORITY.get(it.priority, it.priority), S.OUTCOME[it.outcome],
                        " ".join(S.fmt_hms(t, tz) for t in sorted(started.get(it.item_id, []))),
-                       " ".join(sorted(set(it.devices))), p["composer"] if p else "", p["approver"] if p else "", it.reason])
+                       " ".join(sorted(set(it.devices))), p["composer"] if p else "", p["approver"] if p else "",
+                       S.reason_vi(it.reason)])
     zones: list[list[object]] = [["Khu phố", "Kế hoạch", *[S.OUTCOME[k] for k in ("played", "interrupted", "failed", "missed", "pending")]]]
     for z, c in data["by_zone"].items():
         zones.append([_zone_name(ctx.ward, z), sum(c.values()), *[c[k] for k in ("played", "interrupted", "failed", "missed", "pending")]])
@@ -671,7 +675,7 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
         canc.append([a.id, a.title, " ".join(a.zones), S.fmt_dt(a.cancelled_at, tz), p["cancelled_by"] if p else "",
                      p["cancel_reason"] if p else ""])
     for r in data["skipped"]:
-        canc.append([r["announcement_id"], r["item_id"], r["zone"], r["at"], r["by"], r["reason"]])
+        canc.append([r["announcement_id"], r["item_id"], r["zone"], S.fmt_dt(r["at"], tz), r["by"], r["reason"]])
     return [("Chi tiết", detail), ("Theo khu phố", zones), ("Theo thông báo", anns), ("Đã hủy", canc)]
 
 

@@ -198,3 +198,37 @@ def ago(t: datetime | None, now: datetime) -> str:
     if s < 86400:
         return f"{s // 3600} giờ trước"
     return f"{s // 86400} ngày trước"
+
+
+# Reasons the nodes and the planner give (in English, in the as-run log), as the officer reads them.
+REASONS = [
+    (r"^node off or agent not running at airtime.*", "Loa tắt hoặc phần mềm loa không chạy vào giờ phát"),
+    (r"^media never fetched: (.*)", "Loa chưa tải được tệp âm thanh ({0})"),
+    (r"^not started within (\d+) s of its time", "Không phát được trong vòng {0} giây so với giờ hẹn"),
+    (r"^could start only ([\d.]+) s late", "Chỉ có thể phát trễ {0} giây nên bỏ"),
+    (r"^emergency expired before it could play", "Thông báo khẩn cấp hết hiệu lực trước khi phát được"),
+    (r"^cannot decode: (.*)", "Tệp âm thanh hỏng, không giải mã được"),
+    (r"^audio output: (.*)", "Lỗi thiết bị âm thanh của loa ({0})"),
+    (r"^agent stopped while playing", "Phần mềm loa dừng khi đang phát"),
+    (r"^interrupted by emergency (.*)", "Bị ngắt bởi thông báo khẩn cấp"),
+    (r"^emergency cleared by the central", "Trung tâm đã kết thúc thông báo khẩn cấp"),
+    (r"^audio player exited with status (.*)", "Trình phát âm thanh của loa lỗi (mã {0})"),
+    (r"^no as-run event received from any node", "Không loa nào báo đã phát"),
+    (r"^no node reported it", "Không loa nào báo đã phát"),
+    (r"^did not fit (\d+) windows in a row", "Quá khung giờ {0} lần liên tiếp, không còn chỗ phát"),
+    (r"^the service was not running at airtime \(quiet hours\)", "Máy chủ không chạy vào giờ phát; sau đó đã vào giờ yên tĩnh"),
+    (r"^the service was not running at airtime \(more than (\d+) min late\)", "Máy chủ không chạy vào giờ phát (trễ quá {0} phút)"),
+    (r"^the service was not running while the emergency was valid", "Máy chủ không chạy trong thời gian thông báo khẩn cấp còn hiệu lực"),
+    (r"^missed$", "Bỏ lỡ"),
+]
+
+
+def reason_vi(text: str) -> str:
+    """The Vietnamese of a known reason; an unknown one (or an officer's own words) unchanged."""
+    import re
+
+    for pattern, vi in REASONS:
+        m = re.match(pattern, text or "")
+        if m:
+            return vi.format(*m.groups())
+    return text or ""
