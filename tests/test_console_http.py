@@ -170,9 +170,14 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     assert data["length"].startswith("ước tính")
     sched = [x for x in data["checks"] if x["field"] == "schedule" and x["level"] == "error"]
     assert sched and "đã qua" in sched[0]["text"]
-    # a kp2 zone for a kp1 composer: refused
+    # a kp2 zone for a kp1 composer (a forged form): not his, so no khu phố is chosen
     r = c.post("/console/compose/check", data={**form, "zones": ["kp2"], "at_time": "17:40"}, headers=h)
-    assert r.status_code == 403
+    assert "Chưa chọn khu phố" in r.json()["errors"]["zones"]
+    r = c.post("/console/compose/preview", data={**form, "zones": ["kp2"], "at_time": "17:40"}, headers=h)
+    assert r.status_code == 422 and "Chưa chọn khu phố" in r.text
+    # "Toàn phường" for him means every khu phố he is responsible for
+    r = c.post("/console/compose/check", data={**form, "zone_mode": "all", "at_time": "17:40"}, headers=h)
+    assert r.status_code == 200 and not r.json()["errors"]
     # outside the window
     r = c.post("/console/compose/check", data={**form, "at_time": "19:00"}, headers=h)
     assert any("ngoài khung giờ" in x["text"] for x in r.json()["checks"])
@@ -403,3 +408,24 @@ def test_vietnamese_words_on_the_command_line(ward_dir: Path, capsys: pytest.Cap
     assert rc == 1 and "in the past" in capsys.readouterr().err
     rc = main(["queue", "--text", "x y z", "--zones", "KP1", "--priority", "rất gấp", "--now", "--engine", "espeak"])
     assert rc == 1 and "thường / ưu tiên / khẩn cấp" in capsys.readouterr().err
+
+
+def test_accounts_page_for_the_administrator_only(console: Console) -> None:
+    for user in ("soan1", "duyet1"):
+        c = console.client(user)
+        assert c.get("/console/users").status_code == 403
+        r = c.post("/console/users", data={"csrf": csrf_of(c), "username": "moi", "role": "admin", "all_zones": "1",
+                                           "password": "mat-khau-moi-123"})
+        assert r.status_code == 403 and console.ctx.records.user("moi") is None
+    a = console.client("quantri")
+    tok = csrf_of(a)
+    r = a.post("/console/users", data={"csrf": tok, "username": "moi", "role": "composer", "zones": ["kp3"], "password": "ngan"})
+    assert r.status_code == 400 and "10 ký tự" in r.text and console.ctx.records.user("moi") is None
+    r = a.post("/console/users", data={"csrf": tok, "username": "moi", "role": "composer", "zones": ["kp3"],
+                                       "password": "mat-khau-moi-123", "display_name": "Trần Thị Mới"})
+    assert r.status_code == 303 and console.ctx.records.user("moi").zones == ("kp3",)  # type: ignore[union-attr]
+    new = console.client()
+    assert login(new, "moi", "mat-khau-moi-123").status_code == 303
+    assert a.post("/console/users/moi/disable", data={"csrf": tok}).status_code == 303
+    assert new.get("/console/").status_code == 303  # the open session ended with the account
+    assert a.post("/console/users/quantri/disable", data={"csrf": tok}).status_code == 400  # not oneself

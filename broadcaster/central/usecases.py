@@ -445,6 +445,45 @@ class UseCases:
         self._changed()
 
 
+class Accounts:
+    """Console accounts, for an administrator (the console's «Tài khoản» page and ``broadcaster users``)."""
+
+    NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+    def __init__(self, uc: UseCases, hasher: Callable[[str], str]) -> None:
+        self.uc, self.hash = uc, hasher
+
+    def add(self, actor: Actor, username: str, role: str, zones: tuple[str, ...], display_name: str, password: str) -> None:
+        from broadcaster.central.records import ROLES, User
+        from broadcaster.web.auth import check_new_password
+
+        self.uc.require(actor, "users")
+        name = username.strip().lower()
+        if not self.NAME_RE.match(name):
+            raise ScheduleError("Tên đăng nhập: 2–32 chữ thường không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.")
+        if role not in ROLES:
+            raise ScheduleError("Vai trò không hợp lệ.")
+        if self.uc.records.user(name):
+            raise ScheduleError(f"Tài khoản {name} đã có.")
+        known = {z.id for z in self.uc.ward.zones}
+        if not zones or not (zones == (ALL_ZONES,) or set(zones) <= known):
+            raise ScheduleError("Chọn các khu phố tài khoản phụ trách.")
+        why = check_new_password(password)
+        if why:
+            raise ScheduleError(why)
+        with self.uc.store.transaction():
+            self.uc.records.add_user(User(name, display_name.strip(), role, zones, True, self.hash(password)))
+            self.uc._audit(actor, "user_add", name, f"{role} {','.join(zones)}")  # noqa: SLF001
+
+    def set_active(self, actor: Actor, username: str, active: bool) -> None:
+        self.uc.require(actor, "users")
+        if username == actor.username and not active:
+            raise ScheduleError("Không thể tự khóa tài khoản của mình.")
+        with self.uc.store.transaction():
+            self.uc.records.update_user(username, active=active)
+            self.uc._audit(actor, "user_disable" if not active else "user_add", username, "khóa" if not active else "mở lại")  # noqa: SLF001
+
+
 def _split_item(item_id: str) -> tuple[str, str, str]:
     m = re.fullmatch(r"(.+)\.([a-z0-9][a-z0-9_-]*)\.(\d{8}T\d{4}Z)", item_id)
     if not m:

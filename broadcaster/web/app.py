@@ -12,6 +12,7 @@ and the permission of the use case it calls (``UseCases.require``), checked here
 from __future__ import annotations
 
 import csv
+import html
 import functools
 import io
 import logging
@@ -177,8 +178,8 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
             return await handler(request, ctx, actor, form)
         except PermissionDenied as exc:
             await run_in_threadpool(ctx.records.audit, u.username, "denied", request.url.path, str(exc), actor.address)
-            if scripted:
-                return JSONResponse({"error": str(exc)}, 403)
+            if scripted:  # the page's script shows it where the answer goes
+                return HTMLResponse(f'<p class="error" role="alert">{html.escape(str(exc))}</p>', 403)
             return render(request, ctx, "message.html", 403, title=S.FORBIDDEN, message=str(exc))
         finally:
             if form is not None:
@@ -219,6 +220,8 @@ def console_routes(ctx: ConsoleContext) -> list[BaseRoute]:
         Route(f"{PREFIX}/report", g(report_page)),
         Route(f"{PREFIX}/report/download", g(report_download)),
         Route(f"{PREFIX}/audit", g(audit_page)),
+        Route(f"{PREFIX}/users", g(users_page), methods=["GET", "POST"]),
+        Route(f"{PREFIX}/users/{{username}}/{{what}}", g(user_action), methods=["POST"]),
         Mount(f"{PREFIX}/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -307,7 +310,7 @@ async def home(request: Request, ctx: ConsoleContext, actor: Actor, form: Any) -
         devs = _devices_view(ctx, actor)
         plan = planner.plan(ctx.ward, ctx.store.announcements(), now, now + ctx.ward.service.horizon,
                             delivered=ctx.store.delivered_ids(), decided=ctx.store.decided_ids())
-        upcoming = sorted([i for i in [*plan.items, *plan.emergencies] if i.zone in zones], key=lambda i: i.start)[:20]
+        upcoming = sorted([i for i in [*plan.items, *plan.emergencies] if i.zone in zones and i.end > now], key=lambda i: i.start)[:20]
         pending = [d for d in ctx.records.drafts("pending") if actor.covers(d.zones)]
         mine_returned = [d for d in ctx.records.drafts("returned", 20) if d.composer == actor.username]
         return {"devices": devs, "offline": [x for x in devs if not x["d"].online], "upcoming": upcoming, "pending": pending,
@@ -347,8 +350,7 @@ async def compose_page(request: Request, ctx: ConsoleContext, actor: Actor, form
 
 
 def _parse(ctx: ConsoleContext, actor: Actor, form: Any, **kw: Any) -> Any:
-    res = parse_compose(form, ctx.ward, ctx.clock(), **kw)
-    return res
+    return parse_compose(form, ctx.ward, ctx.clock(), allowed_zones=actor.visible_zones(ctx.ward), **kw)
 
 
 async def compose_check(request: Request, ctx: ConsoleContext, actor: Actor, form: Any) -> Response:
@@ -709,3 +711,42 @@ async def audit_page(request: Request, ctx: ConsoleContext, actor: Actor, form: 
         page = 0
     entries = await run_in_threadpool(ctx.records.audit_entries, 100, page * 100)
     return render(request, ctx, "audit.html", entries=entries, page=page)
+
+
+async def users_page(request: Request, ctx: ConsoleContext, actor: Actor, form: Any) -> Response:
+    from broadcaster.central.records import ALL_ZONES
+    from broadcaster.central.usecases import Accounts
+
+    ctx.usecases.require(actor, "users")
+    error = None
+    if request.method == "POST":
+        zones = tuple(z for z in form.getlist("zones") if isinstance(z, str))
+        if form.get("all_zones"):
+            zones = (ALL_ZONES,)
+        try:
+            await run_in_threadpool(Accounts(ctx.usecases, ctx.passwords.hash).add, actor, str(form.get("username") or ""),
+                                    str(form.get("role") or ""), zones, str(form.get("display_name") or ""),
+                                    str(form.get("password") or ""))
+            return _redirect("/users", S.USER_ADDED.format(name=str(form.get("username") or "").strip().lower()))
+        except PermissionDenied:
+            raise
+        except BroadcasterError as exc:
+            error = str(exc)
+    users = await run_in_threadpool(ctx.records.users)
+    return render(request, ctx, "users.html", 400 if error else 200, users=users, error=error)
+
+
+async def user_action(request: Request, ctx: ConsoleContext, actor: Actor, form: Any) -> Response:
+    from broadcaster.central.usecases import Accounts
+
+    what = request.path_params["what"]
+    if what not in ("disable", "enable"):
+        return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=S.NOT_FOUND)
+    try:
+        await run_in_threadpool(Accounts(ctx.usecases, ctx.passwords.hash).set_active, actor, request.path_params["username"],
+                                what == "enable")
+    except PermissionDenied:
+        raise
+    except BroadcasterError as exc:
+        return _err(request, ctx, exc, f"{PREFIX}/users")
+    return _redirect("/users", S.USER_DISABLED if what == "disable" else S.USER_ENABLED)

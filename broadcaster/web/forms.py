@@ -29,7 +29,9 @@ def _getlist(form: Any, key: str) -> list[str]:
     return [v for v in form.getlist(key) if isinstance(v, str)] if hasattr(form, "getlist") else list(form.get(key, []))
 
 
-def parse_compose(form: Any, ward: Ward, now: datetime, *, force_priority: str | None = None) -> FormResult:
+def parse_compose(form: Any, ward: Ward, now: datetime, *, force_priority: str | None = None,
+                  allowed_zones: list[str] | None = None) -> FormResult:
+    """``allowed_zones``: the khu phố of the acting user; "Toàn phường" and "all except" mean all of those."""
     errors: dict[str, str] = {}
     title = _get(form, "title")
     text = _get(form, "text")
@@ -39,7 +41,7 @@ def parse_compose(form: Any, ward: Ward, now: datetime, *, force_priority: str |
         errors["text"] = S.E_TEXT
     elif len(text) > 5000:
         errors["text"] = S.E_TEXT_LONG.format(n=len(text))
-    zone_ids = [z.id for z in ward.zones]
+    zone_ids = [z.id for z in ward.zones if allowed_zones is None or z.id in allowed_zones]
     picked = [z for z in _getlist(form, "zones") if z in zone_ids]
     mode = _get(form, "zone_mode", "pick")
     if mode == "all":

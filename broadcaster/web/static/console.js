@@ -43,6 +43,13 @@
       fd.delete("audio");
       post(form.action.replace("/preview", "/check"), fd).then(function (r) {
         if (r.status === 401) { location.reload(); return null; }
+        if (r.status === 403) {  // e.g. a khu phố this account is not responsible for
+          return r.text().then(function (html) {
+            var box = form.querySelector('[data-checks-for="zones"]');
+            if (box) box.innerHTML = html;  // rendered and escaped on the server
+            return null;
+          });
+        }
         return r.ok ? r.json() : null;
       }).then(function (data) { if (data) renderChecks(form, data); }).catch(function () {});
     };
