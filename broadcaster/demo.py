@@ -39,9 +39,17 @@ EMERGENCY = "Khẩn cấp: nước sông Thạch Hãn đang lên nhanh. Đề ng
 
 
 def _free_port() -> int:
+    """8750 (the ward file's port, easy to type in a browser) if it is free, else any free port."""
+    import socket
+
     from broadcaster.localbroker import free_port
 
-    return free_port()
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8750))
+            return 8750
+        except OSError:
+            return free_port()
 
 
 def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: datetime) -> Path:
@@ -169,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 w.spawn(d.id, "display", "--device", d.id, "--output", "headless", "--out", str(out))
         log.info("started %d speaker node(s) and %d TV(s)", len(ward.speakers()), len(ward.displays()))
-        print_console(ward, console_login)
+        print_console(ward, console_login, args.serve)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with lock:
@@ -201,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         time.sleep(1.0)
         print_table(events, out, ward)
-        print_console(ward, console_login)
+        print_console(ward, console_login, args.serve)
         if args.serve:
             log.info("the ward keeps running (--serve): open the console above, or queue with BROADCASTER_WARD=%s "
                      "broadcaster queue ...; Ctrl-C stops", ward_file)
@@ -231,8 +239,10 @@ def demo_accounts(w: Ward) -> str:
     return password
 
 
-def print_console(ward: Any, password: str) -> None:
+def print_console(ward: Any, password: str, serve: bool = True) -> None:
     print()
+    if not serve:
+        print("(the console runs while the demo runs; `scripts/demo --serve` keeps it open)")
     print(f"Bàn điều khiển / console:  http://{ward.service.listen}/console/")
     print(f"  đăng nhập / log in:  lanhdao / {password}  (người duyệt, toàn phường)")
     print(f"                       canbo   / {password}  (người soạn, KP1 và KP2)")

@@ -429,3 +429,14 @@ def test_accounts_page_for_the_administrator_only(console: Console) -> None:
     assert a.post("/console/users/moi/disable", data={"csrf": tok}).status_code == 303
     assert new.get("/console/").status_code == 303  # the open session ended with the account
     assert a.post("/console/users/quantri/disable", data={"csrf": tok}).status_code == 400  # not oneself
+
+
+def test_unknown_ids_in_addresses_are_clear_errors(console: Console) -> None:
+    a = console.client("duyet1")
+    assert a.get("/console/compose?edit=khong-co").status_code == 404
+    assert a.get("/console/compose?draft=abc").status_code == 400
+    assert a.get("/console/week?zone=kp9").status_code in (403, 404)
+    tok = csrf_of(a)
+    assert a.post("/console/approvals/999/approve", data={"csrf": tok}).status_code in (400, 404)
+    assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}).status_code in (400, 404)
+    assert a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}).status_code in (400, 404)

@@ -78,3 +78,40 @@ def test_a_flood_of_connections_gets_503_not_a_pile_up(tmp_path: Path) -> None:
             assert e.code == 404  # served again once the flood is gone
     finally:
         srv.stop()
+
+
+def test_https_with_the_ward_files_certificate(ward_dir: Path, tmp_path: Path) -> None:
+    """[console] tls_cert / tls_key: the one server speaks HTTPS; only one of them is refused."""
+    import re
+    import ssl
+    import subprocess
+
+    import pytest
+
+    from broadcaster.config import load_ward
+    from broadcaster.errors import ConfigError
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    wf = ward_dir / "devices" / "ward.toml"
+    text = wf.read_text(encoding="utf-8")
+    wf.write_text(re.sub(r"# tls_cert = .*", f'tls_cert = "{cert}"', text), encoding="utf-8")
+    with pytest.raises(ConfigError, match="tls_key"):
+        load_ward(wf)
+    wf.write_text(re.sub(r"# tls_cert = .*\n# tls_key = .*", f'tls_cert = "{cert}"\ntls_key = "{key}"', text), encoding="utf-8")
+    ward = load_ward(wf)
+    assert ward.console.tls_cert == cert
+    srv = WebServer(Starlette(routes=media_routes(MediaStore(tmp_path / "m"))), "127.0.0.1:0",
+                    tls_cert=ward.console.tls_cert, tls_key=ward.console.tls_key).start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        try:
+            urllib.request.urlopen(f"https://127.0.0.1:{srv.port}/media/nothing.mp3", timeout=5, context=ctx)
+        except urllib.error.HTTPError as e:
+            assert e.code == 404  # answered over TLS, verified against the certificate
+        with pytest.raises(Exception):
+            urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/media/nothing.mp3", timeout=5).read()
+    finally:
+        srv.stop()

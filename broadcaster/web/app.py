@@ -40,7 +40,7 @@ from broadcaster.central.records import Records
 from broadcaster.central.store import Store
 from broadcaster.central.usecases import Actor, PermissionDenied, UseCases
 from broadcaster.config import Announcement, Ward
-from broadcaster.errors import BroadcasterError
+from broadcaster.errors import BroadcasterError, NotFoundError
 from broadcaster.media import MediaStore, media_url
 from broadcaster.production import ProducedAnnouncement
 from broadcaster.web import strings as S
@@ -181,6 +181,10 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
             if scripted:  # the page's script shows it where the answer goes
                 return HTMLResponse(f'<p class="error" role="alert">{html.escape(str(exc))}</p>', 403)
             return render(request, ctx, "message.html", 403, title=S.FORBIDDEN, message=str(exc))
+        except NotFoundError as exc:
+            return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=str(exc))
+        except (BroadcasterError, ValueError) as exc:  # a bad id or number in the address: say so, change nothing
+            return render(request, ctx, "message.html", 400, title="Chưa thực hiện được", message=str(exc))
         finally:
             if form is not None:
                 await form.close()
