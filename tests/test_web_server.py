@@ -59,7 +59,7 @@ def test_silent_and_slowloris_connections_are_closed_and_others_still_served(tmp
 
 
 def test_a_flood_of_connections_gets_503_not_a_pile_up(tmp_path: Path) -> None:
-    srv = _server(tmp_path, head_timeout=30.0, limit_concurrency=5)
+    srv = _server(tmp_path, head_timeout=30.0, limit_concurrency=5, per_address=100)
     held = []
     try:
         for _ in range(8):
@@ -114,4 +114,22 @@ def test_https_with_the_ward_files_certificate(ward_dir: Path, tmp_path: Path) -
         with pytest.raises(Exception):
             urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/media/nothing.mp3", timeout=5).read()
     finally:
+        srv.stop()
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
+    srv = _server(tmp_path, head_timeout=30.0, per_address=4)
+    held = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(4)]
+    try:
+        extra = socket.create_connection(("127.0.0.1", srv.port))
+        assert _closed_within(extra, 5)  # the fifth from the same address is closed at once
+        held.pop().close()
+        time.sleep(0.3)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/media/nothing.mp3", timeout=5)
+        except urllib.error.HTTPError as e:
+            assert e.code == 404  # a slot freed: served
+    finally:
+        for h in held:
+            h.close()
         srv.stop()

@@ -8,6 +8,8 @@ Bounds, and why:
   after a first response, so a client that connects and sends nothing, or sends its headers a
   byte at a time (slowloris), would hold a connection forever. Here a connection that has not
   delivered a complete request head within ``HEAD_TIMEOUT`` seconds is closed.
+* at most ``PER_ADDRESS`` open connections from one client address: one misbehaving host cannot
+  take every slot of ``limit_concurrency`` from the nodes and the officers.
 * ``timeout_keep_alive``: idle keep-alive connections are closed after a few seconds.
 * the request body is read by Starlette only for the console's forms (uploads are capped by the
   route); media routes read no body.
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 HEAD_TIMEOUT = 15.0
 LIMIT_CONCURRENCY = 200
+PER_ADDRESS = 32  # open connections from one address (a node needs one or two, a browser six)
 KEEP_ALIVE = 5
 
 
@@ -41,8 +44,20 @@ class HeadTimeoutH11Protocol(H11Protocol):
     _head_timer: asyncio.TimerHandle | None = None
     head_timeout: float = HEAD_TIMEOUT
 
+    per_address: int = PER_ADDRESS
+    open_by_address: dict[str, int] = {}  # replaced by a dict of its own for each server (see WebServer)
+    _counted: str | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        addr = self.client[0] if self.client else ""
+        n = self.open_by_address.get(addr, 0)
+        if n >= self.per_address:
+            log.info("refusing connection %d from %s (at most %d at once)", n + 1, addr, self.per_address)
+            transport.close()
+            return
+        self.open_by_address[addr] = n + 1
+        self._counted = addr
         self._arm()
 
     def _arm(self) -> None:
@@ -74,6 +89,13 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._counted is not None:
+            left = self.open_by_address.get(self._counted, 1) - 1
+            if left > 0:
+                self.open_by_address[self._counted] = left
+            else:
+                self.open_by_address.pop(self._counted, None)
+            self._counted = None
         super().connection_lost(exc)
 
 
@@ -81,7 +103,8 @@ class WebServer:
     """Runs an ASGI app on ``listen`` ("host:port", port 0 = any free port) in a daemon thread."""
 
     def __init__(self, app: Any, listen: str, *, tls_cert: Path | None = None, tls_key: Path | None = None,
-                 head_timeout: float = HEAD_TIMEOUT, limit_concurrency: int = LIMIT_CONCURRENCY) -> None:
+                 head_timeout: float = HEAD_TIMEOUT, limit_concurrency: int = LIMIT_CONCURRENCY,
+                 per_address: int = PER_ADDRESS) -> None:
         host, _, port = listen.rpartition(":")
         self.host = host or "0.0.0.0"
         try:
@@ -93,7 +116,9 @@ class WebServer:
             raise ConfigError("ward file", "service.listen", f"cannot listen on {listen}: {exc.strerror or exc}",
                               "a free host:port (another service may be using it)") from exc
         self.sock.set_inheritable(True)
-        protocol = type("BoundedH11Protocol", (HeadTimeoutH11Protocol,), {"head_timeout": head_timeout})
+        # one event loop thread per server: the per-address counts need no lock
+        protocol = type("BoundedH11Protocol", (HeadTimeoutH11Protocol,),
+                        {"head_timeout": head_timeout, "per_address": per_address, "open_by_address": {}})
         self.config = uvicorn.Config(
             app, http=protocol, lifespan="off", log_config=None, access_log=False,
             limit_concurrency=limit_concurrency, timeout_keep_alive=KEEP_ALIVE, timeout_graceful_shutdown=3,
