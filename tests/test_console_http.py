@@ -440,3 +440,20 @@ def test_unknown_ids_in_addresses_are_clear_errors(console: Console) -> None:
     assert a.post("/console/approvals/999/approve", data={"csrf": tok}).status_code in (400, 404)
     assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}).status_code in (400, 404)
     assert a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}).status_code in (400, 404)
+
+
+def test_devices_show_since_when_online_or_offline(console: Console) -> None:
+    from datetime import timedelta
+
+    from broadcaster.protocol import DeviceState
+
+    s = console.store
+    t0 = NOW - timedelta(hours=3)
+    s.update_device_state(DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": 1}), received_at=t0, live=True)
+    s.update_device_state(DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": 2}),
+                          received_at=t0 + timedelta(hours=1), live=True)  # still online: "since" unchanged
+    page = console.client("duyet1").get("/console/devices/rows").text
+    assert "Trực tuyến" in page and "từ 14:10 01/12/2026" in page
+    s.update_device_state(DeviceState("kp1-loa1", "speaker", False, zone="kp1"), received_at=t0 + timedelta(hours=2), live=True)
+    home = console.client("duyet1").get("/console/").text
+    assert "Mất kết nối từ 16:10 01/12/2026" in home

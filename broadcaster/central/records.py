@@ -289,5 +289,6 @@ class Records:
     def volumes(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self.store.rows("SELECT device_id, volume FROM device_volume")}
 
-    def device_state_at(self) -> dict[str, datetime | None]:
-        return {r[0]: (parse_time(r[1]) if r[1] else None) for r in self.store.rows("SELECT id, state_at FROM devices")}
+    def device_since(self) -> dict[str, datetime]:
+        """Since when each device is online (or offline), as far as the central saw it change."""
+        return {r[0]: parse_time(r[1]) for r in self.store.rows("SELECT device_id, since FROM device_presence")}

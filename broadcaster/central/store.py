@@ -135,6 +135,7 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE item_versions (item_id TEXT PRIMARY KEY, target TEXT NOT NULL, version INTEGER NOT NULL);
+    CREATE TABLE device_presence (device_id TEXT PRIMARY KEY, online INTEGER NOT NULL, since TEXT NOT NULL);
     CREATE TABLE device_volume (
         device_id TEXT PRIMARY KEY, volume INTEGER NOT NULL CHECK (volume BETWEEN 0 AND 100),
         set_by TEXT NOT NULL, set_at TEXT NOT NULL
@@ -649,6 +650,12 @@ class Store:
             c.execute(
                 "INSERT INTO devices(id, kind, zone, name) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 (st.device, st.kind, st.zone, st.device),
+            )
+            # since when online / offline (the console): changes only when the device's presence does
+            c.execute(
+                "INSERT INTO device_presence(device_id, online, since) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE "
+                "SET online = excluded.online, since = excluded.since WHERE device_presence.online != excluded.online",
+                (st.device, int(st.online), fmt_time(st.clock if (st.clock and not live and st.online) else received_at)),
             )
             if not st.online:
                 # An offline notice (the last will, or a clean stop) carries nothing else worth

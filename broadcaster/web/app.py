@@ -276,7 +276,7 @@ async def logout(request: Request, ctx: ConsoleContext, actor: Actor, form: Any)
 def _devices_view(ctx: ConsoleContext, actor: Actor) -> list[dict[str, Any]]:
     zones = set(actor.visible_zones(ctx.ward))
     versions = ctx.store.versions()
-    state_at = ctx.records.device_state_at()
+    since = ctx.records.device_since()
     volumes = ctx.records.volumes()
     titles = {}
     out = []
@@ -299,7 +299,7 @@ def _devices_view(ctx: ConsoleContext, actor: Actor) -> list[dict[str, Any]]:
                     titles[aid] = aid
             playing = titles[aid]
         out.append({
-            "d": d, "since": state_at.get(d.id), "latest": latest, "have": have, "playing": playing,
+            "d": d, "since": since.get(d.id), "latest": latest, "have": have, "playing": playing,
             "volume": volumes.get(d.id, d.volume),
         })
     return out
