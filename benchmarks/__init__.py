@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.stats import Figure
 
-SECTIONS = ("preparation", "fanout", "ontime", "footprint", "console")
+SECTIONS = ("preparation", "fanout", "ontime", "footprint", "intelligibility", "console")
 
 
 @dataclass

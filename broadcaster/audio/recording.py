@@ -1,108 +1,156 @@
-"""A recording the officer uploads instead of synthesised speech (MP3, WAV, M4A/AAC from a phone).
+"""A recorded voice instead of synthesis: check an officer's recording and make it a reading.
 
-``import_recording`` checks it with ffmpeg and returns a clean mono WAV: a file that does not
-decode, is too short or too long, or is silent is refused with a Vietnamese message saying what to
-do. ``produce_with_recording`` then builds the programme exactly as for speech (chime, readings,
-pauses, loudness: ``audio.program.render_program``) plus the TV slide.
+Phones record M4A/AAC, recorders MP3 or WAV; ffmpeg reads them all. ``import_recording`` refuses
+what must not go on air (not audio, corrupt, silent, too short, too long) with a Vietnamese message
+saying what is wrong and what to do, and returns the recording as a ``Speech`` (16-bit mono WAV),
+so ``render_program`` treats it exactly like synthesised speech: its silence trimmed, its loudness
+evened to the same target, chime and readings around it.
+
+Typical use (the CLI's ``--audio``; the console's upload)::
+
+    from broadcaster.audio.recording import import_recording, RecordingError
+    try:
+        reading = import_recording(uploaded_path)          # or import_recording(data=bytes, name="x.m4a")
+    except RecordingError as exc:
+        show(str(exc))                                     # Vietnamese, for the officer
+    program = render_program(reading, out_mp3, repeats=2, chime=True)
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
+import io
+import json
+import logging
+import math
+import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass
+import wave
 from pathlib import Path
-from typing import Any
 
+from broadcaster.audio import messages_vi as vi
 from broadcaster.errors import MediaError
+from broadcaster.tts.base import Speech
 
-ALLOWED = (".mp3", ".wav", ".m4a", ".aac", ".mp4", ".ogg", ".opus", ".3gp", ".amr", ".webm")
-MIN_S, MAX_S = 1.0, 10 * 60.0
-SILENT_DB = -50.0  # a loudest sample below this is no speech at all
-MAX_BYTES = 50 * 1024 * 1024
+__all__ = ["MAX_SECONDS", "MIN_SPEECH_SECONDS", "RECORDING_ENGINE", "RecordingError", "import_recording"]
+
+log = logging.getLogger(__name__)
+
+RECORDING_ENGINE = "recording"
+MAX_SECONDS = 10 * 60.0  # a bulletin read twice in a 60-minute window; longer is a mistake (wrong file)
+MIN_SPEECH_SECONDS = 0.5
+SILENT_DBFS = -55.0  # speech-gated level under which nothing audible was recorded
+MAX_BYTES = 200 * 1024 * 1024
+_RATE = 24000
 
 
 class RecordingError(MediaError):
-    """The uploaded file cannot be used (message in Vietnamese, for the officer)."""
+    """The recording cannot be aired; the message (Vietnamese) says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Recording:
-    wav: Path  # 24 kHz mono PCM, what render_program reads
-    duration_s: float
-    max_db: float
-    original_name: str
+def import_recording(
+    path: str | Path | None = None, *, data: bytes | None = None, name: str = "", max_seconds: float = MAX_SECONDS
+) -> Speech:
+    """Check a recording (a file ``path``, or its bytes ``data`` with its file ``name``) and return
+    it as a ``Speech`` with ``engine="recording"`` and ``voice`` = its file name and short hash.
+
+    Raises ``RecordingError`` for a file that is not audio or is corrupt, silent, shorter than
+    ``MIN_SPEECH_SECONDS`` of sound or longer than ``max_seconds``.
+    """
+    src: Path | None = None
+    if data is None:
+        if path is None:
+            raise ValueError("import_recording needs a path or data")
+        p = src = Path(path)
+        name = name or p.name
+        try:
+            if p.stat().st_size > MAX_BYTES:
+                raise RecordingError(vi.RECORDING_TOO_BIG.format(name=name, mb=MAX_BYTES // (1024 * 1024)))
+            data = p.read_bytes()
+        except FileNotFoundError as exc:
+            raise RecordingError(vi.RECORDING_MISSING.format(name=str(p))) from exc
+        except OSError as exc:
+            raise RecordingError(vi.RECORDING_UNREADABLE.format(name=str(p), why=exc.strerror or exc)) from exc
+    name = name or "recording"
+    if not data:
+        raise RecordingError(vi.RECORDING_EMPTY.format(name=name))
+    if len(data) > MAX_BYTES:
+        raise RecordingError(vi.RECORDING_TOO_BIG.format(name=name, mb=MAX_BYTES // (1024 * 1024)))
+
+    seconds = _probe_seconds(data, name, src)
+    if seconds is not None and seconds > max_seconds:
+        raise RecordingError(vi.RECORDING_TOO_LONG.format(name=name, minutes=seconds / 60, limit=max_seconds / 60))
+    pcm = _decode(data, name, max_seconds, src)
+    decoded_s = len(pcm) / 2 / _RATE
+    if decoded_s > max_seconds:  # a container without a duration header
+        raise RecordingError(vi.RECORDING_TOO_LONG.format(name=name, minutes=decoded_s / 60, limit=max_seconds / 60))
+
+    from pydub import AudioSegment
+
+    from broadcaster.audio.program import _trim, measure_loudness
+
+    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=_RATE, channels=1)
+    level = measure_loudness(segment)
+    if level == -math.inf or level < SILENT_DBFS:
+        raise RecordingError(vi.RECORDING_SILENT.format(name=name))
+    spoken_s = len(_trim(segment)) / 1000
+    if spoken_s < MIN_SPEECH_SECONDS:
+        raise RecordingError(vi.RECORDING_TOO_SHORT.format(name=name, seconds=spoken_s))
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(_RATE)
+        w.writeframes(pcm)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    log.info("recording %s: %.1f s, %.1f dBFS speech level", name, decoded_s, level)
+    return Speech(audio=buf.getvalue(), format="wav", engine=RECORDING_ENGINE, voice=f"{Path(name).name}#{digest}")
 
 
-def import_recording(path: Path, *, original_name: str = "", work_dir: Path | None = None) -> Recording:
-    name = original_name or path.name
-    ext = Path(name).suffix.lower()
-    if ext not in ALLOWED:
-        raise RecordingError(f"Tệp «{name}» không phải tệp âm thanh được nhận (MP3, WAV, M4A/AAC): hãy chọn tệp ghi âm khác.")
-    size = path.stat().st_size
-    if size == 0:
-        raise RecordingError(f"Tệp «{name}» rỗng (0 byte): hãy ghi âm lại rồi tải lên.")
-    if size > MAX_BYTES:
-        raise RecordingError(f"Tệp «{name}» quá lớn ({size // (1024 * 1024)} MB, tối đa {MAX_BYTES // (1024 * 1024)} MB).")
-    out_dir = Path(tempfile.mkdtemp(prefix="rec-", dir=work_dir))
-    wav = out_dir / "recording.wav"
-    res = subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(path), "-vn", "-ac", "1", "-ar", "24000",
-         "-c:a", "pcm_s16le", str(wav)],
-        capture_output=True, text=True, timeout=120,
-    )
-    if res.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
-        raise RecordingError(f"Tệp «{name}» bị hỏng hoặc không đọc được (ffmpeg: {_first_line(res.stderr)}): "
-                             "hãy xuất lại tệp từ điện thoại hoặc ghi âm lại.")
-    stats = subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(wav), "-af", "volumedetect", "-f", "null", "-"],
-        capture_output=True, text=True, timeout=120,
-    ).stderr
-    dur = _duration(stats)
-    max_db = _db(stats, "max_volume")
-    if dur is None or dur < MIN_S:
-        raise RecordingError(f"Tệp «{name}» quá ngắn ({dur or 0:.1f} giây): cần ít nhất {MIN_S:.0f} giây lời nói.")
-    if dur > MAX_S:
-        raise RecordingError(f"Tệp «{name}» dài {dur / 60:.1f} phút, quá {MAX_S / 60:.0f} phút: hãy cắt ngắn.")
-    if max_db is None or max_db < SILENT_DB:
-        raise RecordingError(f"Tệp «{name}» không có tiếng (im lặng, đỉnh {max_db if max_db is not None else -99:.0f} dB): "
-                             "kiểm tra micrô rồi ghi âm lại.")
-    return Recording(wav, dur, max_db, name)
+def _ffmpeg(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise MediaError(f"{tool} is not installed or not on PATH: install the Debian package ffmpeg")
+    return exe
 
 
-def produce_with_recording(producer: Any, ann: Any, recording: Recording) -> Any:
-    """Like ``Producer.announcement`` but the readings are the recording (chime, pauses, loudness as for speech)."""
-    from broadcaster.audio import render_program
-    from broadcaster.production import ProducedAnnouncement
-    from broadcaster.slides import render_announcement
-
-    with producer._tmpdir() as tmp:  # noqa: SLF001 - the producer's own scratch folder
-        d = Path(tmp)
-        program = render_program(recording.wav, d / "recording.mp3", repeats=ann.readings, chime=ann.chime)
-        slides = []
-        if ann.show_on_tv:
-            slides = render_announcement(ann.title, ann.text, ward_name=producer.ward.name, hotline=producer.ward.hotline,
-                                         priority=ann.priority, out_dir=d, stem="recording")
-        return ProducedAnnouncement(
-            audio=producer.store.put_file(program.path),
-            duration_ms=program.duration_ms,
-            engine="recording",
-            spoken_text=f"(bản ghi âm «{recording.original_name}», {recording.duration_s:.0f} giây)",
-            slides=tuple(producer.store.put_file(p) for p in slides),
-        )
+def _source(data: bytes, src: Path | None) -> tuple[str, bytes | None]:
+    # A file is read by path (seekable: an M4A whose index is at the end is read without holding
+    # it all); bytes go through a pipe.
+    # "file:" so that a name such as "http:x" or "pipe:1" is only ever a file name
+    return (f"file:{src.resolve()}", None) if src is not None else ("pipe:0", data)
 
 
-def _first_line(s: str) -> str:
-    lines = [x.strip() for x in s.strip().splitlines() if x.strip()]
-    return lines[-1][:160] if lines else "không rõ lỗi"
+def _probe_seconds(data: bytes, name: str, src: Path | None = None) -> float | None:
+    """The duration the container declares (None when it declares none); refuses non-audio."""
+    where, stdin = _source(data, src)
+    proc = subprocess.run(
+        [_ffmpeg("ffprobe"), "-v", "error", "-show_entries", "format=duration:stream=codec_type",
+         "-of", "json", "-i", where],
+        input=stdin, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    try:
+        info = json.loads(proc.stdout or b"{}")
+    except ValueError:
+        info = {}
+    streams = [s.get("codec_type") for s in info.get("streams", [])]
+    if proc.returncode != 0 or "audio" not in streams:
+        raise RecordingError(vi.RECORDING_NOT_AUDIO.format(name=name))
+    try:
+        return float(info.get("format", {}).get("duration"))
+    except (TypeError, ValueError):
+        return None
 
 
-def _duration(s: str) -> float | None:
-    m = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", s)
-    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else None
-
-
-def _db(s: str, key: str) -> float | None:
-    m = re.search(rf"{key}: (-?\d+(?:\.\d+)?) dB", s)
-    return float(m.group(1)) if m else None
+def _decode(data: bytes, name: str, max_seconds: float, src: Path | None = None) -> bytes:
+    where, stdin = _source(data, src)
+    proc = subprocess.run(
+        [_ffmpeg("ffmpeg"), "-hide_banner", "-loglevel", "error", "-i", where,
+         "-vn", "-ac", "1", "-ar", str(_RATE), "-t", f"{max_seconds + 1:g}", "-f", "s16le", "pipe:1"],
+        input=stdin if stdin is not None else b"", capture_output=True, timeout=600, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0 or not proc.stdout:
+        log.info("ffmpeg could not decode %s: %s", name, proc.stderr.decode("utf-8", "replace")[-300:])
+        raise RecordingError(vi.RECORDING_CORRUPT.format(name=name))
+    return proc.stdout

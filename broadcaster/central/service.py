@@ -115,6 +115,7 @@ class CentralService:
             app = build_app(self.console, self.media, extra_routes=list(extra_routes))
             self.http = WebServer(app, ward.service.listen, tls_cert=ward.console.tls_cert, tls_key=ward.console.tls_key)
         self.status = Status()
+        self.voices = self._voice_upgrader(producer)
         self._lock = threading.RLock()
         self._deck_slides: dict[str, list[DeckSlideSource]] = {}
         self._data_version = -1
@@ -145,6 +146,8 @@ class CentralService:
         self.scheduler.start(
             self.ward, watch=self.watch, refresh=self.refresh, missed=self.check_missed, housekeeping=self.store.checkpoint
         )
+        if self.voices is not None:
+            self.scheduler.every(self.retry_voices, self.ward.speech.retry_minutes * 60, "voices", "preferred voice retry")
         self._data_version, self._revision = self.store.data_version(), self.store.plan_revision
         self._started = True
         self.conn.start()
@@ -218,6 +221,14 @@ class CentralService:
                 slides.append(DeckSlideSource(slide_id, m.name, m.sha256, m.size, m.type, float(secs)))
             self._deck_slides[dev.id] = slides
 
+    def _voice_upgrader(self, producer: object) -> Any:
+        """The voice retry, when the producer can re-read announcements (a real ``Producer``)."""
+        if producer is None or not hasattr(producer, "reread") or not hasattr(producer, "preferred_engine"):
+            return None
+        from broadcaster.central.voices import VoiceUpgrader
+
+        return VoiceUpgrader(self.ward, self.store, producer, producer.preferred_engine)  # type: ignore[arg-type]
+
     # -- jobs --------------------------------------------------------------------------------
 
     def changed(self) -> None:
@@ -229,6 +240,17 @@ class CentralService:
             # (JobLookupError in its main loop); refreshes are idempotent, so two in a row are harmless
             self._console_refreshes += 1
             self.scheduler.run_soon(self.refresh, f"console-refresh-{self._console_refreshes}")
+    def retry_voices(self) -> list[str]:
+        """Try the preferred voice again for fallback clips; a swap re-plans like any store change."""
+        from broadcaster.central.voices import next_airings
+
+        if self.voices is None or not self._started:
+            return []
+        plan = self.status.plan or planner.Plan()
+        swapped = self.voices.run(next_airings([*plan.items, *plan.emergencies], protocol.utc_now()))
+        if swapped:
+            self.refresh()
+        return swapped
 
     def watch(self) -> None:
         dv = self.store.data_version()
@@ -416,6 +438,8 @@ def store_produced(
                     slides=slides, queue_seq=0, queued_at=queued_at, source=ann.source,
                 )
             ))
+            store.set_voice(ann.id, engine=m.engine, voice=getattr(m, "voice", ""),
+                            preferred=getattr(m, "preferred", ""), fallback=bool(getattr(m, "fallback", False)), now=now)
         if extra is not None:
             extra(stored)
     # Plan far enough to reach each new announcement's first airing, even beyond the horizon the

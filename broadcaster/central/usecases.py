@@ -255,15 +255,11 @@ class UseCases:
         self.require(actor, "compose", ann.zones)
         return queue_checks(self.ward, self.store, ann, self.clock(), duration_ms)
 
-    def preview(self, actor: Actor, ann: Announcement, recording: Any = None) -> Preview:
-        """Produce the MP3 and slides (speech, or an uploaded recording) into the media store."""
+    def preview(self, actor: Actor, ann: Announcement) -> Preview:
+        """Produce the MP3 and slides into the media store: speech, or the recording in
+        ``ann.audio_file`` (checked and levelled by ``audio.recording``, as ``broadcaster queue --audio``)."""
         self.require(actor, "compose", ann.zones)
-        if recording is not None:
-            from broadcaster.audio.recording import produce_with_recording
-
-            produced = produce_with_recording(self.producer, ann, recording)
-        else:
-            produced = self.producer.announcement(ann)
+        produced = self.producer.announcement(ann)
         with self.store.transaction():
             self.store.add_media(produced.audio)
             for s in produced.slides:

@@ -18,11 +18,14 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from broadcaster.tts import ENGINE_NAMES
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="run the central service (media server, MQTT publisher, scheduler)",
                        description="Chạy dịch vụ trung tâm / run the central service.")
-    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine for TV deck production")
+    p.add_argument("--engine", choices=ENGINE_NAMES, default="auto",
+                   help="speech engine (auto: the ward file's [speech] engines; also the preferred voice the service retries)")
     p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
     p.set_defaults(func=run)
 
@@ -40,11 +43,16 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine))
+    from broadcaster.public import routes as public_routes
+
+    # one web server: media for the nodes, the officer's console at /console/, the citizens' pages at /
+    service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine),
+                             extra_routes=public_routes(ward))
     service.start()
     scheme = "https" if ward.console.tls_cert else "http"
     print(f"broadcaster serve: ward {ward.id}, broker {ward.service.mqtt_url}, media {ward.service.media_url} "
           f"(listening on {ward.service.listen}); Ctrl-C to stop", flush=True)
+    print(f"Trang công khai / public pages: {scheme}://{ward.service.listen}/", flush=True)
     print(f"Bàn điều khiển / console: {scheme}://{ward.service.listen}/console/ "
           "(first account: broadcaster users add NAME --role \"quản trị\")", flush=True)
     try:

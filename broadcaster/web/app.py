@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -377,7 +377,8 @@ async def compose_check(request: Request, ctx: ConsoleContext, actor: Actor, for
     return JSONResponse(out)
 
 
-async def _upload(form: Any, ctx: ConsoleContext) -> Any:
+async def _upload(form: Any, ctx: ConsoleContext) -> Path | None:
+    """An uploaded recording, saved to the scratch folder and checked (``audio.recording``); None if none."""
     f = form.get("audio")
     if not isinstance(f, UploadFile) or not f.filename:
         return None
@@ -385,14 +386,17 @@ async def _upload(form: Any, ctx: ConsoleContext) -> Any:
 
     scratch = ctx.ward.service.home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
-    suffix = Path(f.filename).suffix.lower()[:8]
-    with tempfile.NamedTemporaryFile(dir=scratch, suffix=suffix, delete=False) as tmp:
+    suffix = "".join(c for c in Path(f.filename).suffix.lower()[:8] if c.isalnum() or c == ".")
+    with tempfile.NamedTemporaryFile(dir=scratch, prefix="upload-", suffix=suffix, delete=False) as tmp:
         while block := await f.read(1 << 20):
             tmp.write(block)
+    path = Path(tmp.name)
     try:
-        return await run_in_threadpool(import_recording, Path(tmp.name), original_name=f.filename, work_dir=scratch)
-    finally:
-        Path(tmp.name).unlink(missing_ok=True)
+        await run_in_threadpool(import_recording, path, name=Path(f.filename).name)  # refuses with a Vietnamese reason
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 async def compose_preview(request: Request, ctx: ConsoleContext, actor: Actor, form: Any) -> Response:
@@ -401,11 +405,16 @@ async def compose_preview(request: Request, ctx: ConsoleContext, actor: Actor, f
     if res.ann is None:
         return render(request, ctx, "preview.html", 422, errors=res.errors, preview_id=None)
     ctx.usecases.require(actor, "emergency" if emergency else "compose", res.ann.zones)
+    rec: Path | None = None
     try:
         rec = await _upload(form, ctx)
-        pv = await run_in_threadpool(ctx.usecases.preview, actor, res.ann, rec)
+        ann = replace(res.ann, audio_file=rec) if rec else res.ann
+        pv = await run_in_threadpool(ctx.usecases.preview, actor, ann)
     except BroadcasterError as exc:
         return render(request, ctx, "preview.html", 422, errors={"audio": str(exc)}, preview_id=None)
+    finally:
+        if rec is not None:
+            rec.unlink(missing_ok=True)  # the programme made from it is in the media store
     pid = secrets.token_urlsafe(16)
     replaces = str(form.get("replaces") or "") or None
     with ctx.lock:
