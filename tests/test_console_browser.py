@@ -188,6 +188,9 @@ def test_officer_flow_in_a_real_browser(served: tuple[str, Processes, Path]) -> 
             while "55" not in page.locator('tr[data-device="kp1-loa1"] td').nth(6).inner_text():
                 assert time.monotonic() < deadline, "the node did not report the new volume"
                 time.sleep(1)  # the rows refresh themselves every 5 s without reloading the page
+            # -- the citizens' pages share the server at / (no login, nothing of the console) --
+            page.goto(f"{base}/")
+            assert ward.name in page.inner_text("body") and "Đăng xuất" not in page.inner_text("body")
             # -- report and a phone-sized screenshot ----------------------------------------
             page.goto(f"{base}/console/report")
             assert "Họp tổ dân phố" in page.inner_text("main") and "Cảnh báo lũ" in page.inner_text("main")
