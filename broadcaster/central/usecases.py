@@ -272,7 +272,10 @@ class UseCases:
             path = self.producer.store.path_for(row.sha256, "." + name.rsplit(".", 1)[1])  # type: ignore[attr-defined]
             return StoredMedia(row.sha256, row.size, row.type, path)
 
-        return ProducedAnnouncement(sm(audio), duration_ms, engine, spoken, tuple(sm(s) for s in slides))
+        # the preferred engine travels with it, so the service's voice retry (central/voices.py) still
+        # upgrades a clip that a fallback voice spoke at preview time
+        return ProducedAnnouncement(sm(audio), duration_ms, engine, spoken, tuple(sm(s) for s in slides),
+                                    preferred=str(getattr(self.producer, "preferred", "") or ""))
 
     # -- submit, approve, return -----------------------------------------------------------
 
