@@ -457,3 +457,30 @@ def test_devices_show_since_when_online_or_offline(console: Console) -> None:
     s.update_device_state(DeviceState("kp1-loa1", "speaker", False, zone="kp1"), received_at=t0 + timedelta(hours=2), live=True)
     home = console.client("duyet1").get("/console/").text
     assert "Mất kết nối từ 16:10 01/12/2026" in home
+
+
+def test_daily_and_weekly_schedules_from_the_form(console: Console) -> None:
+    c = console.client("duyet1")
+    tok = csrf_of(c, "/console/compose")
+    h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    base = {"title": "Tiêm phòng", "text": "Tiêm phòng dại cho chó mèo tại nhà văn hóa.", "zone_mode": "all", "readings": "1"}
+    daily = {**base, "kind": "daily", "times": "17:15, 05:45", "from": "01/12/2026", "until": "07/12/2026"}
+    data = c.post("/console/compose/check", data=daily, headers=h).json()
+    assert not data["errors"] and not [x for x in data["checks"] if x["level"] == "error"], data
+    # 05:20 is inside KP5's own morning window (05:15-06:15) but not the others' (05:30-06:30)
+    data = c.post("/console/compose/check", data={**daily, "times": "05:20"}, headers=h).json()
+    assert any("Khu phố 1" in x["text"] and "ngoài khung giờ" in x["text"] for x in data["checks"])
+    weekly = {**base, "kind": "weekly", "times": "17:30", "from": "01/12/2026", "until": "31/12/2026"}
+    data = c.post("/console/compose/check", data=weekly, headers=h).json()
+    assert "Chọn ít nhất một ngày" in data["errors"]["schedule"]
+    data = c.post("/console/compose/check", data={**weekly, "weekdays": ["0", "3"]}, headers=h).json()
+    assert not data["errors"]
+    r = c.post("/console/compose/preview", data={**weekly, "weekdays": ["0", "3"]}, headers=h)
+    import re
+
+    pid = re.search(r'name="preview_id" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    assert c.post("/console/compose/send", data={"csrf": tok, "preview_id": pid, "action": "queue"}).status_code == 303
+    [a] = console.store.announcements()
+    assert a.schedule.kind == "weekly" and a.schedule.weekdays == (0, 3) and a.zones == ("kp1",)  # his khu phố only
+    week = c.get("/console/week?zone=kp1&date=2026-12-03").text
+    assert week.count("Tiêm phòng") >= 1 and "17:30:00" in week
