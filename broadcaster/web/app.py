@@ -250,7 +250,8 @@ async def login_page(request: Request, ctx: ConsoleContext) -> Response:
     ok = await run_in_threadpool(ctx.passwords.verify, user.password_hash if user and user.active else None, password)
     if not ok or user is None:
         ctx.limiter.failed(f"ip:{addr}", f"user:{username}")
-        await run_in_threadpool(ctx.records.audit, username[:64] or "?", "login_failed", "", "", addr)
+        # an unknown name is not written down: people sometimes type their password there
+        await run_in_threadpool(ctx.records.audit, username if user else "?", "login_failed", "", "", addr)
         return render(request, ctx, "login.html", 401, error=S.LOGIN_FAILED, next=nxt, username=username)
     ctx.limiter.succeeded(f"user:{username}")
     cookie, _ = await run_in_threadpool(ctx.sessions.create, user, addr, ctx.clock())
