@@ -190,7 +190,9 @@ def read_round_the_clock(text: str) -> str:
 
 
 _FRACTION_RE = re.compile(r"(?<![\w/.,])(\d+)/(\d+)(?![\w/]|[.,]\d)")
-_ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng)\s*$")
+_ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng|địa chỉ\s*:?)\s*$")
+# "56/12 Hùng Vương": a number that cannot be a date, right before a capitalised street name.
+_STREET_NAME_AFTER = re.compile(r"\s+[A-ZĐ][a-zà-ỹđ]+\s+[A-ZĐ][a-zà-ỹđ]+")
 
 
 def read_fractions(text: str) -> str:
@@ -202,6 +204,8 @@ def read_fractions(text: str) -> str:
         if _ADDRESS_BEFORE.search(before):
             return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         date_like = 1 <= int(a) <= 31 and 1 <= int(b) <= 12
+        if not date_like and _STREET_NAME_AFTER.match(m.string, m.end()):
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         # "các ngày 5, 6 và 7/11": the last day of a list that "ngày" opened.
         in_day_list = bool(re.search(r"(?i:ngày)(?:\s*\d{1,2}\s*(?:,|và|hoặc|-|–)\s*)+$", before))
         if date_like and (in_day_list or int(a) >= int(b)):
