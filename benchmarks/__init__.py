@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.stats import Figure
 
-SECTIONS = ("preparation", "fanout", "ontime", "footprint")
+SECTIONS = ("preparation", "fanout", "ontime", "footprint", "intelligibility")
 
 
 @dataclass

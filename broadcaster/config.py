@@ -99,6 +99,74 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class EspeakSettings:
+    voice: str = "vi"  # chosen by the intelligibility bench (docs/benchmarks.md)
+    rate_wpm: int = 110
+    pitch: int = 50
+    word_gap: int = 3
+
+
+@dataclass(frozen=True)
+class PiperSettings:
+    model: Path | None = None  # the .onnx voice file (its .onnx.json beside it)
+    length_scale: float = 1.0
+    speaker: int | None = None
+    command: str | None = None  # a piper command; default: python -m piper beside broadcaster
+
+
+@dataclass(frozen=True)
+class FptSettings:
+    api_key_file: Path | None = None  # a file holding the API key (readable by the service only)
+    voice: str = "myan"  # Quảng Trị is central: a central voice is heard most easily
+    speed: int = 0
+    base_url: str = "https://api.fpt.ai"
+    timeout_s: float = 20.0
+    poll_timeout_s: float = 120.0
+
+
+SPEECH_ENGINES = ("fpt", "gtts", "piper", "espeak")
+# FPT.AI's documented voices, voice -> (region, gender); here so that checking a ward file (as a
+# speaker node does) loads no speech code.
+FPT_VOICES: dict[str, tuple[str, str]] = {
+    "banmai": ("north", "female"),
+    "thuminh": ("north", "female"),
+    "leminh": ("north", "male"),
+    "myan": ("central", "female"),
+    "giahuy": ("central", "male"),
+    "lannhi": ("south", "female"),
+    "linhsan": ("south", "female"),
+}
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """``[speech]``: which voices read the announcements, best first (the first is the preferred one)."""
+
+    engines: tuple[str, ...] = ("gtts", "espeak")
+    retry_minutes: int = 10  # how often the service retries the preferred engine for fallback clips
+    swap_margin_minutes: int = 20  # no audio swap closer than this to an airing (nodes must prefetch)
+    espeak: EspeakSettings = field(default_factory=EspeakSettings)
+    piper: PiperSettings = field(default_factory=PiperSettings)
+    fpt: FptSettings = field(default_factory=FptSettings)
+
+    @property
+    def preferred(self) -> str:
+        return self.engines[0]
+
+
+@dataclass(frozen=True)
+class PublicSettings:
+    """``[public]``: the ward's public pages (announcements, procedures, hotline) for citizens."""
+
+    base_url: str | None = None  # where citizens reach them, ends with "/": QR codes on slides point here
+    recent_days: int = 30  # announcements shown as "recent" for this many days after their first airing
+    catalog: Path | None = None  # the procedure catalog published (default playlists/catalog/procedures.json)
+
+    def url(self, path: str) -> str | None:
+        return self.base_url + path.lstrip("/") if self.base_url else None
+
+
+@dataclass(frozen=True)
 class Ward:
     id: str
     name: str
@@ -112,6 +180,8 @@ class Ward:
     town: str = ""
     province: str = ""
     feedback_url: str | None = None  # shown as a QR code on the TV's feedback slide
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    public: PublicSettings = field(default_factory=PublicSettings)
 
     def zone(self, zone_id: str) -> Zone:
         for z in self.zones:
@@ -178,6 +248,7 @@ class Announcement:
     show_on_tv: bool
     schedule: ScheduleSpec
     source: str = ""
+    audio_file: Path | None = None  # a recording read instead of synthesis (MP3, WAV, M4A)
 
 
 @dataclass(frozen=True)
@@ -421,7 +492,17 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
 
     BrokerAddress.parse(mqtt_url, source="BROADCASTER_MQTT_URL" if env.get("BROADCASTER_MQTT_URL") else f"{p} service")
 
+    pub = r.table(raw.get("public", {}), "[public]")
+    base_url = _url(r, pub, "base_url", "public.")
+    public = PublicSettings(
+        base_url=(base_url if base_url.endswith("/") else base_url + "/") if base_url else None,
+        recent_days=r.int_(pub, "recent_days", "public.", 30, 1, 366),
+        catalog=(base / r.str_(pub, "catalog", "public.")).resolve() if "catalog" in pub
+        else (base / "playlists" / "catalog" / "procedures.json").resolve(),
+    )
+
     return Ward(
+        public=public,
         id=r.ident(w, "id", "ward."),
         name=r.str_(w, "name", "ward."),
         hotline=r.str_(w, "hotline", "ward."),
@@ -442,6 +523,78 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
             horizon=timedelta(hours=horizon_h),
         ),
         source=p,
+        speech=load_speech(raw.get("speech", {}), r, p.parent),
+    )
+
+
+def load_speech(raw: Any, r: _Reader, base: Path) -> SpeechSettings:
+    """``[speech]`` with ``[speech.espeak]``, ``[speech.piper]``, ``[speech.fpt]``; all optional.
+
+    Relative file paths are relative to the ward file's folder.
+    """
+    s = r.table(raw, "[speech]")
+    engines_raw = s.get("engines", list(SpeechSettings.engines))
+    if (not isinstance(engines_raw, list) or not engines_raw
+            or any(not isinstance(e, str) or e not in SPEECH_ENGINES for e in engines_raw)):
+        raise r.err("speech.engines", f"is {engines_raw!r}", f"a list, best first, of {', '.join(SPEECH_ENGINES)}")
+    engines = tuple(dict.fromkeys(engines_raw))
+
+    def path(d: Mapping[str, Any], key: str, where: str) -> Path | None:
+        if key not in d:
+            return None
+        v = Path(r.str_(d, key, where)).expanduser()
+        return v if v.is_absolute() else (base / v).resolve()
+
+    def number(d: Mapping[str, Any], key: str, where: str, default: float, lo: float, hi: float) -> float:
+        v = d.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            raise r.err(f"{where}{key}", f"is {v!r}", f"a number from {lo:g} to {hi:g}")
+        return float(v)
+
+    e = r.table(s.get("espeak", {}), "[speech.espeak]")
+    voice = r.str_(e, "voice", "speech.espeak.", default=EspeakSettings.voice)
+    if not re.fullmatch(r"vi(-vn-x-(central|south))?(\+[\w-]+)?", voice):
+        raise r.err("speech.espeak.voice", f"is {voice!r}", '"vi", "vi-vn-x-central" or "vi-vn-x-south"')
+    espeak = EspeakSettings(
+        voice=voice,
+        rate_wpm=r.int_(e, "rate", "speech.espeak.", EspeakSettings.rate_wpm, 80, 450),
+        pitch=r.int_(e, "pitch", "speech.espeak.", EspeakSettings.pitch, 0, 99),
+        word_gap=r.int_(e, "word_gap", "speech.espeak.", EspeakSettings.word_gap, 0, 50),
+    )
+    pp = r.table(s.get("piper", {}), "[speech.piper]")
+    piper = PiperSettings(
+        model=path(pp, "model", "speech.piper."),
+        length_scale=number(pp, "length_scale", "speech.piper.", 1.0, 0.5, 2.0),
+        speaker=r.int_(pp, "speaker", "speech.piper.", 0, 0, 10_000) if "speaker" in pp else None,
+        command=r.str_(pp, "command", "speech.piper.") if "command" in pp else None,
+    )
+    if "piper" in engines and piper.model is None:
+        raise r.err("speech.piper.model", "is missing", "the path of the piper voice file (.onnx), see docs/deploy.md")
+    f = r.table(s.get("fpt", {}), "[speech.fpt]")
+    fvoice = r.str_(f, "voice", "speech.fpt.", default=FptSettings.voice)
+    if fvoice not in FPT_VOICES:
+        raise r.err("speech.fpt.voice", f"is {fvoice!r}",
+                    ", ".join(f"{n} ({g}, {reg})" for n, (reg, g) in FPT_VOICES.items()))
+    base_url = r.str_(f, "base_url", "speech.fpt.", default=FptSettings.base_url)
+    if not re.match(r"https?://[^\s/]+", base_url):
+        raise r.err("speech.fpt.base_url", f"is {base_url!r}", '"https://api.fpt.ai"')
+    fpt = FptSettings(
+        api_key_file=path(f, "api_key_file", "speech.fpt."),
+        voice=fvoice,
+        speed=r.int_(f, "speed", "speech.fpt.", 0, -3, 3),
+        base_url=base_url,
+        timeout_s=number(f, "timeout_seconds", "speech.fpt.", FptSettings.timeout_s, 1, 300),
+        poll_timeout_s=number(f, "poll_timeout_seconds", "speech.fpt.", FptSettings.poll_timeout_s, 1, 900),
+    )
+    if "fpt" in engines and fpt.api_key_file is None:
+        raise r.err("speech.fpt.api_key_file", "is missing", "the path of a file holding the FPT.AI API key")
+    return SpeechSettings(
+        engines=engines,
+        retry_minutes=r.int_(s, "retry_minutes", "speech.", SpeechSettings.retry_minutes, 1, 24 * 60),
+        swap_margin_minutes=r.int_(s, "swap_margin_minutes", "speech.", SpeechSettings.swap_margin_minutes, 5, 24 * 60),
+        espeak=espeak,
+        piper=piper,
+        fpt=fpt,
     )
 
 
@@ -518,7 +671,19 @@ def parse_announcement(a: Mapping[str, Any], ward: Ward, r: _Reader, where: str)
         show_on_tv=r.bool_(a, "show_on_tv", where, True),
         schedule=parse_schedule(a.get("schedule"), r, f"{where}schedule.", ward.tz),
         source=r.file,
+        audio_file=_audio_file(a, r, where),
     )
+
+
+def _audio_file(a: Mapping[str, Any], r: _Reader, where: str) -> Path | None:
+    """``audio = "ghi-am.m4a"``: a recording next to the programme file, read instead of the text."""
+    if "audio" not in a:
+        return None
+    f = Path(r.str_(a, "audio", where)).expanduser()
+    f = f if f.is_absolute() else (Path(r.file).resolve().parent / f)
+    if not f.is_file():
+        raise r.err(f"{where}audio", f"{f.name} does not exist next to the programme file", "a recording (MP3, WAV, M4A)")
+    return f
 
 
 def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:

@@ -56,6 +56,8 @@ def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: dat
     text = re.sub(r"^quiet_hours = .*$", 'quiet_hours = ""', text, flags=re.M)
     text = re.sub(r"^listen = .*$", f'listen = "127.0.0.1:{port}"', text, flags=re.M)
     text = re.sub(r"^media_url = .*$", f'media_url = "http://127.0.0.1:{port}/"', text, flags=re.M)
+    # QR codes on the demo's slides lead to the demo central's public pages
+    text = re.sub(r"^base_url = .*$", f'base_url = "http://127.0.0.1:{port}/"', text, flags=re.M)
     text = re.sub(r"^home = .*$", f'home = "{home.as_posix()}"', text, flags=re.M)
     dest = dest_root / "devices" / "ward.toml"
     dest.write_text("# Demo copy: broadcast window around the time the demo started.\n" + text, encoding="utf-8")
@@ -198,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
                     break
             time.sleep(0.5)
         time.sleep(1.0)
+        # The TV shows the emergency for its airing plus a short tail, then what it hid, then the
+        # deck again: wait for that, so the frames show the TV during and after the emergency.
+        log.info("waiting for the TV to come back from the emergency to its deck")
+        tv_deadline = time.monotonic() + 150
+        while time.monotonic() < tv_deadline and not all(_tv_resumed(out / tv.id) for tv in ward.displays()):
+            time.sleep(0.5)
         print_table(events, out, ward)
         if args.serve:
             log.info("the ward keeps running (--serve): queue more with BROADCASTER_WARD=%s broadcaster queue ...; Ctrl-C stops", ward_file)
@@ -210,6 +218,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if len(events) >= want else 1
     finally:
         w.stop()
+
+
+def _tv_shown(tv_out: Path) -> list[dict[str, Any]]:
+    f = tv_out / "shown.jsonl"
+    return [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines()] if f.exists() else []
+
+
+def _tv_resumed(tv_out: Path) -> bool:
+    reasons = [r["reason"] for r in _tv_shown(tv_out)]
+    return "emergency" in reasons and "deck" in reasons[len(reasons) - reasons[::-1].index("emergency"):]
 
 
 def print_table(events: list[dict[str, Any]], out: Path, ward: Any) -> None:
@@ -240,6 +258,10 @@ def print_table(events: list[dict[str, Any]], out: Path, ward: Any) -> None:
     print(f"What each speaker played (WAV, named by UTC start): {out}/<device>/*.wav and as-played.jsonl")
     for tv in ward.displays():
         print(f"TV {tv.id}: frame on screen {out}/{tv.id}/current.png, every frame shown in {out}/{tv.id}/frames/, log {out}/{tv.id}/shown.jsonl")
+        shown = _tv_shown(out / tv.id)
+        first_em = next((i for i, r in enumerate(shown) if r["reason"] == "emergency"), None)
+        for r in shown[max(0, (first_em or len(shown)) - 2):][:12]:
+            print(f"  {local(r['at'])}  {r['reason']:<12} {r['label'][:60]}")
     print(f"Logs: {out.parent}/logs/")
 
 

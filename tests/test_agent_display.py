@@ -81,7 +81,10 @@ def test_cycles_deck_shows_announcement_and_emergency(ward: Ward, central: Centr
         central.emergency("kp4", em.to_body())
         wait_for(lambda: shown(out)[-1] == ("emergency", "em9"), timeout=5)
         cur = out / TV / "current.png"
-        assert cur.read_bytes() == (agent.dir / "khan-cap.png").read_bytes()
+        # no slide of its own: the red notice with the emergency's title and the hotline
+        named = agent.notice_for(em)
+        assert named is not None and cur.read_bytes() == named.read_bytes()
+        assert named.read_bytes() != (agent.dir / "khan-cap.png").read_bytes()
         time.sleep(1.2)
         assert shown(out)[-1] == ("emergency", "em9")  # stays over the cycle
         central.clear("kp4", "em9")
@@ -118,5 +121,57 @@ def test_forged_deck_and_emergency_change_nothing(ward: Ward, central: Central, 
         wait_for(lambda: agent.refused >= 2)
         time.sleep(0.5)
         assert set(shown(out)) == {("idle", "idle")} and agent.deck() is None
+    finally:
+        agent.stop()
+
+
+def test_emergency_own_slide_at_once_for_its_airing_plus_tail_then_hidden_announcement_then_deck(
+        ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], server: MediaServer,
+        tmp_path: Path) -> None:
+    """The emergency's slide replaces the generic notice as soon as it is downloaded (no other message
+    needed), stays for the airing plus the tail (not the minutes of ``valid_until``), and an
+    announcement that aired under it is shown afterwards before the deck resumes."""
+    from datetime import timedelta as td
+
+    from broadcaster.protocol import parse_time
+
+    out = tmp_path / "out"
+    agent = DisplayAgent(
+        ward, ward.device(TV), output=HeadlessOutput(out, TV), verifier=Verifier(central.public_pem),
+        broker_url=mosquitto.url, fetch_retry_s=0.5, state_interval=5.0,
+        emergency_tail=td(seconds=1.5), catch_up_min=td(seconds=1.5),
+    )
+    agent.start()
+    try:
+        central.deck(TV, deck_body(media, 1))
+        wait_for(lambda: ("deck", "s2") in shown(out), timeout=8)
+        # the emergency slide's download hangs a little, as on 4G: the notice goes up first
+        server.stall["em.png"] = 0.8
+        t0 = utc_now()
+        ann = item("ann2", t0 + td(seconds=1), media["mp3"], slide=media["ann"], duration_ms=1000)
+        central.deck(TV, deck_body(media, 2, (ann,)))
+        em = Emergency("em1", item("kc", t0, media["mp3"], priority="emergency", slide=media["em"], duration_ms=2500),
+                       t0 + td(minutes=10))
+        central.emergency("kp2", em.to_body())
+        wait_for(lambda: ("deck", "s1") in shown(out)[shown(out).index(("emergency", "em1")):]
+                 if ("emergency", "em1") in shown(out) else False, timeout=15)
+        recs = read_jsonl(out / TV / "shown.jsonl")
+        first = next(i for i, r in enumerate(recs) if r["label"] == "em1")
+        after = recs[first:]
+        frames = [(r["reason"], r["label"], (out / TV / r["file"]).read_bytes()) for r in after]
+        em_png = server.files["em.png"]
+        notice = agent.notice_for(em).read_bytes()  # type: ignore[union-attr]
+        # notice, then the emergency's own slide, with no other message in between
+        assert frames[0][2] == notice
+        assert frames[1][:2] == ("emergency", "em1") and frames[1][2] == em_png
+        own_at = parse_time(after[1]["at"])
+        assert (own_at - parse_time(after[0]["at"])).total_seconds() < 4
+        # then the announcement hidden by it, then the deck
+        assert frames[2][:2] == ("announcement", "ann2") and frames[2][2] == server.files["ann.png"]
+        assert frames[3][0] == "deck"
+        left = parse_time(after[2]["at"])
+        # off the screen at airing end + tail (t0 + 4 s), long before valid_until (t0 + 10 min)
+        assert 3.5 < (left - t0).total_seconds() < 8
+        assert 1.0 < (parse_time(after[3]["at"]) - left).total_seconds() < 5
     finally:
         agent.stop()

@@ -43,7 +43,7 @@ def test_example_programme_and_deck_load() -> None:
     assert by_id["tiem-chung-12"].schedule.weekdays == (0, 3)
     assert by_id["bao-lu"].priority == "emergency" and by_id["bao-lu"].schedule.kind == "now"
     deck = load_deck(ROOT / "playlists" / "decks" / "tiep-nhan.toml")
-    assert [e.kind for e in deck.entries] == ["hotline", "catalog", "text", "hotline"]
+    assert [e.kind for e in deck.entries] == ["hotline", "catalog", "text"]
 
 
 def _ward_with(tmp_path: Path, old: str, new: str) -> Path:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from broadcaster.catalog import load_catalog
+from broadcaster.deckplan import HOTLINE_PERIOD, Timed, cycle_seconds, max_hotline_gap
+
 from broadcaster.config import load_announcements, load_deck, load_ward
 from broadcaster.media import MediaStore, sha256_file
 from broadcaster.production import Producer
@@ -85,10 +88,18 @@ def test_producer_builds_reception_deck(ward_dir: Path) -> None:
     deck = load_deck(ward_dir / "playlists/decks/tiep-nhan.toml")
     slides = Producer(ward, store, engine="espeak").deck(deck)
     ids = [s[0] for s in slides]
-    assert ids[0].startswith("00-hotline") and ids[-1].startswith("03-hotline")
-    assert sum(1 for i in ids if i.startswith("01-catalog")) >= 21  # one or more per procedure
-    assert len(set(ids)) == len(ids)
-    assert {s[2] for s in slides} == {15.0, 12.0, 10.0}
+    assert ids[0].startswith("00-hotline")
+    procs = load_catalog(ward_dir / "playlists/catalog/procedures.json")
+    for p in procs:  # one or more slides per verified procedure; none for an unverified one
+        assert any(i.startswith("01-catalog-") and f"-{p.code}-" in i for i in ids) == p.verified, p.code
+    others = [i for i in ids if "hotline" not in i]
+    assert len(set(others)) == len(others)
+    assert {s[2] for s in slides} == {15.0, 12.0}
+    # the hotline comes round at least every 2 minutes, the loop closing on itself
+    timed = [Timed(i, secs, "hotline" in i) for i, _, secs in slides]
+    gap = max_hotline_gap(timed)
+    assert gap is not None and gap <= HOTLINE_PERIOD
+    assert cycle_seconds(timed) > 2 * HOTLINE_PERIOD and sum(t.hotline for t in timed) >= 3
     for _, media, _ in slides[:3]:
         with Image.open(media.path) as im:
             assert im.size == (1920, 1080)

@@ -406,7 +406,10 @@ class Agent:
                     self.cache.fetch(ref)
                     self._fetch_errors.pop(ref.sha256, None)
                     with self.changed:
-                        self.changed.notify_all()  # a display may now show it
+                        # A display may now show it. Bump the generation too: a notify alone is lost
+                        # if the render thread is between deciding a frame and waiting.
+                        self._gen += 1
+                        self.changed.notify_all()
                 except MediaError as exc:
                     failed = True
                     self._fetch_errors[ref.sha256] = str(exc)

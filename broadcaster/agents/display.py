@@ -5,15 +5,23 @@ wins and is saved on disk, so the TV keeps cycling its last deck when the broker
 reboot). On top of the cycle, by priority:
 
 1. an emergency from *any* zone of the ward (the TV belongs to no zone, so it subscribes to every
-   zone's emergency topic listed in the ward file) shows from its start until it is cleared or
-   its ``valid_until`` passes: the emergency item's own slide if it has one, else a built-in red
-   "KHẨN CẤP" notice drawn once at start;
+   zone's emergency topic listed in the ward file) shows from its start for as long as it airs
+   (the item's ``duration_ms``) plus ``EMERGENCY_TAIL`` (someone who looked up at the last words
+   can still read it), or until it is cleared. Its ``valid_until`` (the window in which an offline
+   loudspeaker may still catch up, minutes) is not how long the TV shows it. The emergency item's own
+   slide shows as soon as it is on disk (it is fetched before anything else); until then a built-in
+   red "KHẨN CẤP" notice;
 2. an announcement slide (an overlay item's ``slide``) while that announcement airs, i.e. from the
    item's start for its ``duration_ms``;
-3. otherwise the deck's slides in order, each for its ``duration_s``.
+3. announcements whose airing was hidden by an emergency, one after another once the emergency is
+   off the screen, each for as long as it aired (at least ``CATCH_UP_MIN``): nothing that aired in
+   the office is lost from the TV;
+4. otherwise the deck's slides in order, each for its ``duration_s``.
 
-One render thread decides what should be on screen, tells the output only when that changes, and
-sleeps until the next change (slide end, overlay start or end, emergency end) or a new message.
+One render thread decides what should be on screen, tells the output only when that changes (the
+image, not only the reason, so the emergency's own slide replaces the generic notice the moment it
+is fetched), and sleeps until the next change (slide end, overlay start or end, emergency end) or a
+new message or download.
 """
 
 from __future__ import annotations
@@ -34,14 +42,23 @@ from broadcaster.protocol import (
     Envelope,
     MediaRef,
     Schedule,
+    ScheduleItem,
     Verifier,
     fmt_time,
+    parse_time,
     utc_now,
 )
 
 log = logging.getLogger(__name__)
 
 FONT = Path(__file__).resolve().parent.parent / "slides" / "fonts" / "NotoSans-Bold.ttf"
+
+# How long an emergency stays on the TV after its audio ends (documented in docs/protocol.md).
+EMERGENCY_TAIL = timedelta(seconds=30)
+# An announcement hidden by an emergency is shown afterwards for as long as it aired, at least this.
+CATCH_UP_MIN = timedelta(seconds=15)
+# ...unless the emergency went on so long that the announcement is old news.
+CATCH_UP_MAX_AGE = timedelta(hours=2)
 
 
 class DisplayAgent(Agent):
@@ -59,15 +76,20 @@ class DisplayAgent(Agent):
         cache_bytes: int = 1024 * 1024 * 1024,
         fetch_retry_s: float = 10.0,
         state_interval: float = 60.0,
+        emergency_tail: timedelta = EMERGENCY_TAIL,
+        catch_up_min: timedelta = CATCH_UP_MIN,
     ) -> None:
         super().__init__(
             ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
             cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s,
         )
         self.output = output
+        self.emergency_tail = emergency_tail
+        self.catch_up_min = catch_up_min
         self.notice: Path | None = None
         self.idle: Path | None = None
         self.showing: tuple[str, str] | None = None  # (reason, label) on screen
+        self._shown_image: Path | None = None
         self._cycle_idx = 0
         self._cycle_until: datetime | None = None
 
@@ -94,7 +116,9 @@ class DisplayAgent(Agent):
                 self._bump()
         elif env.type == T_EMERGENCY_CLEAR:
             entry = self.memory.setdefault("emergencies", {}).setdefault(body["emergency_id"], {})
-            entry["status"] = "cleared"
+            if entry.get("status") != "cleared":
+                entry["status"] = "cleared"
+                entry["cleared_at"] = fmt_time(utc_now())
             self._bump()
         elif isinstance(body, (Schedule, DeviceConfig)):
             log.debug("ignored %s on %s: the TV shows its deck", env.type, topic)
@@ -110,26 +134,70 @@ class DisplayAgent(Agent):
             cached = self._deck_cache = (body.get("version"), Deck.from_body(body))
         return cached[1]
 
-    def _active_emergencies(self, now: datetime) -> list[Emergency]:
+    def screen_end(self, em: Emergency, cleared_at: datetime | None = None) -> datetime:
+        """When an emergency leaves the screen: its audio's end plus the tail, never past its validity
+        or its clearing."""
+        end = min(em.valid_until, em.item.start + timedelta(milliseconds=em.item.duration_ms) + self.emergency_tail)
+        return min(end, cleared_at) if cleared_at is not None else end
+
+    def _emergency_periods(self) -> list[tuple[Emergency, datetime]]:
+        """Every remembered emergency with the time it leaves (or left) the screen, by start."""
         out = []
         for entry in self.memory.get("emergencies", {}).values():
-            if entry.get("status") == "active" and "body" in entry:
-                em = Emergency.from_body(entry["body"])
-                if em.item.start <= now < em.valid_until:
-                    out.append(em)
-        return sorted(out, key=lambda e: e.item.start)
+            if "body" not in entry:
+                continue
+            em = Emergency.from_body(entry["body"])
+            cleared = parse_time(entry["cleared_at"]) if entry.get("status") == "cleared" and entry.get("cleared_at") else None
+            if entry.get("status") == "cleared" and cleared is None:
+                cleared = em.item.start  # cleared before this version remembered when: treat as never shown
+            out.append((em, self.screen_end(em, cleared)))
+        return sorted(out, key=lambda p: p[0].item.start)
+
+    def _active_emergencies(self, now: datetime) -> list[tuple[Emergency, datetime]]:
+        return [(em, end) for em, end in self._emergency_periods() if em.item.start <= now < end]
+
+    def _catch_up(self, deck: Deck, now: datetime) -> tuple[ScheduleItem | None, datetime | None]:
+        """The hidden announcement to show now, if any, and until when; else the next such slot's start.
+
+        Slots are laid out afresh on every call from what is remembered (deterministic: a restart
+        in the middle resumes the same sequence): each hidden overlay, in airing order, starts when
+        the emergency that hid it has left the screen and the previous catch-up slot is over.
+        """
+        periods = [(em.item.start, end) for em, end in self._emergency_periods() if end > em.item.start]
+        if not periods:
+            return None, None
+        slot_end: datetime | None = None
+        for o in sorted(deck.overlays, key=lambda o: o.start):
+            if not o.slide or o.priority == "emergency":
+                continue
+            o_end = o.start + timedelta(milliseconds=o.duration_ms)
+            hiding = [end for start, end in periods if start < o_end and o.start < end]
+            if not hiding:
+                continue
+            begin = max(max(hiding), slot_end or max(hiding))
+            if begin - o_end > CATCH_UP_MAX_AGE:
+                continue
+            slot_end = begin + max(self.catch_up_min, timedelta(milliseconds=o.duration_ms))
+            if any(s <= begin < e for s, e in periods):
+                continue  # another emergency is on the screen at that time: it wins
+            if begin <= now < slot_end:
+                return o, slot_end
+            if begin > now:
+                return None, begin
+        return None, None
 
     def needed_media(self, now: datetime) -> list[MediaRef]:
+        # Emergency slides first: the fetcher goes in this order, and a citizen must not wait for
+        # a deck's dozens of slides to download before reading what the emergency is about.
         refs: list[MediaRef] = []
+        for em, end in self._emergency_periods():
+            if em.item.slide and now < end:
+                refs.append(em.item.slide)
         deck = self.deck()
         if deck:
+            refs += [o.slide for o in deck.overlays
+                     if o.slide and o.start + timedelta(milliseconds=o.duration_ms) + CATCH_UP_MAX_AGE > now]
             refs += [s.media for s in deck.slides]
-            refs += [o.slide for o in deck.overlays if o.slide and o.start + timedelta(milliseconds=o.duration_ms) > now]
-        for entry in self.memory.get("emergencies", {}).values():
-            if entry.get("status") == "active" and "body" in entry:
-                em = Emergency.from_body(entry["body"])
-                if em.item.slide and now < em.valid_until:
-                    refs.append(em.item.slide)
         return list({r.sha256: r for r in refs}.values())
 
     def state_fields(self) -> dict[str, Any]:
@@ -148,7 +216,8 @@ class DisplayAgent(Agent):
 
     def on_start(self) -> None:
         super().on_start()
-        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", "Thông báo khẩn cấp — hãy nghe loa phát thanh", (200, 0, 0))
+        # Inside the office there is no loudspeaker to listen to: the notice names the hotline.
+        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", f"Đường dây nóng: {self.ward.hotline}", (200, 0, 0))
         self.idle = self._builtin("idle.png", self.ward.name, "Bộ phận Tiếp nhận và Trả kết quả", (0, 60, 120))
         self._spawn("render", self._render_loop)
 
@@ -158,7 +227,19 @@ class DisplayAgent(Agent):
         except Exception:
             log.exception("closing the display output failed")
 
-    def _builtin(self, name: str, title: str, subtitle: str, bg: tuple[int, int, int]) -> Path | None:
+    def notice_for(self, em: Emergency) -> Path | None:
+        """The red notice with the emergency's own title, while (or if ever) its slide cannot be had."""
+        import hashlib
+
+        name = f"khan-cap-{hashlib.sha256(em.item.title.encode()).hexdigest()[:16]}.png"
+        path = self.dir / name
+        if path.exists():
+            return path
+        if not em.item.title.strip():
+            return None
+        return self._builtin(name, "KHẨN CẤP", em.item.title, (200, 0, 0), footer=f"Đường dây nóng: {self.ward.hotline}")
+
+    def _builtin(self, name: str, title: str, subtitle: str, bg: tuple[int, int, int], footer: str | None = None) -> Path | None:
         """A plain full-HD notice drawn with Pillow (imported here only: a TV has it, a speaker need not)."""
         path = self.dir / name
         try:
@@ -172,7 +253,8 @@ class DisplayAgent(Agent):
             big, small = ImageFont.truetype(str(FONT), 200), ImageFont.truetype(str(FONT), 64)
         except OSError:
             big = small = ImageFont.load_default()
-        for text, font, y in ((title, big, 430), (subtitle, small, 720)):
+        lines = [(title, big, 430), (subtitle, small, 720)] + ([(footer, small, 900)] if footer else [])
+        for text, font, y in lines:
             w = draw.textlength(text, font=font)
             if w > 1800:  # a long ward name: shrink to fit the screen
                 font = ImageFont.truetype(str(FONT), int(getattr(font, "size", 64) * 1800 / w)) if FONT.exists() else font
@@ -187,21 +269,36 @@ class DisplayAgent(Agent):
         """What should be on screen now: (reason, label, image, until). Call with the lock held."""
         ems = self._active_emergencies(now)
         if ems:
-            em = ems[-1]
+            em, end = ems[-1]
             img = self.cache.get(em.item.slide) if em.item.slide else None
-            return "emergency", em.emergency_id, img or self.notice, em.valid_until
+            return "emergency", em.emergency_id, img or self.notice_for(em) or self.notice, end
         deck = self.deck()
         if deck is None:
             return "idle", "idle", self.idle, None
         next_change: datetime | None = None
+
+        def soon(t: datetime | None) -> None:
+            nonlocal next_change
+            if t is not None and t > now and (next_change is None or t < next_change):
+                next_change = t
+
+        for em, _end in self._emergency_periods():
+            soon(em.item.start)
         for o in sorted(deck.overlays, key=lambda o: o.start):
             end = o.start + timedelta(milliseconds=o.duration_ms)
             if o.slide and o.start <= now < end:
                 img = self.cache.get(o.slide)
                 if img:
-                    return "announcement", o.item_id, img, end
-            if o.slide and o.start > now and (next_change is None or o.start < next_change):
-                next_change = o.start
+                    return "announcement", o.item_id, img, min(end, next_change or end)
+            if o.slide:
+                soon(o.start)
+        hidden, until = self._catch_up(deck, now)
+        if hidden is not None and hidden.slide is not None:
+            img = self.cache.get(hidden.slide)
+            if img:
+                assert until is not None
+                return "announcement", hidden.item_id, img, min(until, next_change or until)
+        soon(until)
         slides = [s for s in deck.slides if self.cache.get(s.media) is not None]
         if not slides:
             return "idle", "idle", self.idle, next_change
@@ -219,9 +316,12 @@ class DisplayAgent(Agent):
             with self.lock:
                 reason, label, img, until = self.frame(now)
                 gen = self._gen
-            if img is not None and self.showing != (reason, label):
+            # Compare the image too: an emergency first drawn with the generic notice must be redrawn
+            # when its own slide has been fetched, though reason and label stay the same.
+            if img is not None and (self.showing != (reason, label) or self._shown_image != img):
                 self.output.show(img, label, reason)
                 self.showing = (reason, label)
+                self._shown_image = img
                 self.state_changed()
             wait = 5.0 if until is None else max(0.0, min(5.0, (until - utc_now()).total_seconds()))
             with self.changed:

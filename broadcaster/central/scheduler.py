@@ -77,6 +77,13 @@ class CentralScheduler:
         s.start()
         log.info("scheduler started with %d job(s)", len(s.get_jobs()))
 
+    def every(self, func: Callable[[], None], seconds: float, job_id: str, name: str = "") -> None:
+        """Run a function every ``seconds`` (after ``start``), e.g. the voice retry."""
+        with self._lock:
+            if not self._stopping:
+                self._sched.add_job(func, IntervalTrigger(seconds=seconds, timezone=self.tz), id=job_id,
+                                    name=name or job_id, replace_existing=True, max_instances=1, coalesce=True)
+
     def run_soon(self, func: Callable[[], None], job_id: str) -> None:
         """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block)."""
         with self._lock:

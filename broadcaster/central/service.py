@@ -102,6 +102,7 @@ class CentralService:
         self.scheduler = CentralScheduler(ward.tz)
         self.http = MediaServer(self.media, ward.service.listen) if serve_media else None
         self.status = Status()
+        self.voices = self._voice_upgrader(producer)
         self._lock = threading.RLock()
         self._deck_slides: dict[str, list[DeckSlideSource]] = {}
         self._data_version = -1
@@ -119,6 +120,8 @@ class CentralService:
         self.scheduler.start(
             self.ward, watch=self.watch, refresh=self.refresh, missed=self.check_missed, housekeeping=self.store.checkpoint
         )
+        if self.voices is not None:
+            self.scheduler.every(self.retry_voices, self.ward.speech.retry_minutes * 60, "voices", "preferred voice retry")
         self._data_version, self._revision = self.store.data_version(), self.store.plan_revision
         self._started = True
         self.conn.start()
@@ -192,7 +195,27 @@ class CentralService:
                 slides.append(DeckSlideSource(slide_id, m.name, m.sha256, m.size, m.type, float(secs)))
             self._deck_slides[dev.id] = slides
 
+    def _voice_upgrader(self, producer: object) -> Any:
+        """The voice retry, when the producer can re-read announcements (a real ``Producer``)."""
+        if producer is None or not hasattr(producer, "reread") or not hasattr(producer, "preferred_engine"):
+            return None
+        from broadcaster.central.voices import VoiceUpgrader
+
+        return VoiceUpgrader(self.ward, self.store, producer, producer.preferred_engine)  # type: ignore[arg-type]
+
     # -- jobs --------------------------------------------------------------------------------
+
+    def retry_voices(self) -> list[str]:
+        """Try the preferred voice again for fallback clips; a swap re-plans like any store change."""
+        from broadcaster.central.voices import next_airings
+
+        if self.voices is None or not self._started:
+            return []
+        plan = self.status.plan or planner.Plan()
+        swapped = self.voices.run(next_airings([*plan.items, *plan.emergencies], protocol.utc_now()))
+        if swapped:
+            self.refresh()
+        return swapped
 
     def watch(self) -> None:
         dv = self.store.data_version()
@@ -356,6 +379,8 @@ def queue_announcements(
                     slides=slides, queue_seq=0, queued_at=queued_at, source=ann.source,
                 )
             ))
+            store.set_voice(ann.id, engine=m.engine, voice=getattr(m, "voice", ""),
+                            preferred=getattr(m, "preferred", ""), fallback=bool(getattr(m, "fallback", False)), now=now)
     # Plan far enough to reach each new announcement's first airing, even beyond the horizon the
     # nodes are sent, so the officer learns now (not on the day) where it lands and what overflows.
     new = [a for a in store.announcements() if a.id in {x.id for x in anns}]

@@ -98,6 +98,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX plan_items_start ON plan_items(start);
     CREATE INDEX plan_items_ann ON plan_items(announcement_id);
     """,
+    # 3: which voice speaks each announcement, and whether it is the ward's preferred one
+    """
+    CREATE TABLE speech_voices (
+        announcement_id TEXT PRIMARY KEY REFERENCES announcements(id) ON DELETE CASCADE,
+        engine TEXT NOT NULL, voice TEXT NOT NULL DEFAULT '', preferred TEXT NOT NULL DEFAULT '',
+        fallback INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+        last_try TEXT, last_error TEXT NOT NULL DEFAULT '', swapped_at TEXT, updated_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -138,6 +147,21 @@ class StoredAnnouncement:
     status: str = "active"
     cancelled_at: datetime | None = None
     source: str = ""
+
+
+@dataclass(frozen=True)
+class SpeechVoiceRow:
+    """Who speaks an announcement: engine and voice, the ward's preferred engine, retries so far."""
+
+    announcement_id: str
+    engine: str
+    voice: str
+    preferred: str
+    fallback: bool
+    attempts: int
+    last_try: datetime | None
+    last_error: str
+    swapped_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -490,6 +514,57 @@ class Store:
         sql = "SELECT * FROM announcements" + ("" if include_cancelled else " WHERE status = 'active'")
         with self._lock:
             return [self._ann_from_row(r) for r in self._all(sql + " ORDER BY queue_seq")]
+
+    # -- voices (which engine speaks each announcement) ------------------------------------
+
+    def set_voice(self, ann_id: str, *, engine: str, voice: str, preferred: str, fallback: bool,
+                  now: datetime | None = None) -> None:
+        now = now or utc_now()
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO speech_voices(announcement_id, engine, voice, preferred, fallback, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(announcement_id) DO UPDATE SET engine = excluded.engine, "
+                "voice = excluded.voice, preferred = excluded.preferred, fallback = excluded.fallback, "
+                "updated_at = excluded.updated_at",
+                (ann_id, engine, voice, preferred, int(fallback), fmt_time(now)),
+            )
+
+    def voices(self) -> dict[str, SpeechVoiceRow]:
+        return {
+            r["announcement_id"]: SpeechVoiceRow(
+                r["announcement_id"], r["engine"], r["voice"], r["preferred"], bool(r["fallback"]), int(r["attempts"]),
+                _t(r["last_try"]), r["last_error"], _t(r["swapped_at"]),
+            )
+            for r in self._all("SELECT * FROM speech_voices")
+        }
+
+    def voice_try_failed(self, ann_id: str, error: str, now: datetime | None = None) -> None:
+        now = now or utc_now()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE speech_voices SET attempts = attempts + 1, last_try = ?, last_error = ?, updated_at = ? "
+                "WHERE announcement_id = ?",
+                (fmt_time(now), error[:500], fmt_time(now), ann_id),
+            )
+
+    def swap_audio(self, ann_id: str, media: StoredMedia, *, duration_ms: int, engine: str, voice: str,
+                   preferred: str, now: datetime | None = None) -> None:
+        """Put better audio on an active announcement: a new plan revision, so a new schedule version
+        with the new media URL goes to the nodes, which prefetch it as any other."""
+        now = now or utc_now()
+        with self.transaction() as c:
+            row = c.execute("SELECT status FROM announcements WHERE id = ?", (ann_id,)).fetchone()
+            if row is None or row[0] != "active":
+                raise NotFoundError(f"announcement {ann_id!r} is not active: its audio is not replaced")
+            self.add_media(media)
+            c.execute("UPDATE announcements SET audio = ?, duration_ms = ?, engine = ? WHERE id = ?",
+                      (media.name, duration_ms, engine, ann_id))
+            c.execute(
+                "UPDATE speech_voices SET engine = ?, voice = ?, preferred = ?, fallback = 0, attempts = attempts + 1, "
+                "last_try = ?, last_error = '', swapped_at = ?, updated_at = ? WHERE announcement_id = ?",
+                (engine, voice, preferred, fmt_time(now), fmt_time(now), fmt_time(now), ann_id),
+            )
+            self._bump("plan_revision")
 
     def cancel(self, ann_id: str, now: datetime | None = None) -> StoredAnnouncement:
         """Cancel an announcement: nothing of it plays from now on; its past stays in the as-run log."""

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local, table
     from broadcaster.config import load_ward
     from broadcaster.protocol import utc_now
+    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
     tz = ward.tz
@@ -41,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
         until = planner.reach_first_airings(active, tz, now, now + timedelta(days=max(1, args.days)))
         plan = planner.plan(ward, active, now, until,
                             delivered=store.delivered_ids(), decided=store.decided_ids())
+        voices = store.voices()
     if not shown:
         print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
+        _print_decks(ward)
         return 0
     nexts: dict[str, dict[str, str]] = {}
     for it in sorted([*plan.emergencies, *plan.items], key=lambda i: i.start):
@@ -60,13 +63,39 @@ def run(args: argparse.Namespace) -> int:
             nxt = "; ".join(f"{','.join(zs)} {t}" for t, zs in groups.items())
         else:
             nxt = "— (none in the coming days)"
+        v = voices.get(a.id)
+        voice = (vi.RECORDED_VOICE if a.engine == "recording" else a.engine) + (" ⚠" if v is not None and v.fallback else "")
         rows.append([a.id, a.title[:40], PRIORITY_VI[a.priority], ",".join(a.zones) if len(a.zones) < len(ward.zones) else "all",
-                     a.schedule.describe(), duration(a.duration_ms), nxt])
-    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Lần phát kế tiếp / next"], rows))
+                     a.schedule.describe(), duration(a.duration_ms), voice, nxt])
+    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Giọng / voice", "Lần phát kế tiếp / next"], rows))
+    fallbacks = [a for a in shown if a.status == "active" and (v := voices.get(a.id)) is not None and v.fallback]
+    if fallbacks:
+        print()
+        for a in fallbacks:
+            print(f"{a.id}: {vi.FALLBACK_WARNING.format(engine=a.engine, preferred=voices[a.id].preferred)}")
     if plan.overflows:
         print()
         print("⚠ Quá khung giờ / overflow (the window cannot hold every item):")
         for o in plan.overflows:
             where = f"→ {local(o.moved_to, tz)}" if o.moved_to else "→ không phát được / given up"
             print(f"  {o.zone}: {o.announcement_id} does not fit the window of {local(o.window_start, tz)} {where}")
+    _print_decks(ward)
     return 0
+
+
+def _print_decks(ward: object) -> None:
+    """The cycle of each TV's deck, so whoever edits a deck sees how long the TV takes to come round."""
+    from broadcaster.config import Ward, find_deck
+    from broadcaster.errors import BroadcasterError
+    from broadcaster.production import deck_report
+
+    assert isinstance(ward, Ward)
+    for dev in ward.displays():
+        if not dev.deck:
+            continue
+        try:
+            rep = deck_report(find_deck(ward, dev.deck), ward)
+        except BroadcasterError as exc:
+            print(f"\nTV {dev.id}: bộ slide {dev.deck} lỗi / deck error: {exc}")
+            continue
+        print(f"\nTV {dev.id}: {rep.summary()} (`broadcaster deck check` for details)")

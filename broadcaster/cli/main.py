@@ -16,7 +16,8 @@ from broadcaster import __version__
 from broadcaster.errors import BroadcasterError
 
 # Packages of the central extra (pyproject.toml): a node without them still runs its own commands.
-CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests"})
+CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests", "starlette", "jinja2",
+                              "uvicorn", "openpyxl"})
 
 # (module under broadcaster.cli, one-line help) in the order shown by --help
 COMMANDS: tuple[str, ...] = (
@@ -25,6 +26,9 @@ COMMANDS: tuple[str, ...] = (
     "queue",
     "list",
     "cancel",
+    "deck",
+    "catalog",
+    "publish",
     "devices",
     "report",
     "keys",

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from broadcaster.config import WEEKDAYS, Announcement, ScheduleSpec, Ward, load_announcements, load_ward, parse_clock, parse_date, parse_local_datetime
 from broadcaster.errors import ConfigError
+from broadcaster.tts import ENGINE_NAMES
 
 DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng", "emergency": "Thông báo khẩn cấp"}
 
@@ -54,7 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--readings", type=int, default=2, help="how many times the text is read (1-5, default 2)")
     p.add_argument("--no-chime", action="store_true", help="no attention chime before the readings")
     p.add_argument("--no-tv", action="store_true", help="do not show it on the reception TV")
-    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine (auto: Google, else espeak-ng)")
+    p.add_argument("--audio", type=Path, metavar="FILE",
+                   help="a recording (MP3, WAV, M4A/AAC) aired instead of synthesised speech; --text stays the TV text")
+    p.add_argument("--engine", choices=ENGINE_NAMES, default="auto",
+                   help="speech engine (auto: the ward file's [speech] engines in order, default Google, else espeak-ng)")
     p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
     p.set_defaults(func=run)
 
@@ -123,6 +128,11 @@ def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime)
             anns = [a for a in anns if a.id == args.ann_id]
             if not anns:
                 raise ConfigError(str(args.file), "announcement.id", f"no announcement {args.ann_id!r} in this file")
+        if args.audio is not None:
+            if len(anns) != 1:
+                raise ConfigError("command line", "--audio", f"one recording for {len(anns)} announcements",
+                                  "--id to choose the announcement the recording reads")
+            anns = [replace(anns[0], audio_file=args.audio)]
         return anns
     if not args.text.strip():
         raise ConfigError("command line", "--text", "is empty", "the words of the announcement")
@@ -134,7 +144,7 @@ def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime)
         Announcement(
             id=ann_id, title=title, text=args.text.strip(), zones=zones_from_args(args.zones, ward), priority=args.priority,
             readings=args.readings, chime=not args.no_chime, show_on_tv=not args.no_tv, schedule=spec_from_args(args, ward),
-            source="command line",
+            source="command line", audio_file=args.audio,
         )
     ]
 
@@ -144,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.service import media_store, queue_announcements
     from broadcaster.central.store import Store
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local
+    from broadcaster.cli.render_cmd import voice_label
     from broadcaster.production import Producer
+    from broadcaster.tts import messages_vi as vi
     from broadcaster.protocol import utc_now
 
     ward = load_ward(args.ward)
@@ -153,12 +165,17 @@ def run(args: argparse.Namespace) -> int:
     producer = Producer(ward, media_store(ward), engine=args.engine)
     with Store.for_ward(ward) as store:
         results = queue_announcements(ward, store, producer, anns, now=now)
+        store_voices = store.voices()
     tz = ward.tz
     for r in results:
         a = r.stored
         print(f"Đã xếp lịch / queued: «{a.title}»  [id {a.id}]")
         print(f"  mức ưu tiên / priority: {PRIORITY_VI[a.priority]} ({a.priority});  khu phố / zones: {', '.join(a.zones)}")
-        print(f"  lịch / schedule: {a.schedule.describe()};  {a.readings} lần đọc, dài {duration(a.duration_ms)} (giọng {a.engine})")
+        print(f"  lịch / schedule: {a.schedule.describe()};  {a.readings} lần đọc, dài {duration(a.duration_ms)}")
+        v = store_voices.get(a.id)
+        print(f"  giọng / voice: {voice_label(a.engine, v.voice if v else '')}")
+        if v is not None and v.fallback:
+            print(f"  {vi.FALLBACK_WARNING.format(engine=a.engine, preferred=v.preferred)}")
         for note in r.notes:
             print(f"  lưu ý / note: {note}")
         # zones that play at the same time on one line: "kp1, kp2, kp3 17:00 01/12/2026"

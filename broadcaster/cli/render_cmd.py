@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from broadcaster.config import (
@@ -16,6 +17,7 @@ from broadcaster.config import (
     load_ward,
 )
 from broadcaster.errors import ConfigError
+from broadcaster.tts import ENGINE_NAMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,23 +29,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help="the announcement text, as the officer types it")
     src.add_argument("--file", type=Path, help="a programme file (playlists/announcements/*.toml)")
+    p.add_argument("--audio", type=Path, metavar="FILE",
+                   help="a recording (MP3, WAV, M4A/AAC) read instead of synthesised speech; --text is still the slide text")
     p.add_argument("--id", dest="ann_id", help="with --file: only this announcement")
     p.add_argument("--title", help="slide title (default: Thông báo)")
     p.add_argument("--priority", choices=("normal", "priority", "emergency"), default="normal")
     p.add_argument("--readings", type=int, default=2, help="how many times the text is read (1-5)")
     p.add_argument("--no-chime", action="store_true", help="no attention chime before the readings")
-    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine (auto: Google, else espeak-ng offline)")
+    p.add_argument("--engine", choices=ENGINE_NAMES, default="auto",
+                   help="speech engine (auto: the ward file's [speech] engines in order, default Google, else espeak-ng offline)")
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
     p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
     p.set_defaults(func=run)
+
+
+def voice_label(engine: str, voice: str) -> str:
+    """"espeak (vi s110 p50 a100 g3)", "ghi âm (bantin.m4a#…)": what an officer reads in lists."""
+    from broadcaster.tts import messages_vi as vi
+
+    name = vi.RECORDED_VOICE if engine == "recording" else engine
+    return f"{name} ({voice})" if voice else name
 
 
 DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng", "emergency": "Thông báo khẩn cấp"}
 
 
 def run(args: argparse.Namespace) -> int:
-    from broadcaster.production import render_files
+    from broadcaster.production import preferred_engine, render_files
     from broadcaster.tts import make_engine
+    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
     if args.text is not None:
@@ -63,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 show_on_tv=True,
                 schedule=ScheduleSpec("now"),
                 source="--text",
+                audio_file=args.audio,
             )
         ]
     else:
@@ -71,13 +86,22 @@ def run(args: argparse.Namespace) -> int:
             anns = [a for a in anns if a.id == args.ann_id]
             if not anns:
                 raise ConfigError(str(args.file), "announcement.id", f"no announcement {args.ann_id!r}", "an id from the file")
-    engine = make_engine(args.engine, cache_dir=ward.service.home / "cache" / "tts")
+        if args.audio is not None:
+            if len(anns) != 1:
+                raise ConfigError("--audio", "audio", f"one recording for {len(anns)} announcements",
+                                  "--id to choose the announcement the recording reads")
+            anns = [replace(anns[0], audio_file=args.audio)]
+    engine = make_engine(args.engine, cache_dir=ward.service.home / "cache" / "tts", speech=ward.speech)
+    preferred = preferred_engine(ward, args.engine)
     for ann in anns:
-        files = render_files(ann, ward, engine, args.out)
+        files = render_files(ann, ward, engine, args.out, preferred=preferred)
         print(f"{ann.id}: {ann.title}")
         print(f"  spoken:  {files.spoken_text}")
         lufs = f", {files.loudness_lufs:.1f} LUFS" if files.loudness_lufs is not None else ""
         print(f"  audio:   {files.audio}  ({files.duration_ms / 1000:.1f} s, engine {files.engine}{lufs})")
+        print(f"  voice:   {voice_label(files.engine, files.voice)}")
+        if files.fallback:
+            print(f"  {vi.FALLBACK_WARNING.format(engine=files.engine, preferred=files.preferred)}")
         for s in files.slides:
             print(f"  slide:   {s}  (1920x1080)")
     sys.stdout.flush()

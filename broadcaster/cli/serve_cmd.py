@@ -18,11 +18,14 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from broadcaster.tts import ENGINE_NAMES
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="run the central service (media server, MQTT publisher, scheduler)",
                        description="Chạy dịch vụ trung tâm / run the central service.")
-    p.add_argument("--engine", choices=("auto", "gtts", "espeak"), default="auto", help="speech engine for TV deck production")
+    p.add_argument("--engine", choices=ENGINE_NAMES, default="auto",
+                   help="speech engine (auto: the ward file's [speech] engines; also the preferred voice the service retries)")
     p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
     p.set_defaults(func=run)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from PIL import ImageFont
 FONT_FILES: Final[dict[bool, str]] = {False: "NotoSans-Regular.ttf", True: "NotoSans-Bold.ttf"}
 LICENCE_FILE: Final = "OFL.txt"
 KEEP_TOGETHER_LINES: Final = 3  # paragraphs up to this many lines are never split across slides
+# At most this many characters on a line, whatever the width: a longer line is hard to follow from
+# the waiting bench (the eye loses the start of the next line). See docs/slides.md.
+MAX_LINE_CHARS: Final = 60  # same as slides.rule.MAX_LINE_CHARS (layout has no imports of its own)
 
 Role = Literal["title", "heading", "body", "note", "big"]
 
@@ -71,6 +75,7 @@ class Para:
     hang: str | None = None
     space_before: float = 0.0  # in multiples of the paragraph's own font size
     keep_with_next: bool = False
+    marker_bold: bool = False  # a label ("Thời gian") as the marker rather than a number
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,15 +211,15 @@ def missing_glyphs(text: str, bold: bool = False) -> set[str]:
 
 # ---------------------------------------------------------------------------------------------- wrap
 
-def _split_long_word(word: str, size: int, bold: bool, max_width: int) -> list[str]:
+def _split_long_word(word: str, size: int, bold: bool, max_width: int, max_chars: int = MAX_LINE_CHARS) -> list[str]:
     """Cut a word wider than the box (a long URL, a run of digits) where it has to be cut."""
     pieces: list[str] = []
     rest = word
     while rest:
-        if measure(rest, size, bold) <= max_width:
+        if measure(rest, size, bold) <= max_width and len(rest) <= max_chars:
             pieces.append(rest)
             break
-        lo, hi = 1, len(rest)  # largest prefix that fits; at least one character so we always advance
+        lo, hi = 1, min(len(rest), max_chars)  # largest prefix that fits; at least one character
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if measure(rest[:mid], size, bold) <= max_width:
@@ -226,26 +231,33 @@ def _split_long_word(word: str, size: int, bold: bool, max_width: int) -> list[s
     return pieces
 
 
+_BREAKABLE: Final = re.compile(r"[ \t\r\n\f\v\u2028\u2029]+")
+
+
 @lru_cache(maxsize=2048)
-def wrap(text: str, size: int, bold: bool, max_width: int) -> tuple[str, ...]:
-    """Greedy word wrap by measured width; whitespace runs collapse to one space.
+def wrap(text: str, size: int, bold: bool, max_width: int, max_chars: int = MAX_LINE_CHARS) -> tuple[str, ...]:
+    """Greedy word wrap by measured width and at most ``max_chars`` characters a line; whitespace runs
+    collapse to one space.
 
     Each candidate line is measured whole (not as a sum of word widths) so what is measured is exactly
     what is drawn.
     """
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    # Split on ordinary white space only: a no-break space (U+00A0) keeps a phone number whole.
+    for word in _BREAKABLE.split(text):
+        if not word:
+            continue
         candidate = f"{current} {word}" if current else word
-        if measure(candidate, size, bold) <= max_width:
+        if len(candidate) <= max_chars and measure(candidate, size, bold) <= max_width:
             current = candidate
             continue
         if current:
             lines.append(current)
-        if measure(word, size, bold) <= max_width:
+        if measure(word, size, bold) <= max_width and len(word) <= max_chars:
             current = word
         else:
-            *head, current = _split_long_word(word, size, bold, max_width)
+            *head, current = _split_long_word(word, size, bold, max_width, max_chars)
             lines.extend(head)
     if current:
         lines.append(current)
@@ -320,7 +332,7 @@ def flow(
         if isinstance(item, Para):
             role = roles[item.role]
             hang = item.hang or item.marker
-            indent = measure(hang + " ", role.size, role.bold) if hang else 0
+            indent = measure(hang + " ", role.size, role.bold or item.marker_bold) if hang else 0
             wrapped.append((item.marker or "", wrap(item.text, role.size, role.bold, first.w - indent), indent))
         else:
             wrapped.append(None)
@@ -365,8 +377,9 @@ def flow(
             if y + lh > box.bottom and not page_empty():
                 new_page((i, n))
             if n == 0 and marker:
-                pages[-1].append(PlacedLine(marker, box.x, y, measure(marker, role.size, role.bold), lh,
-                                            role.size, role.bold, colors["accent"], box))
+                mb = role.bold or item.marker_bold
+                pages[-1].append(PlacedLine(marker, box.x, y, measure(marker, role.size, mb), lh,
+                                            role.size, mb, colors["accent"], box))
             pages[-1].append(PlacedLine(text, box.x + indent, y, measure(text, role.size, role.bold), lh,
                                         role.size, role.bold, color, box))
             y += lh
@@ -383,9 +396,9 @@ def remainder(items: Sequence[Item], at: tuple[int, int], roles: dict[str, RoleS
     assert isinstance(item, Para)
     role = roles[item.role]
     hang = item.hang or item.marker
-    indent = measure(hang + " ", role.size, role.bold) if hang else 0
+    indent = measure(hang + " ", role.size, role.bold or item.marker_bold) if hang else 0
     rest = " ".join(wrap(item.text, role.size, role.bold, width - indent)[line:])
-    return [Para(rest, item.role, item.color, hang=hang), *items[index + 1:]]
+    return [Para(rest, item.role, item.color, hang=hang, marker_bold=item.marker_bold), *items[index + 1:]]
 
 
 def content_bottom(placed: Sequence[Placed], default: int) -> int:

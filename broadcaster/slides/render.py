@@ -30,6 +30,7 @@ import segno
 from PIL import Image, ImageDraw
 
 from broadcaster.catalog import Procedure
+from broadcaster.slides.facts import KeyFacts, key_facts, shorten
 from broadcaster.slides.layout import (
     Block,
     Box,
@@ -63,10 +64,13 @@ _STEM_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class SlideStyle:
     """Geometry, type sizes and colours of every slide.
 
-    Sizes are pixels of the 1920x1080 image. On a 43–55" TV a 36 px line is about 1.5 cm of cap
-    height on screen: the smallest body text still read comfortably from the waiting chairs, so text
-    never shrinks below ``min_body_size`` (or titles below ``min_title_size``); it moves on to another
-    slide instead.
+    Sizes are pixels of the 1920x1080 image. The reading rule (docs/slides.md) is that every line a
+    citizen reads is at least ``min_body_size`` = 58 px (cap height 41 px): on a 43" TV, the smallest
+    the ward would hang, that is 20 arcminutes of cap height at 3.5 m and 17.6 at 4 m, within the
+    16–24 arcminute range legibility guidance gives for text read at a glance; a 55" TV does better.
+    Text starts large and shrinks step by step only as far as that minimum, and never past
+    ``layout.MAX_LINE_CHARS`` characters a line; what does not fit moves on to another slide.
+    Short texts keep the largest size that fits, so they fill the screen.
     """
 
     width: int = 1920
@@ -75,23 +79,23 @@ class SlideStyle:
     margin_x: int = 96
     margin_y: int = 54
     header_height: int = 150
-    footer_height: int = 130
+    footer_height: int = 140
     gutter: int = 56
     panel_widths: tuple[int, ...] = (720, 840, 600, 960)  # side panel widths tried, preferred first
     panel_padding: int = 28
 
-    title_size: int = 64
-    min_title_size: int = 48
-    body_size: int = 48
-    min_body_size: int = 36
-    note_size: int = 40
-    min_note_size: int = 36
-    big_size: int = 120
-    min_big_size: int = 84
-    header_size: int = 44
-    min_header_size: int = 36
-    size_step: int = 4  # body 48 → 44 → 40 → 36; the other roles follow proportionally
-    qr_size: int = 240  # about 15 cm on a 55" TV: scans from a couple of metres
+    title_size: int = 112
+    min_title_size: int = 72
+    body_size: int = 100
+    min_body_size: int = 58
+    note_size: int = 100
+    min_note_size: int = 58
+    big_size: int = 150
+    min_big_size: int = 110
+    header_size: int = 58
+    min_header_size: int = 48  # only a ward name too long for the header band goes below 58 px
+    size_step: int = 6  # body 100 → 94 → ... → 58; the other roles follow proportionally
+    qr_size: int = 260  # about 16 cm on a 55" TV: scans from a couple of metres
 
     background: str = "#F6F8FA"
     text: str = "#111C26"
@@ -171,6 +175,7 @@ class _Column:
     items: Sequence[Item]
     panel: bool = False
     width: int | None = None
+    repeat: bool = False  # shown again on every slide (the QR code of the item's public page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +217,7 @@ def _header_footer(style: SlideStyle, head: _Header, page: int, pages: int) -> t
         right -= w + 40
     if head.badge:
         text, fill, color = head.badge
-        size = style.header_size - 4
+        size = style.header_size
         pad = size // 2
         w = measure(text, size, True)
         line = put(text, size, True, color, right - w - pad, head_box, band_top)
@@ -245,6 +250,8 @@ def _compose(
     top: Sequence[Item],
     aside: Block | None,
     columns: Sequence[_Column],
+    page_offset: int = 0,
+    of_pages: int | None = None,
 ) -> list[SlideLayout]:
     """Fit ``top`` (with an ``aside`` picture at its right) above side-by-side ``columns``.
 
@@ -333,7 +340,7 @@ def _compose(
     next_y = content.y + line_height(roles["heading"].size, True) + gap
     long_cols = [i for i, pages in enumerate(col_pages) if len(pages) > 1]
     widened: set[int] = set()
-    if len(columns) > 1 and len(long_cols) == 1:
+    if len(columns) > 1 and len(long_cols) == 1 and not any(c.repeat for c in columns):
         # Only one column goes on: after the first slide it gets the full width, not a half-empty slide.
         k = long_cols[0]
         width = panels[k].w - (2 * style.panel_padding if columns[k].panel else 0)
@@ -344,11 +351,21 @@ def _compose(
         widened.add(k)
     total = max(len(p) for p in col_pages)
     slides: list[SlideLayout] = []
+    shown_total = of_pages or page_offset + total  # slides of the same item laid out before or after
     for i in range(total):
-        rects, lines = _header_footer(style, head, i + 1, total)
+        rects, lines = _header_footer(style, head, page_offset + i + 1, shown_total)
         blocks: list[PlacedBlock] = []
         placed: list[Placed] = list(placed_top) if i == 0 else [_continuation_line(title, roles, style, content)]
         for k, (col, pages, panel) in enumerate(zip(columns, col_pages, panels)):
+            if col.repeat and i > 0 and pages and pages[0]:
+                dy = next_y - min(p.y if isinstance(p, PlacedLine) else p.box.y for p in pages[0])
+                placed.extend(
+                    PlacedBlock(p.kind, Box(p.box.x, p.box.y + dy, p.box.w, p.box.h), p.payload,
+                                Box(p.container.x, next_y, p.container.w, content.bottom - next_y))
+                    if isinstance(p, PlacedBlock) else p
+                    for p in pages[0] if isinstance(p, PlacedBlock)
+                )
+                continue
             if i < len(pages) and pages[i]:
                 if col.panel and (i == 0 or k not in widened):
                     top_y = panel.y if i == 0 else next_y
@@ -359,7 +376,7 @@ def _compose(
                 lines.append(p)
             else:
                 blocks.append(p)
-        slides.append(SlideLayout(style.width, style.height, style.background, safe, content, i + 1, total,
+        slides.append(SlideLayout(style.width, style.height, style.background, safe, content, page_offset + i + 1, shown_total,
                                   roles["body"].size, tuple(rects), tuple(lines), tuple(blocks)))
     _warn_missing(slides)
     return slides
@@ -406,6 +423,46 @@ def _badge(priority: str, style: SlideStyle) -> tuple[str, tuple[str, str, str] 
     return style.accent, None
 
 
+def _labelled(pairs: Sequence[tuple[str, str | None]], *, space: float = 0.35) -> list[Item]:
+    """Facts as "Label  value" rows: the label in bold accent colour in a hanging column, so the
+    value's wrapped lines align and no line is spent on a heading."""
+    present = [(label, value) for label, value in pairs if value]
+    if not present:
+        return []
+    widest = max((label for label, _ in present), key=len)
+    return [Para(value, "body", marker=label, hang=widest + "  ", marker_bold=True, space_before=space if i else 0.0)
+            for i, (label, value) in enumerate(present)]
+
+
+def _facts_items(facts: KeyFacts, what_limit: int, *, emergency: bool, where: str | None, hotline: str) -> list[Item]:
+    what = shorten(facts.what, what_limit) if what_limit else None  # 0: the title says what
+    if emergency:
+        items = _labelled([("Việc gì", what), ("Ở đâu", where or facts.where)])
+        if facts.todo:
+            items.append(Para("Việc cần làm", "heading", "accent", space_before=0.5, keep_with_next=True))
+            items += [Para(t, "body", marker="•", space_before=0.2) for t in facts.todo]
+        return items  # the hotline is in the footer of every slide
+    return _labelled([("Nội dung", what), ("Thời gian", facts.when), ("Địa điểm", where or facts.where),
+                      ("Liên hệ", facts.contact)])
+
+
+def _facts_slide(style: SlideStyle, head: _Header, title: str, facts: KeyFacts, qr: Block | None, *,
+                 emergency: bool, where: str | None, hotline: str, of_pages: int) -> SlideLayout:
+    """One slide of key facts; the "what" is cut shorter (then instructions dropped) until it fits."""
+    attempts = [(limit, facts) for limit in (140, 100, 70, 0)]
+    if facts.todo:
+        attempts += [(70, KeyFacts(facts.what, facts.when, facts.where, facts.contact, facts.todo[:1]))]
+    for limit, f in attempts:
+        items = _facts_items(f, limit, emergency=emergency, where=where, hotline=hotline)
+        # the QR code in a column of its own at the right, so the facts start right under the title
+        columns = [_Column(items), *([_Column([qr], width=qr.size, repeat=True)] if qr else [])]
+        slides = _compose(style, head, title=title, top=[Para(title, "title")], aside=None, columns=columns,
+                          of_pages=of_pages)
+        if len(slides) == 1:
+            return slides[0]
+    return slides[0]  # the title alone fills the slide: the rest is on the continuation slides
+
+
 def layout_announcement(
     title: str,
     body: str,
@@ -413,16 +470,38 @@ def layout_announcement(
     ward_name: str,
     hotline: str,
     priority: Priority = "normal",
+    link: str | None = None,
+    where: str | None = None,
     style: SlideStyle = DEFAULT_STYLE,
 ) -> list[SlideLayout]:
-    """Lay out an announcement; an emergency gets a red header band and a "KHẨN CẤP" badge."""
+    """Lay out an announcement; an emergency gets a red header band and a "KHẨN CẤP" badge.
+
+    Text that fits one slide is set as large as it fits. A longer one starts with a key-facts slide
+    (what, when, where, contact, from :func:`facts.key_facts`) followed by the full text. An emergency
+    always gets its own slide first: where (``where``, e.g. the khu phố it is sent to), what to do,
+    what, and the hotline; the full text follows only if it does not fit there. ``link`` (the
+    announcement's public page) is drawn as a QR code on the first slide.
+    """
     title, body = _nfc(title).strip(), _nfc(body)
     if not title:
         raise ValueError("an announcement needs a title")
     band, badge = _badge(priority, style)
     head = _Header(_nfc(ward_name), _nfc(hotline), band, badge)
-    return _compose(style, head, title=title, top=[Para(title, "title")], aside=None,
-                    columns=[_Column(_body_items(body))])
+    qr = _qr_block(link, style)
+    emergency = priority == "emergency"
+    qr_col = [_Column([qr], width=qr.size, repeat=True)] if qr else []
+    whole = _compose(style, head, title=title, top=[Para(title, "title")], aside=None,
+                     columns=[_Column(_body_items(body)), *qr_col])
+    facts = key_facts(title, body)
+    if len(whole) == 1 and not emergency:
+        return whole
+    if not emergency and not facts.found():
+        return whole  # nothing to pull out: the text itself, on as many slides as it needs
+    full = [] if len(whole) == 1 else _compose(style, head, title=title, top=[Para(title, "title")], aside=None,
+                                                 columns=[_Column(_body_items(body)), *qr_col], page_offset=1)
+    first = _facts_slide(style, head, title, facts, qr, emergency=emergency, where=where and _nfc(where),
+                         hotline=_nfc(hotline), of_pages=1 + len(full))
+    return [first, *full]
 
 
 def online_level_text(level: str | None) -> str:
@@ -437,29 +516,31 @@ def _qr_block(link: str | None, style: SlideStyle) -> Block | None:
 
 
 def layout_procedure(
-    proc: Procedure, *, ward_name: str, hotline: str, style: SlideStyle = DEFAULT_STYLE
+    proc: Procedure, *, ward_name: str, hotline: str, link: str | None = None, style: SlideStyle = DEFAULT_STYLE
 ) -> list[SlideLayout]:
     """Lay out one catalog procedure: name, field and online level on top, the documents on the left,
-    processing time and fee in a side panel, and a QR code at the top right when there is a link."""
+    processing time and fee in a side panel, and a QR code at the top right: to ``link`` (the
+    procedure's public page) if given, else to the procedure's own link (the national portal)."""
     name = _nfc(proc.name)
+    # One full-width column: at the reading size two columns would hold a few words a line each.
+    facts = _labelled([
+        ("Thời hạn", _nfc(proc.processing_time)),
+        ("Phí, lệ phí", _nfc(proc.fee)),
+        ("Trực tuyến", online_level_text(proc.online_level)),
+    ])
     top: list[Item] = [
         Para(name, "title"),
-        Para(f"Lĩnh vực: {_nfc(proc.field)}   ·   Dịch vụ công trực tuyến: {online_level_text(proc.online_level)}",
-             "body", "muted", space_before=0.15),
+        Para(f"Lĩnh vực: {_nfc(proc.field)}", "body", "muted", space_before=0.1),
     ]
-    docs: list[Item] = [Para("Thành phần hồ sơ", "heading", "accent", keep_with_next=True)]
+    docs: list[Item] = [Para("Thành phần hồ sơ", "heading", "accent", space_before=0.5, keep_with_next=True)]
     widest = f"{len(proc.documents)}."
-    docs += [Para(_nfc(d), "body", marker=f"{i}.", hang=widest, space_before=0.3)
+    docs += [Para(_nfc(d), "body", marker=f"{i}.", hang=widest, space_before=0.25)
              for i, d in enumerate(proc.documents, 1)]
-    facts: list[Item] = [
-        Para("Thời hạn giải quyết", "heading", "accent", keep_with_next=True),
-        Para(_nfc(proc.processing_time), "body"),
-        Para("Phí, lệ phí", "heading", "accent", space_before=0.6, keep_with_next=True),
-        Para(_nfc(proc.fee), "body"),
-    ]
     head = _Header(_nfc(ward_name), _nfc(hotline), style.accent)
-    return _compose(style, head, title=name, top=top, aside=_qr_block(proc.link, style),
-                    columns=[_Column(docs), _Column(facts, panel=True)])
+    qr = _qr_block(link or proc.link, style)
+    # the QR code at the right of every slide of the procedure, not only the first
+    return _compose(style, head, title=name, top=top, aside=None,
+                    columns=[_Column([*facts, *docs]), *([_Column([qr], width=qr.size, repeat=True)] if qr else [])])
 
 
 def layout_hotline(
@@ -471,9 +552,9 @@ def layout_hotline(
     title = "Tiếp nhận phản ánh, kiến nghị"
     address = [line.strip() for line in _nfc(feedback_address).splitlines() if line.strip()]
     items: list[Item] = [
-        Para("Đường dây nóng", "heading", "accent", keep_with_next=True),
+        Para("Gọi đường dây nóng", "heading", "accent", keep_with_next=True),
         Para(_nfc(hotline), "big"),
-        Para("Địa chỉ tiếp nhận", "heading", "accent", space_before=0.8, keep_with_next=True),
+        Para("Gửi phản ánh, kiến nghị tại", "heading", "accent", space_before=0.5, keep_with_next=True),
         *[Para(line, "body", space_before=0.3 if i else 0.0) for i, line in enumerate(address)],
     ]
     columns = [_Column(items)]
@@ -566,19 +647,23 @@ def render_announcement(
     priority: Priority = "normal",
     out_dir: str | Path,
     stem: str,
+    link: str | None = None,
+    where: str | None = None,
     style: SlideStyle = DEFAULT_STYLE,
 ) -> list[Path]:
     """Announcement slide(s) as PNG files; see :func:`layout_announcement`."""
-    slides = layout_announcement(title, body, ward_name=ward_name, hotline=hotline, priority=priority, style=style)
+    slides = layout_announcement(title, body, ward_name=ward_name, hotline=hotline, priority=priority, link=link,
+                                 where=where, style=style)
     return save_slides(slides, out_dir, stem, style)
 
 
 def render_procedure(
-    proc: Procedure, *, ward_name: str, hotline: str, out_dir: str | Path, stem: str,
+    proc: Procedure, *, ward_name: str, hotline: str, out_dir: str | Path, stem: str, link: str | None = None,
     style: SlideStyle = DEFAULT_STYLE,
 ) -> list[Path]:
     """Procedure slide(s) as PNG files; see :func:`layout_procedure`."""
-    return save_slides(layout_procedure(proc, ward_name=ward_name, hotline=hotline, style=style), out_dir, stem, style)
+    return save_slides(layout_procedure(proc, ward_name=ward_name, hotline=hotline, link=link, style=style),
+                       out_dir, stem, style)
 
 
 def render_hotline(

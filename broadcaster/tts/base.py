@@ -20,12 +20,13 @@ __all__ = ["Speech", "TTSEngine", "normalize_for_tts"]
 class Speech:
     """One synthesised clip and where it came from.
 
-    ``engine`` is always the engine that actually produced the audio ("gtts" or "espeak"), never
-    "auto", so the as-run report and the media store can say which voice went on air.
+    ``engine`` is always the engine that actually produced the audio ("gtts", "fpt", "piper",
+    "espeak", or "recording" for an officer's recording), never "auto", so the store, ``list`` and
+    the as-run report can say which voice went on air.
     """
 
     audio: bytes
-    format: str  # container of ``audio``: "mp3" (gTTS) or "wav" (espeak-ng)
+    format: str  # container of ``audio``: "mp3" (gTTS, FPT.AI) or "wav" (espeak-ng, piper, recordings)
     engine: str
     voice: str  # the resolved voice and settings, as used in the cache key
     text: str = field(repr=False, default="")
@@ -39,7 +40,7 @@ class Speech:
 
 @runtime_checkable
 class TTSEngine(Protocol):
-    """Text to speech. ``name`` is "gtts", "espeak" or "auto".
+    """Text to speech. ``name`` is "gtts", "fpt", "piper", "espeak" or "auto".
 
     ``synthesize`` raises ``TTSUnavailableError`` when the engine cannot run at all here (no
     network, tool not installed) and ``TTSError`` when it ran but produced no usable audio.

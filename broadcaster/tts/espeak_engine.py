@@ -20,7 +20,15 @@ from pathlib import Path
 from broadcaster.errors import TTSError, TTSUnavailableError
 from broadcaster.tts.base import Speech, normalize_for_tts
 
-__all__ = ["EspeakEngine"]
+__all__ = ["DEFAULT_PITCH", "DEFAULT_SPEED_WPM", "DEFAULT_VOICE", "DEFAULT_WORD_GAP", "ESPEAK_VOICES", "EspeakEngine"]
+
+# Chosen by the intelligibility bench (docs/benchmarks.md, "Choosing the espeak-ng voice").
+DEFAULT_VOICE = "vi"
+DEFAULT_SPEED_WPM = 110
+DEFAULT_PITCH = 50
+DEFAULT_WORD_GAP = 3
+# espeak-ng's Vietnamese voices: northern (Hà Nội), central (Huế / Quảng Trị), southern (Sài Gòn).
+ESPEAK_VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +36,13 @@ _INSTALL = "install the Debian package espeak-ng (sudo apt-get install espeak-ng
 
 
 class EspeakEngine:
-    """Offline voice. ``voice`` is an espeak-ng voice name: "vi", or a variant such as "vi+f3".
+    """Offline voice. ``voice`` is an espeak-ng voice name: "vi", "vi-vn-x-central", "vi-vn-x-south",
+    or a variant such as "vi+f3". ``word_gap`` adds pauses between words (units of 10 ms at normal
+    speed).
 
-    ``speed_wpm`` defaults below espeak's 175 because loudspeaker audio reaches listeners across
-    streets, with echo; ``amplitude`` (0-200) only matters before loudness normalisation.
+    The defaults (110 wpm, pitch 50, word gap 3) are the best of a grid measured by the
+    intelligibility bench (docs/benchmarks.md): slower speech with short gaps between syllables is
+    heard far better than espeak's own 175 wpm, which also helps across streets, with echo; ``amplitude`` (0-200) only matters before loudness normalisation.
     Output is 16-bit mono WAV at 22.05 kHz.
     """
 
@@ -41,10 +52,11 @@ class EspeakEngine:
     def __init__(
         self,
         *,
-        voice: str = "vi",
-        speed_wpm: int = 150,
-        pitch: int = 50,
+        voice: str = DEFAULT_VOICE,
+        speed_wpm: int = DEFAULT_SPEED_WPM,
+        pitch: int = DEFAULT_PITCH,
         amplitude: int = 100,
+        word_gap: int = DEFAULT_WORD_GAP,
         binary: str = "espeak-ng",
         timeout_s: float = 120.0,
     ) -> None:
@@ -52,11 +64,15 @@ class EspeakEngine:
         self.speed_wpm = speed_wpm
         self.pitch = pitch
         self.amplitude = amplitude
+        self.word_gap = word_gap
         self.binary = binary
         self.timeout_s = timeout_s
 
     def resolve_voice(self, voice: str | None = None) -> str:
-        return f"{voice or self.voice} s{self.speed_wpm} p{self.pitch} a{self.amplitude}"
+        resolved = f"{voice or self.voice} s{self.speed_wpm} p{self.pitch} a{self.amplitude}"
+        if self.word_gap:
+            resolved += f" g{self.word_gap}"
+        return resolved
 
     def synthesize(self, text: str, voice: str | None = None) -> Speech:
         text = normalize_for_tts(text)
@@ -70,7 +86,7 @@ class EspeakEngine:
             out = Path(tmp) / "speech.wav"
             cmd = [
                 exe, "-v", name, "-s", str(self.speed_wpm), "-p", str(self.pitch),
-                "-a", str(self.amplitude), "-b", "1", "-w", str(out),
+                "-a", str(self.amplitude), "-g", str(self.word_gap), "-b", "1", "-w", str(out),
             ]  # fmt: skip
             try:
                 proc = subprocess.run(
