@@ -31,6 +31,10 @@ def _case_files() -> list[Path]:
         HERE / "data" / "normalize_extra_cases.json",
         HERE / "data" / "normalize_review_cases.json",
         HERE / "data" / "normalize_realworld_cases.json",
+        # A second real-world set written from the reading conventions alone, before the normaliser's
+        # code was read; its later rounds found rule gaps that were then fixed, so it is a development
+        # set now, not a measure of generalisation.
+        HERE / "data" / "normalize_realworld_check_cases.json",
     ]
 
 
@@ -77,6 +81,25 @@ def test_realworld_heldout_cases() -> None:
     print(f"held-out real-world: strict {strict}/{len(cases)}")
     assert len(cases) >= 40
     assert strict / len(cases) >= TARGET, "\n".join(failures)
+
+
+def test_realworld_second_heldout_cases() -> None:
+    # Forty more real-world sentences written after the check set's rules were in, scored once and
+    # never tuned on: 37/40 then (a "city" inside a domain, BVTV missing from the table, and one
+    # reading of "sogddt" that is debatable). The floor guards that figure; the target stays 95 in 100.
+    cases = _load(HERE / "data" / "normalize_realworld_heldout2_cases.json")
+    strict, _, failures = _score(cases)
+    print(f"second held-out real-world: strict {strict}/{len(cases)}")
+    for failure in failures:
+        print(failure)
+    assert len(cases) >= 40
+    assert strict >= 37, "\n".join(failures)
+
+
+def test_realworld_check_cases_cover_every_class_of_the_issue() -> None:
+    cases = _load(HERE / "data" / "normalize_realworld_check_cases.json")
+    assert len(cases) >= 100
+    assert {c["category"] for c in cases} >= {"weekday", "web", "per", "unit", "place", "code", "abbr", "mixed"}
 
 
 def test_realworld_cases_cover_every_class_of_the_issue() -> None:

@@ -151,6 +151,8 @@ def _mn(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 12) : m.start()]
     if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|nhóm trẻ)\s*$", before):
         return spoken_forms().get("MN", "mầm non")
+    if capitalised_word_follows(text[m.end() : m.end() + 4]):
+        return spoken_forms().get("MN", "mầm non")  # "MN Hoa Sen", "và MN Hải Lệ": a kindergarten's name
     return spell("MN")
 
 
@@ -208,11 +210,19 @@ _SCHOOL_LIST_RE = re.compile(
 _SCHOOL_NAMES = {"MN": "mầm non", "TH": "tiểu học", "THCS": "trung học cơ sở", "THPT": "trung học phổ thông"}
 
 
+# "… trường THCS Trần Phú và TH Kim Đồng": TH before a school's name, in a line that speaks of schools.
+_TH_NAME_RE = re.compile(r"(?<![\w&/])TH(?![\w&])(?=\s+[A-ZĐ][a-zà-ỹđ])")
+_SCHOOL_WORDS_RE = re.compile(r"(?i:trường|học sinh|giáo viên|mầm non|tiểu học|trung học)|\b(?:HS|GV|THCS|THPT)\b")
+
+
 def _school_levels(text: str) -> str:
     """MN / TH / THCS after trường, trẻ, bậc … (and each of a list after it): mầm non, tiểu học …"""
-    return _SCHOOL_LIST_RE.sub(
+    text = _SCHOOL_LIST_RE.sub(
         lambda m: m.group(1) + re.sub(_SCHOOL, lambda s: _SCHOOL_NAMES[s.group(0)], m.group(2)), text
     )
+    if _SCHOOL_WORDS_RE.search(text):
+        text = _TH_NAME_RE.sub("tiểu học", text)
+    return text
 
 
 _HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
