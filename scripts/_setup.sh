@@ -9,7 +9,7 @@ command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
 # a virtual screen, for the test of the TV's fullscreen window output
 command -v Xvfb >/dev/null 2>&1 || need_debs+=(xvfb)
-# the browser the public pages are tested in (driven by playwright, never downloaded by it)
+# a real browser for the console's and the public pages' tests (driven by Playwright, never downloaded by it)
 [ -x /usr/bin/chromium ] || need_debs+=(chromium)
 command -v mosquitto >/dev/null 2>&1 && [ -x "$(command -v mosquitto)" ] || {
     [ -x /usr/sbin/mosquitto ] || need_debs+=(mosquitto)
