@@ -3,7 +3,8 @@
 One module per measurement: ``fanout`` (one schedule change to N speaker nodes over a real
 Mosquitto), ``ontime`` (scheduled instant vs the moment each node's output starts),
 ``preparation`` (speech, cache, slides, the procedure deck) and ``footprint`` (resident memory of
-the device agents). ``stats`` holds the medians, percentiles, table and JSON. docs/benchmarks.md
+the device agents), ``console`` (page times of the officer's console with a year of history).
+``stats`` holds the medians, percentiles, table and JSON. docs/benchmarks.md
 says what each figure means.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from benchmarks.stats import Figure
 
-SECTIONS = ("preparation", "fanout", "ontime", "footprint", "intelligibility")
+SECTIONS = ("preparation", "fanout", "ontime", "footprint", "intelligibility", "console")
 
 
 @dataclass

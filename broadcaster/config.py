@@ -107,6 +107,16 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """``[console]``: the officer's web console served by ``broadcaster serve`` on ``service.listen``."""
+
+    composers_may_send_emergency: bool = False  # "Phát khẩn cấp" without an approver
+    session_hours: int = 8  # a session ends after this long without use
+    tls_cert: Path | None = None  # HTTPS when both are given (PEM files)
+    tls_key: Path | None = None
+
+
+@dataclass(frozen=True)
 class EspeakSettings:
     voice: str = "vi"  # chosen by the intelligibility bench (docs/benchmarks.md)
     rate_wpm: int = 110
@@ -188,6 +198,7 @@ class Ward:
     town: str = ""
     province: str = ""
     feedback_url: str | None = None  # shown as a QR code on the TV's feedback slide
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     public: PublicSettings = field(default_factory=PublicSettings)
 
@@ -522,7 +533,9 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
         else (base / "playlists" / "catalog" / "procedures.json").resolve(),
     )
 
+    console = _console(r, raw, base)
     return Ward(
+        console=console,
         public=public,
         id=r.ident(w, "id", "ward."),
         name=r.str_(w, "name", "ward."),
@@ -616,6 +629,28 @@ def load_speech(raw: Any, r: _Reader, base: Path) -> SpeechSettings:
         espeak=espeak,
         piper=piper,
         fpt=fpt,
+    )
+
+
+def _console(r: _Reader, raw: Mapping[str, Any], base: Path) -> ConsoleSettings:
+    c = r.table(raw.get("console", {}), "[console]")
+    paths: dict[str, Path | None] = {}
+    for key in ("tls_cert", "tls_key"):
+        if key in c:
+            pth = Path(r.str_(c, key, "console."))
+            pth = pth if pth.is_absolute() else (base / pth).resolve()
+            if not pth.is_file():
+                raise r.err(f"console.{key}", f"{pth} does not exist", "the path of a PEM file (see docs/deploy.md, HTTPS)")
+            paths[key] = pth
+        else:
+            paths[key] = None
+    if (paths["tls_cert"] is None) != (paths["tls_key"] is None):
+        raise r.err("console.tls_cert", "only one of tls_cert and tls_key is given", "both (certificate and its private key), or neither")
+    return ConsoleSettings(
+        composers_may_send_emergency=r.bool_(c, "composers_may_send_emergency", "console.", False),
+        session_hours=r.int_(c, "session_hours", "console.", 8, 1, 24 * 30),
+        tls_cert=paths["tls_cert"],
+        tls_key=paths["tls_key"],
     )
 
 

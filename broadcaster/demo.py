@@ -39,9 +39,17 @@ EMERGENCY = "Khẩn cấp: nước sông Thạch Hãn đang lên nhanh. Đề ng
 
 
 def _free_port() -> int:
+    """8750 (the ward file's port, easy to type in a browser) if it is free, else any free port."""
+    import socket
+
     from broadcaster.localbroker import free_port
 
-    return free_port()
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8750))
+            return 8750
+        except OSError:
+            return free_port()
 
 
 def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: datetime) -> Path:
@@ -181,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         watch.start()
 
         w.run("keys", "init")
+        console_login = demo_accounts(w)
         log.info("central: broadcaster serve (logs in %s)", base / "logs")
         w.spawn("central", "serve", "--engine", args.engine)
         for d in ward.devices:
@@ -189,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 w.spawn(d.id, "display", "--device", d.id, "--output", "headless", "--out", str(out))
         log.info("started %d speaker node(s) and %d TV(s)", len(ward.speakers()), len(ward.displays()))
+        print_console(ward, console_login, args.serve)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with lock:
@@ -226,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < tv_deadline and not all(_tv_resumed(out / tv.id) for tv in ward.displays()):
             time.sleep(0.5)
         print_table(events, out, ward)
+        print_console(ward, console_login, args.serve)
         if args.serve:
-            log.info("the ward keeps running (--serve): queue more with BROADCASTER_WARD=%s broadcaster queue ...; Ctrl-C stops", ward_file)
+            log.info("the ward keeps running (--serve): open the console above, or queue with BROADCASTER_WARD=%s "
+                     "broadcaster queue ...; Ctrl-C stops", ward_file)
             try:
                 while w.supervise():
                     time.sleep(1)
@@ -239,6 +251,29 @@ def main(argv: list[str] | None = None) -> int:
         w.stop()
 
 
+def demo_accounts(w: Ward) -> str:
+    """A leader (all khu phố) and a composer (KP1) for the console, with a password made for this run."""
+    import secrets
+
+    password = f"demo-{secrets.token_hex(4)}"
+    for user, role, zones, name in (("lanhdao", "duyệt", "all", "Lãnh đạo phường (demo)"),
+                                    ("canbo", "soạn", "kp1,kp2", "Cán bộ văn hóa (demo)"),
+                                    ("quantri", "quản trị", "all", "Quản trị (demo)")):
+        res = subprocess.run([sys.executable, "-m", "broadcaster", "users", "add", user, "--role", role, "--zones", zones,
+                              "--name", name, "--password-stdin"], input=password + "\n", env=w.env, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise SystemExit(f"demo: could not add the console account {user}:\n{res.stderr.strip()}")
+    return password
+
+
+def print_console(ward: Any, password: str, serve: bool = True) -> None:
+    print()
+    if not serve:
+        print("(the console runs while the demo runs; `scripts/demo --serve` keeps it open)")
+    print(f"Bàn điều khiển / console:  http://{ward.service.listen}/console/")
+    print(f"  đăng nhập / log in:  lanhdao / {password}  (người duyệt, toàn phường)")
+    print(f"                       canbo   / {password}  (người soạn, KP1 và KP2)")
+    print(f"                       quantri / {password}  (quản trị)")
 def _tv_shown(tv_out: Path) -> list[dict[str, Any]]:
     f = tv_out / "shown.jsonl"
     return [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines()] if f.exists() else []

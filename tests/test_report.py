@@ -60,7 +60,9 @@ def test_report_counts_and_files(ward_dir: Path, tmp_path: Path, capsys: pytest.
     # the command line: writes the files, refuses a bad month
     assert main(["report", "--month", "2026-12", "--out", str(tmp_path / "cli")]) == 0
     assert len(list((tmp_path / "cli").iterdir())) == 4
-    assert main(["report", "--month", "12/2026"]) == 1
+    assert main(["report", "--month", "12/2026", "--out", str(tmp_path / "vi")]) == 0  # the way an officer writes it
+    assert len(list((tmp_path / "vi").iterdir())) == 4
+    assert main(["report", "--month", "13/2026"]) == 1
     assert "YYYY-MM" in capsys.readouterr().err
     with pytest.raises(ConfigError):
         build_report(ward, Store.for_ward(ward), "2026-00")

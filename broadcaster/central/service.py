@@ -20,14 +20,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from broadcaster import protocol
 from broadcaster.central import planner
 from broadcaster.central.health import clock_warning
-from broadcaster.central.http import MediaServer
 from broadcaster.central.ingest import Ingest
 from broadcaster.central.publisher import DeckSlideSource, Publisher
+from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, speakable
@@ -87,6 +88,9 @@ class CentralService:
         producer: DeckProducer | None = None,
         serve_media: bool = True,
         mqtt_ca: str | None = None,
+        console: bool = True,
+        extra_routes: Any = (),
+        passwords: Any = None,
     ) -> None:
         self.ward = ward
         self._lockfile: Any = None
@@ -104,7 +108,16 @@ class CentralService:
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)
         self.ingest = Ingest(ward, self.store, ack=self.publisher.event_ack, on_state=self._on_state)
         self.scheduler = CentralScheduler(ward.tz)
-        self.http = MediaServer(self.media, ward.service.listen) if serve_media else None
+        self.console = None
+        self.http: Any = None
+        if serve_media:
+            # one web server: media for the nodes, the officer's console, and any extra pages
+            from broadcaster.web.app import build_app
+            from broadcaster.web.server import WebServer
+
+            self.console = self._console_context(passwords) if console and producer is not None else None
+            app = build_app(self.console, self.media, extra_routes=list(extra_routes))
+            self.http = WebServer(app, ward.service.listen, tls_cert=ward.console.tls_cert, tls_key=ward.console.tls_key)
         self.status = Status()
         self.voices = self._voice_upgrader(producer)
         self._lock = threading.RLock()
@@ -125,6 +138,18 @@ class CentralService:
         self._beat: threading.Thread | None = None
         self._yield: threading.Thread | None = None
         self._clock_warned: dict[str, int | None] = {}
+
+    def _console_context(self, passwords: Any) -> Any:
+        from broadcaster.central.usecases import UseCases
+        from broadcaster.web.app import ConsoleContext
+        from broadcaster.web.auth import Passwords, Sessions, load_secret
+
+        uc = UseCases(self.ward, self.store, self.producer, on_change=self.changed)  # type: ignore[arg-type]
+        return ConsoleContext(
+            ward=self.ward, store=self.store, media=self.media, usecases=uc,
+            sessions=Sessions(uc.records, load_secret(self.ward.service.home), timedelta(hours=self.ward.console.session_hours)),
+            passwords=passwords or Passwords(), secure_cookies=self.ward.console.tls_cert is not None,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -321,6 +346,12 @@ class CentralService:
 
     # -- jobs --------------------------------------------------------------------------------
 
+    def changed(self) -> None:
+        """A commit made in this process (the console): ``PRAGMA data_version`` does not move for the
+        service's own connection, so the use cases call this to re-plan at once."""
+        if self._started:
+            self._revision = self.store.plan_revision
+            self.scheduler.run_soon(self.refresh, "console-refresh")
     def retry_voices(self) -> list[str]:
         """Try the preferred voice again for fallback clips; a swap re-plans like any store change."""
         from broadcaster.central.voices import next_airings
@@ -373,6 +404,7 @@ class CentralService:
                          o.window_start.astimezone(self.ward.tz), o.moved_to.astimezone(self.ward.tz) if o.moved_to else "nowhere")
             connected = self.conn.connected
             overlays: dict[tuple[str, datetime], protocol.ScheduleItem] = {}
+            records = Records(self.store)
             for zone in self.ward.zones:
                 items = []
                 for it in plan.for_zone(zone.id):
@@ -380,7 +412,10 @@ class CentralService:
                     items.append(si)
                     if si.slide is not None:
                         overlays.setdefault((it.announcement_id, it.requested), si)
-                self.publisher.zone_schedule(zone.id, items, horizon, force=force, now=now)
+                version = self.publisher.zone_schedule(zone.id, items, horizon, force=force, now=now)
+                if version is not None:
+                    # the first version that carried each item: a node that applied it has the item (the console's "acknowledged")
+                    records.note_item_versions(f"zone/{zone.id}", version, [i.item_id for i in items])
             delivered = list(plan.items)
 
             timed: list[datetime] = []
@@ -406,8 +441,9 @@ class CentralService:
             ov = sorted(overlays.values(), key=lambda s: s.start)
             for dev in self.ward.displays():
                 self.publisher.deck(dev.id, self._deck_slides.get(dev.id, []), ov, force=force)
+            volumes = records.volumes()  # set from the console; the ward file's value otherwise
             for dev in self.ward.devices:
-                self.publisher.config(dev.id, dev.volume, force=force)
+                self.publisher.config(dev.id, volumes.get(dev.id, dev.volume), force=force)
             self.store.set_meta("last_refresh", protocol.fmt_time(now))
             self.status = Status(at=now, plan=plan, refreshes=self.status.refreshes + 1)
             return plan
@@ -455,16 +491,30 @@ def queue_announcement(
 
 
 def queue_announcements(
-    ward: Ward, store: Store, producer: AnnouncementProducer, anns: list[Announcement], *, now: datetime | None = None
+    ward: Ward, store: Store, producer: AnnouncementProducer, anns: list[Announcement], *, now: datetime | None = None,
+    extra: Callable[[list[StoredAnnouncement]], None] | None = None,
 ) -> list[QueueResult]:
     """Check every schedule, produce the media, then store all of them in one transaction.
 
     Schedules are checked before the (slow) speech synthesis, and again with the real durations;
-    any error leaves the store unchanged, whatever the number of announcements.
+    any error leaves the store unchanged, whatever the number of announcements. ``extra`` runs inside
+    the same transaction with what was stored (the use cases write the audit log there).
     """
     now = now or protocol.utc_now()
-    probes = []
-    for ann in anns:
+    check_announcements(ward, store, anns, now)
+    t0 = time.monotonic()
+    produced = [producer.announcement(ann) for ann in anns]
+    # Queued = stored, after the (slow) synthesis: an emergency "now" then starts from the moment it
+    # can be sent, instead of being late by the time speech and slides took.
+    queued_at = now + timedelta(seconds=time.monotonic() - t0)
+    return store_produced(ward, store, list(zip(anns, produced)), now=now, queued_at=queued_at, extra=extra)
+
+
+def check_announcements(ward: Ward, store: Store, anns: list[Announcement], now: datetime,
+                        durations: list[int] | None = None) -> list[list[str]]:
+    """The queue-time checks (unique id, zones, windows, past, length): ScheduleError, or notes per announcement."""
+    notes = []
+    for n, ann in enumerate(anns):
         # the same rules whatever the way in (file, command line, console)
         if not ID_RE.match(ann.id):
             raise ScheduleError(
@@ -485,14 +535,19 @@ def queue_announcements(
                 f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)"
             )
         probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
-        planner.validate(probe, ward, now)
-        probes.append(probe)
-    t0 = time.monotonic()
-    produced = [producer.announcement(ann) for ann in anns]
-    # Queued = stored, after the (slow) synthesis: an emergency "now" then starts from the moment it
-    # can be sent, instead of being late by the time speech and slides took.
-    queued_at = now + timedelta(seconds=time.monotonic() - t0)
-    notes = [planner.validate(p, ward, now, duration_ms=int(m.duration_ms)) for p, m in zip(probes, produced)]
+        notes.append(planner.validate(probe, ward, now, duration_ms=durations[n] if durations else None))
+    return notes
+
+
+def store_produced(
+    ward: Ward, store: Store, pairs: list[tuple[Announcement, Any]], *, now: datetime, queued_at: datetime | None = None,
+    extra: Callable[[list[StoredAnnouncement]], None] | None = None,
+) -> list[QueueResult]:
+    """Check again with the real durations, then store media and announcements in one transaction."""
+    anns = [a for a, _ in pairs]
+    produced = [m for _, m in pairs]
+    queued_at = queued_at or now
+    notes = check_announcements(ward, store, anns, now, [int(m.duration_ms) for m in produced])
     with store.transaction():
         stored = []
         for ann, m in zip(anns, produced):
@@ -508,6 +563,8 @@ def queue_announcements(
             ))
             store.set_voice(ann.id, engine=m.engine, voice=getattr(m, "voice", ""),
                             preferred=getattr(m, "preferred", ""), fallback=bool(getattr(m, "fallback", False)), now=now)
+        if extra is not None:
+            extra(stored)
     # Plan far enough to reach each new announcement's first airing, even beyond the horizon the
     # nodes are sent, so the officer learns now (not on the day) where it lands and what overflows.
     new = [a for a in store.announcements() if a.id in {x.id for x in anns}]

@@ -107,6 +107,49 @@ MIGRATIONS: tuple[str, ...] = (
         last_try TEXT, last_error TEXT NOT NULL DEFAULT '', swapped_at TEXT, updated_at TEXT NOT NULL
     );
     """,
+    # 4: the officer's console: accounts, sessions, audit log, drafts awaiting approval, who
+    # composed / approved each announcement, single airings cancelled, the schedule version that
+    # first carried each item (for the per-node acknowledgement), volume set from the console
+    """
+    CREATE TABLE console_users (
+        username TEXT PRIMARY KEY, display_name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL CHECK (role IN ('composer', 'approver', 'admin')),
+        zones TEXT NOT NULL DEFAULT '[]', password_hash TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES console_users(username) ON DELETE CASCADE,
+        csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_seen TEXT NOT NULL, address TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_log_at ON audit_log(at);
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, text TEXT NOT NULL, spoken_text TEXT NOT NULL,
+        zones TEXT NOT NULL, priority TEXT NOT NULL, readings INTEGER NOT NULL, chime INTEGER NOT NULL,
+        show_on_tv INTEGER NOT NULL, schedule TEXT NOT NULL, audio TEXT NOT NULL REFERENCES media(name),
+        duration_ms INTEGER NOT NULL, engine TEXT NOT NULL, slides TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'returned', 'withdrawn')),
+        composer TEXT NOT NULL, created_at TEXT NOT NULL, decided_by TEXT, decided_at TEXT,
+        reason TEXT NOT NULL DEFAULT '', announcement_id TEXT, replaces TEXT
+    );
+    CREATE TABLE announcement_people (
+        announcement_id TEXT PRIMARY KEY, composer TEXT NOT NULL DEFAULT '', approver TEXT NOT NULL DEFAULT '',
+        draft_id INTEGER, cancelled_by TEXT NOT NULL DEFAULT '', cancel_reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE skipped_items (
+        item_id TEXT PRIMARY KEY, announcement_id TEXT NOT NULL, zone TEXT NOT NULL, by TEXT NOT NULL,
+        at TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE item_versions (item_id TEXT PRIMARY KEY, target TEXT NOT NULL, version INTEGER NOT NULL);
+    CREATE TABLE device_presence (device_id TEXT PRIMARY KEY, online INTEGER NOT NULL, since TEXT NOT NULL);
+    CREATE TABLE device_volume (
+        device_id TEXT PRIMARY KEY, volume INTEGER NOT NULL CHECK (volume BETWEEN 0 AND 100),
+        set_by TEXT NOT NULL, set_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -377,6 +420,13 @@ class Store:
     def _one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         with self._lock, self._errors():
             return self._conn.execute(sql, args).fetchone()
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Read-only query for modules that own their tables (central/records.py)."""
+        return self._all(sql, args)
+
+    def row(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+        return self._one(sql, args)
 
     @property
     def schema_version(self) -> int:
@@ -681,8 +731,9 @@ class Store:
         }
 
     def decided_ids(self) -> set[str]:
-        """Items already settled as missed: the planner leaves them alone."""
-        return {r[0] for r in self._all("SELECT item_id FROM plan_items WHERE status = 'missed'")}
+        """Items already settled as missed, or single airings cancelled: the planner leaves them alone."""
+        return {r[0] for r in self._all("SELECT item_id FROM plan_items WHERE status = 'missed' "
+                                        "UNION SELECT item_id FROM skipped_items")}
 
     def plan_items(self, start_from: datetime | None = None, start_until: datetime | None = None) -> list[PlanItemRow]:
         sql, args = "SELECT * FROM plan_items WHERE 1 = 1", []
@@ -726,6 +777,12 @@ class Store:
             c.execute(
                 "INSERT INTO devices(id, kind, zone, name) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 (st.device, st.kind, st.zone, st.device),
+            )
+            # since when online / offline (the console): changes only when the device's presence does
+            c.execute(
+                "INSERT INTO device_presence(device_id, online, since) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE "
+                "SET online = excluded.online, since = excluded.since WHERE device_presence.online != excluded.online",
+                (st.device, int(st.online), fmt_time(st.clock if (st.clock and not live and st.online) else received_at)),
             )
             if not st.online:
                 # An offline notice (the last will, or a clean stop) carries nothing else worth

@@ -17,7 +17,7 @@ from broadcaster.errors import BroadcasterError
 
 # Packages of the central extra (pyproject.toml): a node without them still runs its own commands.
 CENTRAL_PACKAGES = frozenset({"gtts", "pydub", "apscheduler", "PIL", "segno", "tqdm", "requests", "starlette", "jinja2",
-                              "uvicorn", "openpyxl"})
+                              "uvicorn", "openpyxl", "argon2", "itsdangerous", "multipart"})
 
 # (module under broadcaster.cli, one-line help) in the order shown by --help
 COMMANDS: tuple[str, ...] = (
@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "devices",
     "report",
     "keys",
+    "users",
     "serve",
     "speaker",
     "display",

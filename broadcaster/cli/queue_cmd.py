@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from broadcaster.config import WEEKDAYS, Announcement, ScheduleSpec, Ward, load_announcements, load_ward, parse_clock, parse_date, parse_local_datetime
+from broadcaster.config import Announcement, ScheduleSpec, Ward, load_announcements, load_ward, parse_clock, parse_date, parse_local_datetime
 from broadcaster.errors import ConfigError
 from broadcaster.tts import ENGINE_NAMES
 
@@ -42,17 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     src.add_argument("--file", type=Path, help="a programme file (playlists/announcements/*.toml): queue its announcements")
     p.add_argument("--id", dest="ann_id", help="id of the announcement (default: made from the title); with --file: only this one")
     p.add_argument("--title", help="title shown on the TV and in lists (default by priority)")
-    p.add_argument("--zones", default="all", help='"all" or khu phố ids separated by commas, e.g. kp1,kp2 (default all)')
+    p.add_argument("--zones", default="all",
+                   help='"all" / "toàn phường", khu phố ids like KP1,kp2, or "all except kp2" / "trừ kp2" (default all)')
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", help='once, at a local date and time: "01/12/2026 17:05"')
     when.add_argument("--daily", metavar="TIMES", help="every day at these times, e.g. 17:00 or 17:00,05:30 (with --from, --until)")
-    when.add_argument("--weekly", metavar="DAYS", help="on these weekdays, e.g. t2,t5 or mon,thu (with --times, --from, --until)")
+    when.add_argument("--weekly", metavar="DAYS", help='on these weekdays, e.g. "thứ 2, thứ 5", t2,t5 or mon,thu (with --times, --from, --until)')
     when.add_argument("--now", action="store_true", help="as soon as possible (emergency: at once; otherwise: the current or next window)")
     p.add_argument("--times", help="with --weekly: times of day, e.g. 05:30,17:00")
     p.add_argument("--from", dest="date_from", help="first day, DD/MM/YYYY")
     p.add_argument("--until", dest="date_until", help="last day, DD/MM/YYYY")
-    p.add_argument("--priority", choices=("normal", "priority", "emergency"), default="normal",
-                   help="normal = thông thường, priority = ưu tiên (first in the window), emergency = khẩn cấp (at once, interrupting)")
+    p.add_argument("--priority", default="normal",
+                   help='thường / "ưu tiên" (first in the window) / "khẩn cấp" (at once, interrupting); or normal, priority, emergency')
     p.add_argument("--readings", type=int, default=2, help="how many times the text is read (1-5, default 2)")
     p.add_argument("--no-chime", action="store_true", help="no attention chime before the readings")
     p.add_argument("--no-tv", action="store_true", help="do not show it on the reception TV")
@@ -99,10 +100,9 @@ def spec_from_args(args: argparse.Namespace, ward: Ward) -> ScheduleSpec:
         return ScheduleSpec("daily", times=_times(args.daily, "--daily"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
                             end_date=_day(args.date_until, "--until"))  # type: ignore[arg-type]
     if args.weekly:
-        try:
-            days = tuple(sorted({WEEKDAYS[d.lower()] for d in _list(args.weekly)}))
-        except KeyError as exc:
-            raise ConfigError("command line", "--weekly", f"{exc.args[0]!r} is not a weekday", "t2..t7, cn or mon..sun") from exc
+        from broadcaster.central.words import weekday_words
+
+        days = weekday_words(args.weekly)
         if not args.times:
             raise ConfigError("command line", "--times", "is missing", "times of day for --weekly, e.g. --times 05:30,17:00")
         return ScheduleSpec("weekly", times=_times(args.times, "--times"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
@@ -111,12 +111,17 @@ def spec_from_args(args: argparse.Namespace, ward: Ward) -> ScheduleSpec:
 
 
 def zones_from_args(v: str, ward: Ward) -> tuple[str, ...]:
-    if v.strip().lower() == "all":
-        return tuple(z.id for z in ward.zones)
-    zones = tuple(dict.fromkeys(_list(v)))
-    for z in zones:
-        ward.zone(z)  # raises UnknownZoneError naming the known zones
-    return zones
+    from broadcaster.central.words import zone_words
+    from broadcaster.errors import UnknownZoneError
+
+    try:
+        return zone_words(v, [z.id for z in ward.zones])
+    except ConfigError as exc:
+        if "not in the ward file" in exc.problem:
+            known = ", ".join(z.id for z in ward.zones)
+            bad = exc.problem.split("'")[1] if "'" in exc.problem else v
+            raise UnknownZoneError(f"unknown zone {bad!r}: the ward file {ward.source} defines {known}") from exc
+        raise
 
 
 def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime) -> list[Announcement]:
@@ -136,6 +141,9 @@ def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime)
         return anns
     if not args.text.strip():
         raise ConfigError("command line", "--text", "is empty", "the words of the announcement")
+    from broadcaster.central.words import priority_word
+
+    args.priority = priority_word(args.priority)
     if not 1 <= args.readings <= 5:
         raise ConfigError("command line", "--readings", f"is {args.readings}", "1 to 5")
     title = args.title or DEFAULT_TITLES[args.priority]
@@ -151,8 +159,9 @@ def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime)
 
 def run(args: argparse.Namespace) -> int:
     from broadcaster.central.planner import occurrences
-    from broadcaster.central.service import media_store, queue_announcements
+    from broadcaster.central.service import media_store
     from broadcaster.central.store import Store
+    from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local
     from broadcaster.cli.render_cmd import voice_label
     from broadcaster.production import Producer
@@ -164,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
     anns = announcements_from_args(args, ward, now)
     producer = Producer(ward, media_store(ward), engine=args.engine)
     with Store.for_ward(ward) as store:
-        results = queue_announcements(ward, store, producer, anns, now=now)
+        # the same use case as the console's "queue at once": permission, checks, audit log
+        results = UseCases(ward, store, producer, clock=lambda: now).queue(Actor.cli(), anns)
         store_voices = store.voices()
     tz = ward.tz
     for r in results:

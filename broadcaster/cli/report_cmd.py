@@ -18,7 +18,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="monthly as-run report (CSV + HTML) per zone and per announcement",
                        description="Báo cáo kết quả phát thanh hằng tháng / monthly as-run report.")
-    p.add_argument("--month", required=True, help="the month, YYYY-MM (e.g. 2026-12)")
+    p.add_argument("--month", required=True, help="the month: 12/2026, tháng 12/2026 or 2026-12")
     p.add_argument("--out", type=Path, help="folder to write into (default: <data folder>/reports)")
     p.add_argument("--ward", type=Path, help="ward file (default: $BROADCASTER_WARD or devices/ward.toml)")
     p.set_defaults(func=run)
@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.store import Store
     from broadcaster.config import load_ward
 
+    from broadcaster.central.words import month_word
+
+    if not args.month.strip()[:4].isdigit() or "/" in args.month:
+        args.month = month_word(args.month)
     parse_month(args.month)  # a bad month is refused before anything is opened
     ward = load_ward(args.ward)
     with Store.for_ward(ward) as store:

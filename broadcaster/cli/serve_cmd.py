@@ -1,4 +1,4 @@
-"""``broadcaster serve``: the long-running central service (HTTP media + MQTT + scheduler).
+"""``broadcaster serve``: the long-running central service (web console + HTTP media + MQTT + scheduler).
 
 Reads the ward file, opens the store, serves media on ``service.listen``, connects to the broker
 at ``service.mqtt_url`` (or ``$BROADCASTER_MQTT_URL``), publishes each zone's schedule and keeps it
@@ -45,11 +45,18 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     import os
 
+    from broadcaster.public import routes as public_routes
+
+    # one web server: media for the nodes, the officer's console at /console/, the citizens' pages at /
     service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine),
-                             mqtt_ca=os.environ.get("BROADCASTER_MQTT_CA") or None)
+                             extra_routes=public_routes(ward), mqtt_ca=os.environ.get("BROADCASTER_MQTT_CA") or None)
     service.start()
+    scheme = "https" if ward.console.tls_cert else "http"
     print(f"broadcaster serve: ward {ward.id}, broker {ward.service.mqtt_url}, media {ward.service.media_url} "
           f"(listening on {ward.service.listen}); Ctrl-C to stop", flush=True)
+    print(f"Trang công khai / public pages: {scheme}://{ward.service.listen}/", flush=True)
+    print(f"Bàn điều khiển / console: {scheme}://{ward.service.listen}/console/ "
+          "(first account: broadcaster users add NAME --role \"quản trị\")", flush=True)
     try:
         while not stop.wait(1.0):
             if service.conflict:  # another instance serves this ward (see CentralService._on_lock)

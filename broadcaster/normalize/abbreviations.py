@@ -151,10 +151,12 @@ def _mn(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 12) : m.start()]
     if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|nhóm trẻ)\s*$", before):
         return spoken_forms().get("MN", "mầm non")
+    if capitalised_word_follows(text[m.end() : m.end() + 4]):
+        return spoken_forms().get("MN", "mầm non")  # "MN Hoa Sen", "và MN Hải Lệ": a kindergarten's name
     return spell("MN")
 
 
-_TT_RE = re.compile(r"(?<![\w&/])TT(\.?)(?![\w&])")
+_TT_RE = re.compile(r"(?<![\w&/-])TT(\.?)(?![\w&])")
 
 
 def _tt(text: str, m: re.Match[str]) -> str:
@@ -208,11 +210,19 @@ _SCHOOL_LIST_RE = re.compile(
 _SCHOOL_NAMES = {"MN": "mầm non", "TH": "tiểu học", "THCS": "trung học cơ sở", "THPT": "trung học phổ thông"}
 
 
+# "… trường THCS Trần Phú và TH Kim Đồng": TH before a school's name, in a line that speaks of schools.
+_TH_NAME_RE = re.compile(r"(?<![\w&/])TH(?![\w&])(?=\s+[A-ZĐ][a-zà-ỹđ])")
+_SCHOOL_WORDS_RE = re.compile(r"(?i:trường|học sinh|giáo viên|mầm non|tiểu học|trung học)|\b(?:HS|GV|THCS|THPT)\b")
+
+
 def _school_levels(text: str) -> str:
     """MN / TH / THCS after trường, trẻ, bậc … (and each of a list after it): mầm non, tiểu học …"""
-    return _SCHOOL_LIST_RE.sub(
+    text = _SCHOOL_LIST_RE.sub(
         lambda m: m.group(1) + re.sub(_SCHOOL, lambda s: _SCHOOL_NAMES[s.group(0)], m.group(2)), text
     )
+    if _SCHOOL_WORDS_RE.search(text):
+        text = _TH_NAME_RE.sub("tiểu học", text)
+    return text
 
 
 _HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
@@ -256,7 +266,20 @@ def _dt(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("ĐT", "điện thoại")
 
 
+_CP_RE = re.compile(r"(?<![\w&/-])CP(?![\w&/-])")
+
+
+def _cp(text: str, m: re.Match[str]) -> str:
+    # "Công ty CP", "Cty CP" is a joint-stock company (cổ phần); CP elsewhere is the government (NĐ-CP is
+    # a document symbol and was spelt before this step).
+    before = text[max(0, m.start() - 12) : m.start()]
+    if re.search(r"(?i:công ty|cty|ngân hàng tmcp|tập đoàn)\s*$", before):
+        return "cổ phần"
+    return spoken_forms().get("CP", "chính phủ")
+
+
 _CONTEXT_RULES = (
+    (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, lambda t, m: "chi nhánh"),
     (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )

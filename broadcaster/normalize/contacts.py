@@ -109,6 +109,7 @@ _EMERGENCY_NAMED_RE = re.compile(
 
 def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
+    text = re.sub(r"\(\s*\+84\s*\)\s*", "+84 ", text)  # "(+84) 233 …": the country code in brackets
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)

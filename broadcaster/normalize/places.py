@@ -61,8 +61,13 @@ def _alley_number(part: str) -> str:
     return words + (" " + LETTER_NAMES[m.group(2).lower()] if m.group(2) else "")
 
 
+# "Km 3+500 – Km 5+100": a dash between two posts is "đến".
+_KM_RANGE_RE = re.compile(r"((?:Km|KM|km)\s?\d{1,4}\s?\+\s?\d{1,3})\s*[-–—]\s*(?=(?:Km|KM|km)\s?\d)")
+
+
 def read_places(text: str) -> str:
     text = _PLATE_RE.sub(_plate, text)
+    text = _KM_RANGE_RE.sub(r"\1 đến ", text)
     text = _KM_POST_RE.sub(
         lambda m: f"ki lô mét {read_int(int(m.group(1)))} cộng {read_int(int(m.group(2)))}", text
     )

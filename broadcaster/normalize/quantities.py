@@ -113,7 +113,8 @@ def _decimal_point_re() -> re.Pattern[str]:
     units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
     number = r"\d+\.\d{1,2}"
     return re.compile(
-        rf"(?<![\w.,])({number})((?:\s*[-–]\s*{number})?)(?=\s?(?:(?:{units})(?![^\W_])|(?:{_MAGNITUDES})\b))"
+        # The other end of a range may be a whole number ("0.5-1 m").
+        rf"(?<![\w.,])({number})((?:\s*[-–]\s*(?:{number}|\d+))?)(?=\s?(?:(?:{units})(?![^\W_])|(?:{_MAGNITUDES})\b))"
     )
 
 
@@ -148,9 +149,19 @@ def _quantity(m: re.Match[str]) -> str:
 _BELOW_ZERO_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))[-–−]\s?(?=\d+(?:,\d+)?\s?(?:°C|ºC|oC|độ C|độ)(?![^\W\d_]))")
 
 
+# "2,5 triệu kWh", "1,2 triệu m3": a unit symbol after a number and its magnitude word. "k" and "tr"
+# are magnitudes themselves, and the one-letter units but "đ" (h, g, l, s, V, W, m) are left out: after
+# "triệu" they are more likely a letter than a unit.
+@functools.cache
+def _magnitude_unit_re() -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True) if (len(u) > 1 or u == "đ") and u not in {"tr", "đồng"})
+    return re.compile(rf"(?<![\w.,])((?:{NUM}|\d+\.\d{{1,2}})\s(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)({units})(?![^\W_])")
+
+
 def read_quantities(text: str) -> str:
-    """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%."""
+    """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%, 2,5 triệu kWh."""
     text = _BELOW_ZERO_RE.sub("âm ", text)
+    text = _magnitude_unit_re().sub(lambda m: f"{m.group(1)}{UNITS[m.group(2)]}", text)
     return _QUANTITY_RE.sub(_quantity, text)
 
 
@@ -179,7 +190,9 @@ def read_round_the_clock(text: str) -> str:
 
 
 _FRACTION_RE = re.compile(r"(?<![\w/.,])(\d+)/(\d+)(?![\w/]|[.,]\d)")
-_ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng)\s*$")
+_ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|lô|căn hộ|phòng|địa chỉ\s*:?)\s*$")
+# "56/12 Hùng Vương": a number that cannot be a date, right before a capitalised street name.
+_STREET_NAME_AFTER = re.compile(r"\s+[A-ZĐ][a-zà-ỹđ]+\s+[A-ZĐ][a-zà-ỹđ]+")
 
 
 def read_fractions(text: str) -> str:
@@ -191,6 +204,8 @@ def read_fractions(text: str) -> str:
         if _ADDRESS_BEFORE.search(before):
             return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         date_like = 1 <= int(a) <= 31 and 1 <= int(b) <= 12
+        if not date_like and _STREET_NAME_AFTER.match(m.string, m.end()):
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         # "các ngày 5, 6 và 7/11": the last day of a list that "ngày" opened.
         in_day_list = bool(re.search(r"(?i:ngày)(?:\s*\d{1,2}\s*(?:,|và|hoặc|-|–)\s*)+$", before))
         if date_like and (in_day_list or int(a) >= int(b)):

@@ -4,7 +4,7 @@ Addresses are typed without diacritics and without spaces. A label is cut into p
 programming over a lexicon of unaccented keys: Vietnamese words and place names (``data/words.txt``,
 ``data/places.txt``, keys made by stripping the diacritics), brands (``data/brands.tsv``), the
 initialisms of the abbreviation table (spelt, as nobody expands them inside an address) and digit
-runs (said one by one). Each piece costs the same, so the fewest pieces win ("dịch vụ công" beats
+runs (one or two digits after letters as a number, "covid19"; longer runs one by one). Each piece costs the same, so the fewest pieces win ("dịch vụ công" beats
 "dịch" + "vụ" + "công"); a letter that fits no piece is spelt and costs more than any word, so a
 label such as "moh" is spelt whole rather than cut into a made-up syllable.
 """
@@ -16,7 +16,7 @@ import re
 import unicodedata
 from importlib import resources
 
-from broadcaster.normalize.numbers import LETTER_NAMES, read_digits
+from broadcaster.normalize.numbers import LETTER_NAMES, read_digits, read_int
 
 _DATA_PACKAGE = "broadcaster.normalize.data"
 
@@ -72,6 +72,9 @@ def _lexicon() -> dict[str, str]:
         if re.fullmatch(r"[a-zđ]{2,}", key) and a.mode in ("expand", "expand*", "context"):
             # spelt as typed in the address (no đ there: "dc" is dê xê, whatever ĐC stands for)
             lexicon.setdefault(strip_diacritics(key), spell(strip_diacritics(key).upper()))
+        elif re.fullmatch(r"[a-z]{2,}", key) and a.mode in ("word", "letters"):
+            # loan acronyms keep the reading they have in running text: "covid19" → cô vít mười chín
+            lexicon.setdefault(key, a.spoken)
     # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
     # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
     spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
@@ -123,7 +126,11 @@ def _segment(low: str, spell_letters: bool) -> str | None:
         candidates: list[tuple[int, float, str, bool]] = []
         m = re.match(r"\d+", low[i:])
         if m:
-            candidates.append((i + m.end(), _WORD_COST, read_digits(m.group(0)), False))
+            # One or two digits after letters are a number in the name ("covid19", "phuong5");
+            # longer runs are codes, said digit by digit.
+            digits = m.group(0)
+            said = read_int(int(digits)) if i > 0 and len(digits) <= 2 and not digits.startswith("0") else read_digits(digits)
+            candidates.append((i + m.end(), _WORD_COST, said, False))
         else:
             for j in range(i + 1, min(n, i + longest) + 1):
                 spoken = lexicon.get(low[i:j])
