@@ -29,6 +29,7 @@ from broadcaster.protocol import PRIORITIES
 
 DEFAULT_WARD_FILE = Path("devices/ward.toml")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RESERVED_DEVICE_IDS = frozenset({"central"})
 WEEKDAYS = {
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
     # Vietnamese: thứ hai = Monday ... chủ nhật = Sunday
@@ -41,6 +42,13 @@ DEVICE_KINDS = ("speaker", "display")
 # --------------------------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------------------------
+
+
+def speakable(text: str) -> bool:
+    """True if the text holds something to read out: a letter or a digit (not only emoji or signs)."""
+    import unicodedata
+
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 @dataclass(frozen=True)
@@ -341,7 +349,16 @@ class _Reader:
     def windows(self, v: Any, key: str) -> tuple[Window, ...]:
         if not isinstance(v, list) or not v:
             raise self.err(key, f"is {v!r}", 'a list of windows like ["05:30-06:30", "17:00-18:00"]')
-        return tuple(self.window(w, f"{key}[{n}]") for n, w in enumerate(v))
+        out = tuple(self.window(w, f"{key}[{n}]") for n, w in enumerate(v))
+        for n, w in enumerate(out):
+            if w.end < w.start:
+                # A loudspeaker window across midnight is a typo (17:00-16:00 would be 23 hours,
+                # through the quiet hours), not a plan: refuse it; quiet hours may cross midnight.
+                raise self.err(
+                    f"{key}[{n}]", f"window {w} ends before it starts (khung giờ kết thúc trước khi bắt đầu)",
+                    'a start before the end on the same day, e.g. "16:00-17:00"',
+                )
+        return out
 
     def clock(self, v: Any, key: str) -> time:
         t = parse_clock(v)
@@ -467,6 +484,10 @@ def load_ward(path: str | Path | None = None, env: Mapping[str, str] | None = No
         did = r.ident(d, "id", where)
         if any(x.id == did for x in devices):
             raise r.err(f"{where}id", f"device {did!r} is defined twice", "each device id once")
+        if did in RESERVED_DEVICE_IDS:
+            # `central` is the central service's broker user and message sender: a device of that
+            # name would get the central's rights on the broker.
+            raise r.err(f"{where}id", f"{did!r} is reserved for the central service", "another device id, e.g. kp1-loa1")
         kind = r.str_(d, "kind", where)
         if kind not in DEVICE_KINDS:
             raise r.err(f"{where}kind", f"is {kind!r}", " or ".join(DEVICE_KINDS))

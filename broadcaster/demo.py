@@ -79,6 +79,8 @@ class Ward:
         self.base = base
         self.engine = engine
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.args: dict[str, tuple[str, ...]] = {}
+        self.restarts: dict[str, int] = {}
         self.broker: Any = None
         self.env = dict(os.environ)
 
@@ -92,6 +94,23 @@ class Ward:
         logf = open(self.base / "logs" / f"{name}.log", "ab")
         p = subprocess.Popen([sys.executable, "-m", "broadcaster", "-v", *args], env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         self.procs.append((name, p))
+        self.args[name] = args
+
+    def supervise(self) -> bool:
+        """One look at the processes, as systemd would (Restart=always): a device that died is
+        started again and the rest of the ward plays on. False if the central itself is gone."""
+        for i, (name, p) in enumerate(list(self.procs)):
+            if p.poll() is None:
+                continue
+            if name == "central":
+                log.error("the central service exited (status %s): see %s/logs/central.log", p.returncode, self.base)
+                return False
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            log.warning("%s exited (status %s): starting it again (restart %d); the other devices play on",
+                        name, p.returncode, self.restarts[name])
+            self.procs.remove((name, p))
+            self.spawn(name, *self.args[name])
+        return True
 
     def stop(self) -> None:
         # Devices first, then the central: it should hear every node say "offline" before it goes.
@@ -222,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("the ward keeps running (--serve): open the console above, or queue with BROADCASTER_WARD=%s "
                      "broadcaster queue ...; Ctrl-C stops", ward_file)
             try:
-                while all(p.poll() is None for _n, p in w.procs):
+                while w.supervise():
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass

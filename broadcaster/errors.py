@@ -58,3 +58,16 @@ class ClockSkewError(SignatureError):
     """A message looks issued in the future: usually this device's clock is not synchronised yet.
 
     Not a forgery: the device keeps the message and tries it again once its clock has caught up."""
+
+
+class StoreError(BroadcasterError, OSError):
+    """The central store cannot be used right now (locked by another program) or at all (corrupt)."""
+
+    exit_code = 1
+
+
+class StoreCorruptError(StoreError):
+    """The store file is damaged: restarting will not help (``serve`` exits with 78, EX_CONFIG,
+    which the systemd unit does not restart on), restoring a backup will."""
+
+    exit_code = 78

@@ -33,6 +33,17 @@ from broadcaster.errors import ClockSkewError, ProtocolError, SignatureError
 
 PROTOCOL_VERSION = 1
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# Bounds on what a signed body may hold. The shipped central never comes near them; a node still
+# refuses beyond them rather than trust its own central that far (an empty emergency id once spun
+# a node at full CPU, a version of 10**30 would freeze a target forever).
+MAX_ID_LEN = 200
+MAX_VERSION = 2**53 - 1  # JSON-safe integer; the central's versions are clock milliseconds, far below
+MAX_DURATION_MS = 6 * 3600 * 1000  # no announcement is longer than a broadcast day's window
+MAX_MEDIA_BYTES = 2 * 1024**3
+MAX_ITEMS = 5000
+MAX_REASON_LEN = 500
+MAX_PAYLOAD_BYTES = 1024 * 1024  # the broker's max_packet_size; larger never reaches a parser
+MIN_YEAR, MAX_YEAR = 2000, 2200  # times on the wire outside this are absurd (year 1, year 9999)
 TOPIC_ROOT = "bc/v1"
 
 Priority = Literal["normal", "priority", "emergency"]
@@ -48,7 +59,11 @@ T_EMERGENCY_CLEAR = "emergency_clear"  # central -> zone, retained: the emergenc
 T_CONFIG = "config"  # central -> device, retained: volume and other per-device settings
 T_STATE = "state"  # device -> central, retained, also the last will: online/offline and health
 T_EVENT = "event"  # device -> central: as-run event (played, interrupted, failed, missed)
-CENTRAL_TYPES = frozenset({T_SCHEDULE, T_DECK, T_EMERGENCY, T_EMERGENCY_CLEAR, T_CONFIG})
+# central -> device, not retained: which as-run events the central has stored (or refused). A node
+# keeps each event until it is acknowledged here, not merely once the broker has it. Older nodes
+# never subscribe to it; older centrals never send it (nodes then re-send with a growing delay).
+T_EVENT_ACK = "event_ack"
+CENTRAL_TYPES = frozenset({T_SCHEDULE, T_DECK, T_EMERGENCY, T_EMERGENCY_CLEAR, T_CONFIG, T_EVENT_ACK})
 # The last topic segment each message type travels on (Topics below builds the full names).
 TOPIC_LEAF = {
     T_SCHEDULE: "schedule",
@@ -58,6 +73,7 @@ TOPIC_LEAF = {
     T_CONFIG: "config",
     T_STATE: "state",
     T_EVENT: "events",
+    T_EVENT_ACK: "ack",
 }
 DEVICE_TYPES = frozenset({T_STATE, T_EVENT})
 
@@ -101,6 +117,14 @@ class Topics:
     def device_events(self, device: str) -> str:
         return f"{self.base}/device/{_check_segment('device', device)}/events"
 
+    def device_ack(self, device: str) -> str:
+        return f"{self.base}/device/{_check_segment('device', device)}/ack"
+
+    @property
+    def central_lock(self) -> str:
+        """Retained: which central service instance (data folder) serves the ward (one at a time)."""
+        return f"{self.base}/central/lock"
+
     # Wildcards the central subscribes to.
     @property
     def all_states(self) -> str:
@@ -116,6 +140,7 @@ class Topics:
             self.device_schedule(device),
             self.device_deck(device),
             self.device_config(device),
+            self.device_ack(device),
         ]
         if zone:
             subs += [self.zone_schedule(zone), self.zone_emergency(zone)]
@@ -164,7 +189,12 @@ def parse_time(s: Any, where: str = "time") -> datetime:
         raise ProtocolError(f"{where}: {s!r} is not an ISO 8601 time") from exc
     if t.tzinfo is None:
         raise ProtocolError(f"{where}: {s!r} has no time zone (the wire uses UTC with Z)")
-    return t.astimezone(timezone.utc)
+    if not MIN_YEAR <= t.year <= MAX_YEAR:
+        raise ProtocolError(f"{where}: {s!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    try:
+        return t.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise ProtocolError(f"{where}: {s!r} cannot be turned into UTC") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,12 +217,16 @@ class MediaRef:
         sha = _need(d, "sha256", str, where)
         if not _SHA256_RE.fullmatch(sha):
             raise ProtocolError(f"{where}.sha256: expected 64 lowercase hex digits")
-        return cls(
-            url=_need(d, "url", str, where),
-            sha256=sha,
-            size=_need(d, "size", int, where),
-            type=d.get("type", "audio/mpeg"),
-        )
+        url = _need(d, "url", str, where)
+        if not re.fullmatch(r"https?://[^\s/]+/\S*", url) or len(url) > 2000:
+            raise ProtocolError(f"{where}.url: {url[:80]!r} is not an http(s) URL")
+        size = _need(d, "size", int, where)
+        if not 0 < size <= MAX_MEDIA_BYTES:
+            raise ProtocolError(f"{where}.size: {size} is not a size in bytes between 1 and {MAX_MEDIA_BYTES}")
+        typ = d.get("type", "audio/mpeg")
+        if not isinstance(typ, str) or len(typ) > 100:
+            raise ProtocolError(f"{where}.type: expected a media type string")
+        return cls(url=url, sha256=sha, size=size, type=typ)
 
 
 @dataclass(frozen=True)
@@ -228,13 +262,19 @@ class ScheduleItem:
         prio = _need(d, "priority", str, where)
         if prio not in PRIORITIES:
             raise ProtocolError(f"{where}.priority: {prio!r} is not one of {', '.join(PRIORITIES)}")
+        duration = _need(d, "duration_ms", int, where)
+        if not 0 <= duration <= MAX_DURATION_MS:
+            raise ProtocolError(f"{where}.duration_ms: {duration} is not a duration between 0 and {MAX_DURATION_MS} ms")
+        title = d.get("title", "")
+        if not isinstance(title, str):
+            raise ProtocolError(f"{where}.title: expected a string")
         return cls(
-            item_id=_need(d, "item_id", str, where),
-            announcement_id=_need(d, "announcement_id", str, where),
-            title=d.get("title", ""),
+            item_id=_need_id(d, "item_id", where),
+            announcement_id=_need_id(d, "announcement_id", where),
+            title=title[:500],
             priority=prio,
             start=parse_time(d.get("start"), f"{where}.start"),
-            duration_ms=_need(d, "duration_ms", int, where),
+            duration_ms=duration,
             media=MediaRef.from_dict(d.get("media"), f"{where}.media"),
             slide=MediaRef.from_dict(d["slide"], f"{where}.slide") if d.get("slide") else None,
         )
@@ -265,11 +305,11 @@ class Schedule:
     def from_body(cls, b: Any) -> Schedule:
         b = _need_dict(b, "body")
         items = b.get("items")
-        if not isinstance(items, list):
-            raise ProtocolError("body.items: expected a list")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise ProtocolError(f"body.items: expected a list of at most {MAX_ITEMS} items")
         return cls(
-            target=_need(b, "target", str, "body"),
-            version=_need(b, "version", int, "body"),
+            target=_need_id(b, "target", "body"),
+            version=_need_version(b, "body"),
             horizon=parse_time(b.get("horizon"), "body.horizon"),
             items=tuple(ScheduleItem.from_dict(x, f"body.items[{n}]") for n, x in enumerate(items)),
         )
@@ -288,10 +328,10 @@ class DeckSlide:
     def from_dict(cls, d: Any, where: str) -> DeckSlide:
         d = _need_dict(d, where)
         dur = d.get("duration_s")
-        if not isinstance(dur, (int, float)) or dur <= 0:
-            raise ProtocolError(f"{where}.duration_s: expected a positive number of seconds")
+        if isinstance(dur, bool) or not isinstance(dur, (int, float)) or not 0 < dur <= 3600:
+            raise ProtocolError(f"{where}.duration_s: expected a number of seconds above 0, at most 3600")
         return cls(
-            slide_id=_need(d, "slide_id", str, where),
+            slide_id=_need_id(d, "slide_id", where),
             media=MediaRef.from_dict(d.get("media"), f"{where}.media"),
             duration_s=float(dur),
         )
@@ -318,11 +358,11 @@ class Deck:
     def from_body(cls, b: Any) -> Deck:
         b = _need_dict(b, "body")
         slides, overlays = b.get("slides"), b.get("overlays", [])
-        if not isinstance(slides, list) or not isinstance(overlays, list):
-            raise ProtocolError("body.slides and body.overlays: expected lists")
+        if not isinstance(slides, list) or not isinstance(overlays, list) or len(slides) + len(overlays) > MAX_ITEMS:
+            raise ProtocolError(f"body.slides and body.overlays: expected lists of at most {MAX_ITEMS} entries")
         return cls(
-            target=_need(b, "target", str, "body"),
-            version=_need(b, "version", int, "body"),
+            target=_need_id(b, "target", "body"),
+            version=_need_version(b, "body"),
             slides=tuple(DeckSlide.from_dict(s, f"body.slides[{n}]") for n, s in enumerate(slides)),
             overlays=tuple(ScheduleItem.from_dict(o, f"body.overlays[{n}]") for n, o in enumerate(overlays)),
         )
@@ -345,11 +385,13 @@ class Emergency:
     @classmethod
     def from_body(cls, b: Any) -> Emergency:
         b = _need_dict(b, "body")
-        return cls(
-            emergency_id=_need(b, "emergency_id", str, "body"),
-            item=ScheduleItem.from_dict(b.get("item"), "body.item"),
-            valid_until=parse_time(b.get("valid_until"), "body.valid_until"),
-        )
+        item = ScheduleItem.from_dict(b.get("item"), "body.item")
+        valid_until = parse_time(b.get("valid_until"), "body.valid_until")
+        if valid_until < item.start:
+            raise ProtocolError("body.valid_until: before the item's start")
+        if valid_until - item.start > timedelta(days=2):
+            raise ProtocolError("body.valid_until: an emergency valid for more than two days is not one")
+        return cls(emergency_id=_need_id(b, "emergency_id", "body"), item=item, valid_until=valid_until)
 
 
 @dataclass(frozen=True)
@@ -384,6 +426,9 @@ class DeviceState:
     playing: str | None = None  # item_id on air
     clock: datetime | None = None  # the node's clock when it sent this (for the offset estimate)
     agent_version: str = ""
+    # why the node's broker link last failed (a TLS certificate not trusted, a refused login), with
+    # when: reported once the link is back. Optional; older centrals ignore it.
+    link_error: str | None = None
 
     def to_body(self) -> dict[str, Any]:
         return {
@@ -399,6 +444,7 @@ class DeviceState:
             "playing": self.playing,
             "clock": fmt_time(self.clock) if self.clock else None,
             "agent_version": self.agent_version,
+            **({"link_error": self.link_error} if self.link_error else {}),
         }
 
     @classmethod
@@ -423,7 +469,7 @@ class DeviceState:
                 raise ProtocolError(f"body.{key}: expected a whole number >= 0")
             counts[key] = v
         return cls(
-            device=_need(b, "device", str, "body"),
+            device=_need_id(b, "device", "body"),
             kind=_need(b, "kind", str, "body"),
             online=bool(b.get("online")),
             zone=b.get("zone"),
@@ -434,7 +480,8 @@ class DeviceState:
             missing=tuple(missing),
             playing=b.get("playing"),
             clock=parse_time(b["clock"], "body.clock") if b.get("clock") else None,
-            agent_version=str(b.get("agent_version") or ""),
+            agent_version=str(b.get("agent_version") or "")[:100],
+            link_error=str(b["link_error"])[:MAX_REASON_LEN] if b.get("link_error") else None,
         )
 
 
@@ -471,17 +518,53 @@ class AsRunEvent:
         kind = _need(b, "kind", str, "body")
         if kind not in EVENT_KINDS:
             raise ProtocolError(f"body.kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        reason = b.get("reason") or ""
+        if not isinstance(reason, str):
+            raise ProtocolError("body.reason: expected a string")
         return cls(
-            event_id=_need(b, "event_id", str, "body"),
-            device=_need(b, "device", str, "body"),
-            item_id=_need(b, "item_id", str, "body"),
-            announcement_id=_need(b, "announcement_id", str, "body"),
+            event_id=_need_id(b, "event_id", "body"),
+            device=_need_id(b, "device", "body"),
+            item_id=_need_id(b, "item_id", "body"),
+            announcement_id=_need_id(b, "announcement_id", "body"),
             kind=kind,
             scheduled=parse_time(b.get("scheduled"), "body.scheduled"),
             started=parse_time(b["started"], "body.started") if b.get("started") else None,
             ended=parse_time(b["ended"], "body.ended") if b.get("ended") else None,
-            reason=str(b.get("reason") or ""),
+            # a node's reason is for the report and the log: bounded, whatever the node sent
+            reason=reason[:MAX_REASON_LEN],
         )
+
+
+ACK_STATUSES = ("stored", "duplicate", "refused")
+
+
+@dataclass(frozen=True)
+class EventAck:
+    """The central's answer to as-run events: ``stored`` or ``duplicate`` (already stored: both mean
+    the node may forget the event), or ``refused`` (never storable: the node drops it and logs why).
+    An event the central could not store *yet* (store locked) gets no answer and is sent again."""
+
+    device: str
+    acks: tuple[tuple[str, str, str], ...]  # (event_id, status, reason)
+
+    def to_body(self) -> dict[str, Any]:
+        return {"device": self.device, "acks": [{"event_id": e, "status": s, "reason": r} for e, s, r in self.acks]}
+
+    @classmethod
+    def from_body(cls, b: Any) -> EventAck:
+        b = _need_dict(b, "body")
+        acks = b.get("acks")
+        if not isinstance(acks, list) or not 0 < len(acks) <= 500:
+            raise ProtocolError("body.acks: expected a list of 1-500 acknowledgements")
+        out = []
+        for n, a in enumerate(acks):
+            a = _need_dict(a, f"body.acks[{n}]")
+            status = _need(a, "status", str, f"body.acks[{n}]")
+            if status not in ACK_STATUSES:
+                raise ProtocolError(f"body.acks[{n}].status: {status!r} is not one of {', '.join(ACK_STATUSES)}")
+            reason = a.get("reason") or ""
+            out.append((_need_id(a, "event_id", f"body.acks[{n}]"), status, str(reason)[:MAX_REASON_LEN]))
+        return cls(device=_need_id(b, "device", "body"), acks=tuple(out))
 
 
 BODY_TYPES: dict[str, type] = {
@@ -491,6 +574,7 @@ BODY_TYPES: dict[str, type] = {
     T_CONFIG: DeviceConfig,
     T_STATE: DeviceState,
     T_EVENT: AsRunEvent,
+    T_EVENT_ACK: EventAck,
 }
 
 
@@ -498,7 +582,7 @@ def parse_body(msg_type: str, body: Any) -> Any:
     """Turn an envelope body into its dataclass (``emergency_clear`` stays a dict)."""
     if msg_type == T_EMERGENCY_CLEAR:
         b = _need_dict(body, "body")
-        _need(b, "emergency_id", str, "body")
+        _need_id(b, "emergency_id", "body")
         return b
     cls = BODY_TYPES.get(msg_type)
     if cls is None:
@@ -579,28 +663,41 @@ def make_envelope(
 
 def decode(payload: bytes, topic: str = "?") -> Envelope:
     """Parse bytes from the broker into an Envelope. Raises ProtocolError naming topic and field."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"message on {topic}: {len(payload)} bytes, more than {MAX_PAYLOAD_BYTES}")
     try:
         d = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"message on {topic}: not UTF-8 JSON ({exc})") from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep, or an integer of thousands of digits
+        raise ProtocolError(f"message on {topic}: JSON nested too deep or with an absurd number") from exc
     if not isinstance(d, dict):
         raise ProtocolError(f"message on {topic}: expected a JSON object")
     v = d.get("v")
     if v != PROTOCOL_VERSION:
         raise ProtocolError(f"message on {topic}: protocol version {v!r}, this program speaks {PROTOCOL_VERSION}")
-    where = f"message {d.get('id', '?')} on {topic}"
+    where = f"message {str(d.get('id', '?'))[:80]} on {topic}"
+    sig = d.get("sig")
+    if sig is not None and not isinstance(sig, str):
+        raise ProtocolError(f"{where}: 'sig' should be a base64 string, got {type(sig).__name__}")
+    seq = _need(d, "seq", int, where)
+    if not 0 <= seq <= MAX_VERSION:
+        raise ProtocolError(f"{where}: seq {seq} is out of range")
+    topic_field = d.get("topic") or ""
+    if not isinstance(topic_field, str):
+        raise ProtocolError(f"{where}: 'topic' should be a string")
     return Envelope(
         v=v,
         type=_need(d, "type", str, where),
         id=_need(d, "id", str, where),
         ward=_need(d, "ward", str, where),
-        topic=d.get("topic") or "",
+        topic=topic_field,
         sender=_need(d, "sender", str, where),
-        seq=_need(d, "seq", int, where),
+        seq=seq,
         issued_at=parse_time(d.get("issued_at"), f"{where}: issued_at"),
         expires_at=parse_time(d["expires_at"], f"{where}: expires_at") if d.get("expires_at") else None,
         body=_need(d, "body", dict, where),
-        sig=d.get("sig"),
+        sig=sig,
     )
 
 
@@ -646,7 +743,7 @@ class Verifier:
         try:
             sig = base64.b64decode(env.sig, validate=True)
             self._key.verify(sig, canonical_json(env.unsigned_dict()))
-        except (InvalidSignature, ValueError) as exc:
+        except (InvalidSignature, ValueError, TypeError) as exc:
             raise SignatureError(f"message {env.id} on {topic}: signature does not match (altered or forged): refused") from exc
 
 
@@ -743,6 +840,25 @@ def _need_dict(d: Any, where: str) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise ProtocolError(f"{where}: expected an object, got {type(d).__name__}")
     return d
+
+
+_ID_RE = re.compile(r"[^\x00-\x1f\s/+#]+")
+
+
+def _need_id(d: dict[str, Any], key: str, where: str) -> str:
+    """An identifier: non-empty, bounded, no spaces, control characters or MQTT wildcards.
+    (``target`` holds one slash, ``zone/kp1``: checked per segment.)"""
+    val = _need(d, key, str, where)
+    if not val or len(val) > MAX_ID_LEN or not all(_ID_RE.fullmatch(part) for part in val.split("/", 1)):
+        raise ProtocolError(f"{where}: {key!r} {val[:80]!r} is not an id (1-{MAX_ID_LEN} characters, no spaces)")
+    return val
+
+
+def _need_version(d: dict[str, Any], where: str) -> int:
+    val = _need(d, "version", int, where)
+    if not 0 <= val <= MAX_VERSION:
+        raise ProtocolError(f"{where}: version {val} is out of range (0-{MAX_VERSION})")
+    return val
 
 
 def _need(d: dict[str, Any], key: str, typ: type, where: str) -> Any:

@@ -15,7 +15,10 @@ standard library. Properties that matter on a 4G speaker node:
 from __future__ import annotations
 
 import logging
+import ssl
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -102,9 +105,16 @@ class MqttConnection:
         max_backoff: int = 30,
         on_connect: Callable[[], None] | None = None,
         max_inflight: int = 100,
+        ca_file: str | None = None,
+        on_link_error: Callable[[str], None] | None = None,
     ) -> None:
         self.address = address
         self.client_id = client_id
+        # Why the link is down, in words a technician can act on (TLS certificate, refused login,
+        # no route); kept after a reconnect so the node can report what happened.
+        self.last_error: str | None = None
+        self._on_link_error = on_link_error
+        self._logged_error: tuple[str, float] | None = None
         self._subs: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
@@ -119,13 +129,21 @@ class MqttConnection:
         if address.username:
             self._client.username_pw_set(address.username, address.password)
         if address.tls:
-            self._client.tls_set()
+            # the ward's own CA (a private broker certificate), else the system's trust store
+            try:
+                self._client.tls_set(ca_certs=ca_file) if ca_file else self._client.tls_set()
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    ca_file or "(system CA store)", "BROADCASTER_MQTT_CA", f"cannot load the CA certificate: {exc}",
+                    "the ward's ca.crt from `broadcaster broker-config --tls`",
+                ) from exc
         if will:
             self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         self._client.reconnect_delay_set(min_delay=1, max_delay=max_backoff)
         self._client.max_inflight_messages_set(max_inflight)
         self._client.max_queued_messages_set(0)  # unbounded: QoS 1 publishes wait for the link
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._started = False
@@ -192,9 +210,36 @@ class MqttConnection:
 
     # -- paho callbacks (network thread) -----------------------------------------------------
 
+    def _link_error(self, text: str) -> None:
+        self.last_error = text
+        now = time.monotonic()
+        # every backoff retry fails the same way: say it when it changes, then every 10 minutes
+        if self._logged_error is None or self._logged_error[0] != text or now - self._logged_error[1] > 600:
+            log.error("%s", text)
+            self._logged_error = (text, now)
+        if self._on_link_error:
+            try:
+                self._on_link_error(text)
+            except Exception:
+                log.exception("link-error hook failed")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        exc = sys.exc_info()[1]  # paho calls this inside its `except OSError`
+        where = f"broker {self.address}"
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            text = (f"{where}: TLS certificate not trusted ({exc.verify_message}): give this device the ward's CA "
+                    "(BROADCASTER_MQTT_CA=/etc/broadcaster/ca.crt, from `broadcaster broker-config --tls`)")
+        elif isinstance(exc, ssl.SSLError):
+            text = f"{where}: TLS handshake failed ({exc.reason or exc}): is it a TLS listener, and the right port?"
+        elif exc is not None:
+            text = f"{where}: cannot connect ({exc.__class__.__name__}: {exc}); retrying with backoff"
+        else:
+            text = f"{where}: cannot connect; retrying with backoff"
+        self._link_error(text)
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
         if getattr(reason, "is_failure", False):
-            log.warning("broker %s refused connection: %s", self.address, reason)
+            self._link_error(f"broker {self.address} refused the connection: {reason} (user name and password of this device?)")
             return
         log.info("connected to %s as %s", self.address, self.client_id)
         with self._lock:

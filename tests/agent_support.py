@@ -19,6 +19,7 @@ from broadcaster.protocol import (
     T_DECK,
     T_EMERGENCY,
     T_EMERGENCY_CLEAR,
+    T_EVENT_ACK,
     T_SCHEDULE,
     MediaRef,
     Schedule,
@@ -56,6 +57,7 @@ class MediaServer:
         self.files: dict[str, bytes] = {}
         self.bad: dict[str, int] = {}
         self.stall: dict[str, float] = {}
+        self.trickle: dict[str, float] = {}  # name -> seconds between single bytes (a drowned server)
         self.release = threading.Event()
         self.requests: list[tuple[str, str | None]] = []
         server = self
@@ -88,6 +90,13 @@ class MediaServer:
                 if server.stall.get(name):
                     self.wfile.flush()
                     server.release.wait(server.stall[name])
+                if server.trickle.get(name):
+                    for b in body:
+                        if server.release.wait(server.trickle[name]):
+                            return
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                    return
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -121,6 +130,7 @@ class Central:
         self.conn.start()
         assert self.conn.wait_connected(10)
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.ack_events = True  # answer as-run events with a signed event_ack, as the central does
 
     def envelope(self, msg_type: str, body: dict[str, Any], topic: str, signer: Signer | None = None) -> bytes:
         self.seq += 1
@@ -156,7 +166,13 @@ class Central:
     def listen(self, pattern: str) -> None:
         def h(topic: str, payload: bytes, retained: bool) -> None:
             if payload:
-                self.received.append((topic, json.loads(payload)))
+                msg = json.loads(payload)
+                self.received.append((topic, msg))
+                if topic.endswith("/events") and self.ack_events:
+                    dev = msg["body"]["device"]
+                    ack_topic = self.topics.device_ack(dev)
+                    body = {"device": dev, "acks": [{"event_id": msg["body"]["event_id"], "status": "stored", "reason": ""}]}
+                    self.conn.publish(ack_topic, self.envelope(T_EVENT_ACK, body, ack_topic))
 
         self.conn.subscribe(pattern, h)
 

@@ -86,3 +86,82 @@ def test_wrong_password_is_refused(secured: tuple[int, Path]) -> None:
         assert not c.wait_connected(1.5)
     finally:
         c.stop()
+
+
+def _url(out: Path, user: str) -> str:
+    return (out / "credentials" / f"{user}.env").read_text().strip().split("=", 1)[1]
+
+
+def test_a_device_password_cannot_take_over_the_central_client_id(secured: tuple[int, Path]) -> None:
+    """A node's credentials used with the central's client id (clean session) must neither knock the
+    central off nor wipe the messages the broker queued for it."""
+    _port, out = secured
+    ward = load_ward()
+    t = Topics(ward.id)
+    cid = f"bc-central-{ward.id}"
+    got: list[bytes] = []
+    drops = 0
+
+    central = MqttConnection(BrokerAddress.parse(_url(out, "central")), cid, persistent=True)
+    central.subscribe(t.all_events, lambda tp, p, r: got.append(p))
+    central.start()
+    assert central.wait_connected(5)
+    time.sleep(0.3)
+    central.stop()  # offline: the broker queues events for its persistent session
+    node = MqttConnection(BrokerAddress.parse(_url(out, "kp1-loa1")), "t-node", persistent=False)
+    node.start()
+    assert node.wait_connected(5)
+    assert node.publish_and_wait(t.device_events("kp1-loa1"), b"queued-1", timeout=5)
+    assert node.publish_and_wait(t.device_events("kp1-loa1"), b"queued-2", timeout=5)
+    # the attacker: another node's password, the central's client id, a clean session
+    thief = MqttConnection(BrokerAddress.parse(_url(out, "kp2-loa1")), cid, persistent=False)
+    thief.start()
+    try:
+        assert thief.wait_connected(5)
+        time.sleep(0.5)
+        central.start()
+        assert central.wait_connected(5)
+        wait_for(lambda: len(got) >= 2, timeout=10)
+        assert sorted(got) == [b"queued-1", b"queued-2"]
+        # and the thief reconnecting again and again does not knock the central off
+        for _ in range(5):
+            thief.stop()
+            thief.start()
+            assert thief.wait_connected(5)
+            if not central.connected:
+                drops += 1
+        time.sleep(0.5)
+        assert central.connected and drops == 0
+    finally:
+        for c in (thief, node, central):
+            c.stop()
+
+
+def test_broker_config_hashes_without_plaintext_and_files_are_private(ward_dir: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "b"
+    old = os.umask(0o022)
+    try:
+        assert main(["broker-config", "--out", str(out)]) == 0
+    finally:
+        os.umask(old)
+    passwd = (out / "passwd").read_text()
+    for line in passwd.splitlines():
+        user, h = line.split(":", 1)
+        pw = _url(out, user).split("@")[0].rsplit(":", 1)[1]
+        assert h.startswith("$7$") and pw not in passwd
+    for f in [out / "passwd", *sorted((out / "credentials").iterdir())]:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    assert not list(out.glob("*.tmp")) and not list((out / "credentials").glob("*.tmp"))
+
+
+def test_a_device_named_central_is_refused(ward_dir: Path, tmp_path: Path) -> None:
+    from broadcaster.errors import ConfigError
+
+    wf = ward_dir / "devices" / "ward.toml"
+    wf.write_text(wf.read_text().replace('id = "kp1-loa1"', 'id = "central"', 1))
+    with pytest.raises(ConfigError, match="reserved"):
+        load_ward()
+    assert main(["broker-config", "--out", str(tmp_path / "b")]) != 0

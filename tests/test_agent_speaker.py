@@ -60,7 +60,7 @@ class Node:
         self.agent: SpeakerAgent | None = None
 
     def start(self, device: str = DEV) -> SpeakerAgent:
-        opts = {"late_limit_s": 5.0, "prepare_lead_s": 2.0, "fetch_retry_s": 0.5, "state_interval": 5.0, **self.kw}
+        opts = {"late_limit_s": 5.0, "prepare_lead_s": 2.0, "fetch_retry_s": 0.5, "state_interval": 5.0, "ack_timeout_s": 2.0, **self.kw}
         self.agent = SpeakerAgent(
             self.ward, self.ward.device(device), output=FileOutput(self.out, device),
             verifier=Verifier(self.central.public_pem), broker_url=self.url, **opts,
@@ -123,7 +123,7 @@ def test_broker_killed_before_airtime_still_plays(node: Node, central: Central, 
     check_on_time(rec)
     wait_for(lambda: len(agent.outbox) == 1)  # the as-run event waits on disk
     mosquitto.start()
-    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the broker acknowledged it
+    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the central acknowledged storing it
 
 
 def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:

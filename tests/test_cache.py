@@ -94,3 +94,34 @@ def test_a_full_disk_on_the_node_is_named_as_such(tmp_path: Path, server: MediaS
     with pytest.raises(MediaError, match="No space left on device on this node"):
         cache.fetch(ref)
     assert cache.get(kept) is not None  # what is already cached still plays
+
+
+def test_a_trickling_download_gives_up_in_time_and_resumes(tmp_path: Path, server: MediaServer) -> None:
+    """A media server drowned by a flood of slow clients sends a byte now and then: the per-read
+    timeout never fires, so each attempt has a deadline; what arrived is kept and resumed."""
+    ref = server.add("slow.mp3", os.urandom(100_000))
+    server.trickle["slow.mp3"] = 0.05
+    cache = MediaCache(tmp_path / "c", timeout=5, min_deadline=1.5, min_rate=10**9)
+    t0 = time.monotonic()
+    with pytest.raises(MediaError, match="slower than"):
+        cache.fetch(ref, attempts=1)
+    assert time.monotonic() - t0 < 15  # generous: the point is that it ends at all
+    part = tmp_path / "c" / (ref.sha256 + ".part")
+    got = part.stat().st_size
+    assert 0 < got < 100_000
+    del server.trickle["slow.mp3"]  # the flood is over
+    p = cache.fetch(ref)
+    assert p.read_bytes() == server.files["slow.mp3"]
+    assert server.requests[-1] == ("slow.mp3", f"bytes={got}-")  # resumed, not started over
+
+
+def test_verify_now_catches_a_file_corrupted_after_it_was_checked(tmp_path: Path, server: MediaServer) -> None:
+    ref = server.add("a.mp3", os.urandom(20_000))
+    cache = MediaCache(tmp_path / "c")
+    p = cache.fetch(ref)
+    assert cache.get(ref) == p
+    data = bytearray(p.read_bytes())
+    data[100] ^= 0xFF
+    p.write_bytes(bytes(data))
+    assert cache.get(ref) == p  # the cheap check (size; hash once per process) does not see it
+    assert cache.get(ref, verify=True) is None and not p.exists()

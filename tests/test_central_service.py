@@ -7,6 +7,7 @@ Producer with the offline espeak-ng voice.
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import time
@@ -344,3 +345,89 @@ def test_a_second_service_on_the_same_data_folder_is_refused(env: tuple[Ward, Pr
     finally:
         svc.stop()
     CentralService(ward).start().stop()  # once stopped, the folder is free again
+
+
+def test_a_store_behind_the_nodes_publishes_above_them(env: tuple[Ward, Producer]) -> None:
+    """A store restored from an old backup (or recreated) issues versions the nodes already passed:
+    from the nodes' own state the service learns it and publishes above them."""
+    ward, producer = env
+    at = in_window_soon(ward, "kp1")
+    with Store.for_ward(ward) as s:
+        queue_announcement(ward, s, producer, ann(ward, "sau-khoi-phuc", ("kp1",), ScheduleSpec("once", at=at)))
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp1-loa1", "kp1")
+    pub = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id="test-kp1-state", persistent=False)
+    pub.start()
+    try:
+        _, sched = node.wait_for(is_schedule_with("sau-khoi-phuc"))
+        ahead = sched.version + 500  # what the node applied from the store before the restore
+        topics = protocol.Topics(ward.id)
+        st = protocol.DeviceState("kp1-loa1", "speaker", True, zone="kp1", applied={"zone/kp1": ahead}, clock=protocol.utc_now())
+        assert pub.wait_connected(WAIT)
+        pub.publish(topics.device_state("kp1-loa1"),
+                    protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=ward.id, sender="kp1-loa1", seq=1).to_bytes(), retain=True)
+        _, newer = node.wait_for(lambda t, b: isinstance(b, protocol.Schedule) and b.target == "zone/kp1" and b.version > ahead)
+        assert any(i.announcement_id == "sau-khoi-phuc" for i in newer.items)
+    finally:
+        pub.stop()
+        node.stop()
+        svc.stop()
+
+
+def test_a_second_service_for_the_ward_with_another_data_folder_gives_way(
+    env: tuple[Ward, Producer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ward, _ = env
+    first = CentralService(ward).start()
+    try:
+        assert first.conn.wait_connected(WAIT)
+        other_home = tmp_path / "other-home"
+        monkeypatch.setenv("BROADCASTER_HOME", str(other_home))
+        ward2 = load_ward()
+        assert ward2.service.home == other_home
+        (other_home / "keys").mkdir(parents=True)
+        for src, dst in zip(key_paths(ward), key_paths(ward2)):
+            dst.write_bytes(src.read_bytes())
+        second = CentralService(ward2, serve_media=False).start()
+        try:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and not second.conflict:
+                time.sleep(0.1)
+            assert second.conflict and str(ward.service.home) in second.conflict
+            refreshes = second.status.refreshes
+            time.sleep(2)
+            assert first.conflict is None and first.conn.connected  # the first one keeps the ward
+            assert second.status.refreshes == refreshes  # the second publishes nothing more
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    third = CentralService(ward2, serve_media=False).start()  # the first stopped cleanly: the ward is free
+    try:
+        assert third.conn.wait_connected(WAIT)
+        time.sleep(1.5)
+        assert third.conflict is None
+    finally:
+        third.stop()
+
+
+def test_the_service_warns_of_a_node_clock_minutes_off(env: tuple[Ward, Producer], caplog: pytest.LogCaptureFixture) -> None:
+    ward, _ = env
+    caplog.set_level("INFO", logger="broadcaster")
+    svc = CentralService(ward).start()
+    pub = MqttConnection(BrokerAddress.parse(ward.service.mqtt_url), client_id="test-skew", persistent=False)
+    pub.start()
+    try:
+        assert svc.conn.wait_connected(WAIT) and pub.wait_connected(WAIT)
+        time.sleep(0.5)
+        topics = protocol.Topics(ward.id)
+        st = protocol.DeviceState("kp2-loa1", "speaker", True, zone="kp2", clock=protocol.utc_now() - timedelta(minutes=2))
+        pub.publish(topics.device_state("kp2-loa1"),
+                    protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=ward.id, sender="kp2-loa1", seq=1).to_bytes())
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not any("kp2-loa1" in r.getMessage() and "chậm" in r.getMessage() for r in caplog.records):
+            time.sleep(0.1)
+        assert any(r.levelno == logging.WARNING and "chậm 120 giây" in r.getMessage() for r in caplog.records)
+    finally:
+        pub.stop()
+        svc.stop()

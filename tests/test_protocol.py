@@ -29,9 +29,11 @@ BODIES: list[tuple[str, Any]] = [
     (p.T_DECK, p.Deck("device/tv-tnkq", 3, (p.DeckSlide("00-hotline", SLIDE, 15.0),), (ITEM,))),
     (p.T_EMERGENCY, p.Emergency("bao-lu.kp1.20261201T1000Z", ITEM, NOW + timedelta(minutes=20))),
     (p.T_CONFIG, p.DeviceConfig(volume=70)),
+    (p.T_EVENT_ACK, p.EventAck("kp1-loa1", (("ev-1", "stored", ""), ("ev-2", "refused", "item of another zone")))),
 ]
 DEVICE_BODIES: list[tuple[str, Any]] = [
     (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", 80, {"zone/kp1": 7}, 3, 4567, ("c" * 64,), None, NOW, "0.1.0")),
+    (p.T_STATE, p.DeviceState("kp1-loa1", "speaker", True, "kp1", link_error="2026-12-01T09:00:00Z: TLS certificate not trusted")),
     (p.T_EVENT, p.AsRunEvent("ev-1", "kp1-loa1", ITEM.item_id, "cchc", "played", NOW, NOW, NOW + timedelta(seconds=43))),
     (p.T_EVENT, p.AsRunEvent("ev-2", "kp1-loa1", ITEM.item_id, "cchc", "failed", NOW, reason="media sha256 mismatch")),
 ]
@@ -44,6 +46,7 @@ TOPIC_OF = {
     p.T_EMERGENCY: TOPICS.zone_emergency("kp1"),
     p.T_EMERGENCY_CLEAR: TOPICS.zone_emergency("kp1"),
     p.T_CONFIG: TOPICS.device_config("kp1-loa1"),
+    p.T_EVENT_ACK: TOPICS.device_ack("kp1-loa1"),
     p.T_STATE: TOPICS.device_state("kp1-loa1"),
     p.T_EVENT: TOPICS.device_events("kp1-loa1"),
 }
@@ -66,7 +69,7 @@ def test_emergency_clear_round_trip(keys: tuple[p.Signer, p.Verifier]) -> None:
     assert body == {"emergency_id": "x"}
 
 
-@pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "played", "failed"])
+@pytest.mark.parametrize("msg_type,body", DEVICE_BODIES, ids=["state", "state-link-error", "played", "failed"])
 def test_device_messages_round_trip(msg_type: str, body: Any) -> None:
     env = p.make_envelope(msg_type, body.to_body(), ward=WARD, sender=body.device, seq=1, now=NOW, topic=TOPIC_OF[msg_type])
     d = p.decode(env.to_bytes(), "t")
@@ -144,9 +147,76 @@ def test_topics() -> None:
     assert t.parse(t.device_events("kp1-loa1")) == ("device", "kp1-loa1", "events")
     assert set(t.node_subscriptions("kp1-loa1", "kp1")) == {
         t.device_schedule("kp1-loa1"), t.device_deck("kp1-loa1"), t.device_config("kp1-loa1"),
-        t.zone_schedule("kp1"), t.zone_emergency("kp1"),
+        t.device_ack("kp1-loa1"), t.zone_schedule("kp1"), t.zone_emergency("kp1"),
     }
     with pytest.raises(ProtocolError):
         t.zone_schedule("kp/1")
     with pytest.raises(ProtocolError):
         t.parse("bc/v1/other/zone/kp1/schedule")
+
+
+# -- signed but absurd bodies: a node does not trust its own central that far ----------------
+
+
+def _absurd_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    item = ITEM.to_dict()
+    sched = p.Schedule("zone/kp1", 7, (ITEM,), NOW + timedelta(hours=48)).to_body()
+    em = p.Emergency("bao-lu.kp1.20261201T1000Z", ITEM, NOW + timedelta(minutes=20)).to_body()
+    return [
+        ("empty emergency id", p.T_EMERGENCY, {**em, "emergency_id": ""}),
+        ("emergency id with spaces", p.T_EMERGENCY, {**em, "emergency_id": "a b"}),
+        ("empty clear id", p.T_EMERGENCY_CLEAR, {"emergency_id": ""}),
+        ("huge version", p.T_SCHEDULE, {**sched, "version": 10**30}),
+        ("negative version", p.T_SCHEDULE, {**sched, "version": -1}),
+        ("negative duration", p.T_SCHEDULE, {**sched, "items": [{**item, "duration_ms": -5}]}),
+        ("day-long duration", p.T_SCHEDULE, {**sched, "items": [{**item, "duration_ms": 10**12}]}),
+        ("file URL", p.T_SCHEDULE, {**sched, "items": [{**item, "media": {**item["media"], "url": "file:///etc/passwd"}}]}),
+        ("negative size", p.T_SCHEDULE, {**sched, "items": [{**item, "media": {**item["media"], "size": -1}}]}),
+        ("empty item id", p.T_SCHEDULE, {**sched, "items": [{**item, "item_id": ""}]}),
+        ("year 1", p.T_SCHEDULE, {**sched, "items": [{**item, "start": "0001-01-01T00:00:00.000Z"}]}),
+        ("emergency valid before it starts", p.T_EMERGENCY, {**em, "valid_until": p.fmt_time(NOW - timedelta(minutes=1))}),
+        ("emergency valid for a year", p.T_EMERGENCY, {**em, "valid_until": p.fmt_time(NOW + timedelta(days=365))}),
+    ]
+
+
+@pytest.mark.parametrize("case", _absurd_cases(), ids=[c[0] for c in _absurd_cases()])
+def test_signed_absurd_bodies_are_refused(keys: tuple[p.Signer, p.Verifier], case: tuple[str, str, dict[str, Any]]) -> None:
+    signer, verifier = keys
+    _name, msg_type, body = case
+    env = signer.sign(p.make_envelope(msg_type, body, ward=WARD, sender="central", seq=9, now=NOW, topic=TOPIC_OF[msg_type]))
+    with pytest.raises(ProtocolError):
+        p.open_envelope(env.to_bytes(), TOPIC_OF[msg_type], verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nested deeper than the parser's recursion
+        b'{"v": 1, "seq": ' + b"9" * 5000 + b"}",  # an integer of 5,000 digits
+        b'{"v":1,"type":"schedule","id":"x","ward":"' + WARD.encode() + b'","sender":"central","seq":1,'
+        b'"issued_at":"2026-12-01T10:00:00.000Z","expires_at":null,"body":{},"sig":12345}',  # non-string sig
+        b'{"v":1,"type":"schedule","id":"x","ward":"' + WARD.encode() + b'","sender":"central","seq":1,'
+        b'"issued_at":"0001-01-01T00:00:00.000Z","expires_at":null,"body":{},"sig":"AA=="}',  # year 1
+        b" " * (p.MAX_PAYLOAD_BYTES + 1),
+    ],
+    ids=["deep", "huge-int", "int-sig", "year-1", "oversized"],
+)
+def test_hostile_payloads_are_clear_protocol_errors(keys: tuple[p.Signer, p.Verifier], payload: bytes) -> None:
+    _signer, verifier = keys
+    with pytest.raises(ProtocolError):
+        p.open_envelope(payload, TOPIC_OF[p.T_SCHEDULE], verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+
+
+def test_event_reason_is_bounded() -> None:
+    body = p.AsRunEvent("ev-9", "kp1-loa1", ITEM.item_id, "cchc", "failed", NOW, reason="x" * 900_000).to_body()
+    assert len(p.AsRunEvent.from_body(body).reason) == p.MAX_REASON_LEN
+
+
+def test_event_ack_only_on_the_ack_topic(keys: tuple[p.Signer, p.Verifier]) -> None:
+    signer, verifier = keys
+    body = p.EventAck("kp1-loa1", (("ev-1", "stored", ""),)).to_body()
+    env = signer.sign(p.make_envelope(p.T_EVENT_ACK, body, ward=WARD, sender="central", seq=3, now=NOW, topic=TOPICS.device_config("kp1-loa1")))
+    with pytest.raises(ProtocolError):
+        p.open_envelope(env.to_bytes(), TOPICS.device_config("kp1-loa1"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    with pytest.raises(ProtocolError):
+        p.EventAck.from_body({"device": "kp1-loa1", "acks": [{"event_id": "ev-1", "status": "maybe"}]})

@@ -156,3 +156,44 @@ def test_processes_creating_the_store_at_once_all_succeed(tmp_path: Path) -> Non
         assert [p.exitcode for p in procs] == [0, 0, 0, 0]
         with st.Store(tmp_path / f"s{n}.sqlite") as s:
             assert s.schema_version == st.SCHEMA_VERSION
+
+
+def test_a_locked_store_is_a_clear_error_and_changes_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    from broadcaster.errors import StoreError
+
+    path = tmp_path / "store.sqlite"
+    with st.Store(path, tz=TZ, busy_timeout_s=0.2) as s:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a backup or a long command holds the write lock
+        try:
+            with pytest.raises(StoreError, match="locked by another program"):
+                s.set_meta("k", "v")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert s.get_meta("k") is None
+        s.set_meta("k", "v")  # and usable again at once
+        assert s.get_meta("k") == "v"
+
+
+@pytest.mark.parametrize("garbage", [b"not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 8000])
+def test_a_corrupt_store_is_a_clear_error_for_list_and_serve(ward_dir: Path, garbage: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from broadcaster.cli.main import main
+    from broadcaster.config import load_ward
+
+    ward = load_ward()
+    path = st.store_path(ward)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(garbage)
+    assert main(["list"]) == 78
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "restore" in err and "Traceback" not in err
+    res = subprocess.run([sys.executable, "-m", "broadcaster", "serve", "--engine", "espeak"], capture_output=True, text=True,
+                         env=dict(os.environ), cwd=ward_dir, timeout=60)
+    assert res.returncode == 78 and "is damaged" in res.stderr and "Traceback" not in res.stderr

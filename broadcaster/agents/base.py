@@ -11,8 +11,12 @@ An ``Agent`` owns one folder (``<home>/agents/<device>/``) and one broker connec
 * the agent's own memory (desired state accepted, what it already played, the guard) lives in
   ``state.json``, written atomically (temporary file, fsync, rename) so a power cut leaves either
   the old or the new file;
-* as-run events go into an SQLite outbox first and leave it only when the broker acknowledged them
-  (QoS 1 PUBACK), so events from days offline arrive when the link is back, in order;
+* as-run events go into an SQLite outbox first and leave it only when the *central* acknowledged
+  them (a signed ``event_ack`` on the device's ``ack`` topic, sent once the event is in the store),
+  not merely once the broker has them: an event the central could not store is sent again, with a
+  growing delay, so events from days offline arrive when the link is back, in order. If the disk
+  is full the event waits in memory instead (and the speaker's airing journal re-creates it after
+  a reboot);
 * the retained state (online, applied versions = acknowledgement, cache, playing, clock, volume)
   is published on connect, on every change and once a minute.
 
@@ -43,6 +47,7 @@ from broadcaster.protocol import (
     AsRunEvent,
     DeviceState,
     Envelope,
+    EventAck,
     MediaRef,
     ReplayGuard,
     Topics,
@@ -75,58 +80,131 @@ class JsonState:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    @property
+    def backup(self) -> Path:
+        return self.path.with_suffix(".bak")
+
     def load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except FileNotFoundError:
-            return {}
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            # Only possible if the disk corrupted it; the central's retained state restores it.
-            bad = self.path.with_suffix(".corrupt")
-            os.replace(self.path, bad)
-            log.error("%s was unreadable, moved to %s; starting empty until the broker resends the schedule", self.path, bad.name)
-            return {}
+        for path in (self.path, self.backup):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+            except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+                # Only possible if the disk corrupted it: try the previous version, and the
+                # central's retained state restores the rest (the speaker's journal what aired).
+                bad = path.with_suffix(path.suffix + ".corrupt")
+                try:
+                    os.replace(path, bad)
+                except OSError:
+                    pass
+                log.error("%s was unreadable, moved to %s", path, bad.name)
+                continue
+            if isinstance(data, dict):
+                if path != self.path:
+                    log.warning("using the previous copy %s of the node's memory", path.name)
+                return data
+        return {}
 
     def save(self, data: dict[str, Any]) -> None:
         tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a half-written temporary must not eat the last free blocks
+            raise
+        if self.path.exists():
+            # keep the previous version (a hard link: no copy, no space) for a corrupted file
+            bak_tmp = self.path.with_suffix(".bak.tmp")
+            try:
+                bak_tmp.unlink(missing_ok=True)
+                os.link(self.path, bak_tmp)
+                os.replace(bak_tmp, self.backup)
+            except OSError:
+                pass
         os.replace(tmp, self.path)
 
 
 class Outbox:
-    """Messages that must reach the broker (as-run events), kept on disk until acknowledged."""
+    """As-run events kept until the central acknowledged storing them.
 
-    def __init__(self, path: Path) -> None:
+    On disk (SQLite, synchronous) normally; in memory when the disk refuses the write (full), so the
+    event is still sent and re-sent until acknowledged. A row is sent, then sent again after
+    ``ack_timeout`` doubling with each try (up to an hour) until its ``event_ack`` arrives.
+    """
+
+    def __init__(self, path: Path, ack_timeout: float = 60.0, clock: Any = time.time) -> None:
         self._lock = threading.Lock()
         self.closed = False
+        self.ack_timeout = ack_timeout
+        self.clock = clock
+        self._mem: dict[str, list[Any]] = {}  # key -> [topic, payload, sent, tries] (disk refused them)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an event written is an event kept through a power cut
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, topic TEXT, payload BLOB, created REAL)"
         )
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(outbox)")}
+        if "sent" not in cols:  # an outbox of an older agent: its rows count as never sent
+            self._db.execute("ALTER TABLE outbox ADD COLUMN sent REAL")
+            self._db.execute("ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0")
 
-    def put(self, key: str, topic: str, payload: bytes) -> None:
+    def put(self, key: str, topic: str, payload: bytes) -> bool:
+        """Keep an event; True if on disk, False if only in memory (disk full or failing)."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO outbox (key, topic, payload, created) VALUES (?, ?, ?, ?)", (key, topic, payload, time.time())
-            )
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, topic, payload, created) VALUES (?, ?, ?, ?)", (key, topic, payload, self.clock())
+                )
+                return True
+            except sqlite3.Error:
+                self._mem.setdefault(key, [topic, payload, None, 0])
+                return False
 
-    def pending(self, limit: int = 50) -> list[tuple[int, str, bytes]]:
-        with self._lock:
-            return list(self._db.execute("SELECT n, topic, payload FROM outbox ORDER BY n LIMIT ?", (limit,)))
+    def _wait(self, tries: int) -> float:
+        return min(self.ack_timeout * (2 ** max(tries - 1, 0)), 3600.0)
 
-    def done(self, n: int) -> None:
+    def due(self, limit: int = 50) -> list[tuple[str, str, bytes]]:
+        """Events to send now: never sent, or sent and not acknowledged in time."""
+        now = self.clock()
         with self._lock:
-            self._db.execute("DELETE FROM outbox WHERE n = ?", (n,))
+            rows = [
+                (k, t, bytes(p))
+                for k, t, p, sent, tries in self._db.execute("SELECT key, topic, payload, sent, tries FROM outbox ORDER BY n")
+                if sent is None or now - sent >= self._wait(tries)
+            ][:limit]
+            rows += [(k, m[0], m[1]) for k, m in self._mem.items() if m[2] is None or now - m[2] >= self._wait(m[3])]
+            return rows[:limit]
+
+    def sent(self, key: str) -> None:
+        now = self.clock()
+        with self._lock:
+            if key in self._mem:
+                self._mem[key][2] = now
+                self._mem[key][3] += 1
+                return
+            try:
+                self._db.execute("UPDATE outbox SET sent = ?, tries = tries + 1 WHERE key = ?", (now, key))
+            except sqlite3.Error:
+                pass  # disk full: it is simply sent again sooner
+
+    def acked(self, key: str) -> bool:
+        """The central stored (or refused) it: forget it. True if it was held."""
+        with self._lock:
+            held = self._mem.pop(key, None) is not None
+            try:
+                held = self._db.execute("DELETE FROM outbox WHERE key = ?", (key,)).rowcount > 0 or held
+            except sqlite3.Error:
+                pass
+            return held
 
     def __len__(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]) + len(self._mem)
 
     def close(self) -> None:
         with self._lock:
@@ -150,8 +228,11 @@ class Agent:
         state_interval: float = 60.0,
         cache_bytes: int = 512 * 1024 * 1024,
         fetch_retry_s: float = 10.0,
+        ack_timeout_s: float = 60.0,
+        mqtt_ca: str | None = None,
     ) -> None:
         self.ward = ward
+        self.mqtt_ca = mqtt_ca
         self.device = device
         self.home = Path(home or ward.service.home)
         self.dir = self.home / "agents" / device.id
@@ -166,7 +247,9 @@ class Agent:
         self._store = JsonState(self.dir / "state.json")
         self.memory: dict[str, Any] = self._store.load()
         self.guard = ReplayGuard(self.memory.get("guard"))
-        self.outbox = Outbox(self.dir / "outbox.sqlite")
+        self.ack_timeout = ack_timeout_s
+        self.outbox = Outbox(self.dir / "outbox.sqlite", ack_timeout_s)
+        self._save_failed = False
         self.refused = 0  # messages refused since start (tests and the state log read it)
         self.started_at = utc_now()
         self._seq = 0
@@ -187,11 +270,12 @@ class Agent:
         """Start the agent's threads and connect in the background (works with no broker at all)."""
         self.stopping.clear()
         if self.outbox.closed:
-            self.outbox = Outbox(self.dir / "outbox.sqlite")
+            self.outbox = Outbox(self.dir / "outbox.sqlite", self.ack_timeout)
         self.on_start()
         addr = BrokerAddress.parse(self.broker_url)
         will = Will(self.topics.device_state(self.device.id), self._state_payload(online=False))
-        self.conn = MqttConnection(addr, f"bc-{self.ward.id}-{self.device.id}", will=will, on_connect=self._on_connected)
+        self.conn = MqttConnection(addr, f"bc-{self.ward.id}-{self.device.id}", will=will, on_connect=self._on_connected,
+                                   ca_file=self.mqtt_ca, on_link_error=self._on_link_error)
         for topic in self.subscriptions():
             self.conn.subscribe(topic, self._on_message)
         self._spawn("outbox", self._outbox_loop)
@@ -264,6 +348,10 @@ class Agent:
             if opened is None:
                 return  # the same message again (a retained copy after reconnect)
             env, body = opened
+            if isinstance(body, EventAck):
+                self._acked(body)
+                self.memory["guard"] = self.guard.snapshot()
+                return  # not desired state: nothing to save now (the guard goes with the next save)
             try:
                 self.handle(env, body, topic)
             except BroadcasterError as exc:
@@ -275,9 +363,32 @@ class Agent:
             self.changed.notify_all()
         self.state_changed()
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write the memory to disk. A full or failing disk is logged, not raised: the agent keeps
+        working from memory (and the speaker's journal keeps what aired)."""
         with self.lock:
-            self._store.save(self.memory)
+            try:
+                self._store.save(self.memory)
+            except OSError as exc:
+                if not self._save_failed:
+                    log.error("cannot save %s (%s): working from memory until the disk has room", self._store.path, exc)
+                self._save_failed = True
+                return False
+            if self._save_failed:
+                log.info("%s saved again", self._store.path)
+            self._save_failed = False
+            return True
+
+    def _acked(self, ack: EventAck) -> None:
+        if ack.device != self.device.id:
+            log.warning("an event_ack for %s arrived on %s's topic: ignored", ack.device, self.device.id)
+            return
+        for event_id, status, reason in ack.acks:
+            held = self.outbox.acked(event_id)
+            if status == "refused":
+                log.warning("the central refused as-run event %s: %s", event_id, reason)
+            elif held:
+                log.debug("as-run %s %s by the central", event_id, status)
 
     # -- outgoing ----------------------------------------------------------------------------
 
@@ -299,6 +410,9 @@ class Agent:
             clock=utc_now(),
             agent_version=__version__,
         )
+        le = self.memory.get("link_error")
+        if le:
+            st = replace(st, link_error=f"{le.get('at')}: {le.get('error')}")
         if online:
             st = replace(st, **self.state_fields())
         return self._envelope(T_STATE, st.to_body(), self.topics.device_state(self.device.id)).to_bytes()
@@ -327,15 +441,10 @@ class Agent:
         """Queue an as-run event; it is sent when the broker is reachable and kept until acknowledged."""
         topic = self.topics.device_events(self.device.id)
         payload = self._envelope(T_EVENT, event.to_body(), topic).to_bytes()
-        try:
-            self.outbox.put(event.event_id, topic, payload)
-        except (sqlite3.Error, OSError) as exc:
-            # Disk full or failing: the event cannot be kept through a reboot, but it is not dropped.
-            # The MQTT client keeps QoS 1 messages in memory until the broker has them.
-            log.error("cannot store as-run %s on disk (%s): sending it from memory only", event.item_id, exc)
-            if self.conn is not None:
-                self.conn.publish(topic, payload, qos=1)
-            return
+        if not self.outbox.put(event.event_id, topic, payload):
+            # Disk full or failing: kept in memory until the central acknowledges it (and, on a
+            # speaker, re-created from the airing journal after a reboot).
+            log.error("cannot store as-run %s on disk: kept in memory until the central has it", event.item_id)
         log.info("as-run %s %s (%s)%s", event.kind, event.item_id, self.device.id, f": {event.reason}" if event.reason else "")
         self._outbox_due.set()
 
@@ -344,16 +453,24 @@ class Agent:
             self._outbox_due.wait(2.0)
             self._outbox_due.clear()
             while self.conn and self.conn.connected and not self.stopping.is_set():
-                rows = self.outbox.pending()
+                rows = self.outbox.due()
                 if not rows:
                     break
-                for n, topic, payload in rows:
+                for key, topic, payload in rows:
                     if not self.conn.publish_and_wait(topic, payload, timeout=5.0):
                         break  # link dropped: keep the row, retry after reconnect
-                    self.outbox.done(n)
+                    self.outbox.sent(key)  # kept until the central's event_ack
                 else:
                     continue
                 break
+
+    def _on_link_error(self, text: str) -> None:
+        """On paho's thread: remember why the link failed, for the log (done) and the state."""
+        with self.lock:
+            if (self.memory.get("link_error") or {}).get("error") == text:
+                return
+            self.memory["link_error"] = {"error": text, "at": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+            self.save()
 
     def _on_connected(self) -> None:
         self._state_due.set()

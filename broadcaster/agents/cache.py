@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -46,10 +47,19 @@ class CacheStats:
 class MediaCache:
     """Media files by sha256 under ``root``, at most ``max_bytes`` (pinned files excepted)."""
 
-    def __init__(self, root: Path, max_bytes: int = 512 * 1024 * 1024, *, timeout: float = 20.0) -> None:
+    def __init__(
+        self, root: Path, max_bytes: int = 512 * 1024 * 1024, *, timeout: float = 20.0,
+        min_deadline: float = 60.0, min_rate: float = 8 * 1024,
+    ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
-        self.timeout = timeout
+        self.timeout = timeout  # per read: a link that went silent
+        # per attempt: a download trickling a byte now and then (a server drowned by a flood of
+        # slow clients) would never hit the per-read timeout and would hold the fetch loop, and
+        # every other file behind it, for ever. Past this the attempt stops; the .part is kept and
+        # the next attempt resumes from it.
+        self.min_deadline = min_deadline
+        self.min_rate = min_rate
         self._lock = threading.Lock()
         self._fetch_locks: dict[str, threading.Lock] = {}
         self._verified: set[str] = set()  # checked since this process started
@@ -64,7 +74,12 @@ class MediaCache:
         """True if a complete, verified copy is on disk (verifies once per process)."""
         return self.get(ref) is not None
 
-    def get(self, ref: MediaRef) -> Path | None:
+    def deadline(self, size: int) -> float:
+        return self.min_deadline + size / self.min_rate
+
+    def get(self, ref: MediaRef, *, verify: bool = False) -> Path | None:
+        """The verified cached file or None. ``verify`` checks the hash again now, whatever was
+        checked before (just before airing: a file can be corrupted while the node runs)."""
         p = self.path(ref.sha256)
         try:
             size = p.stat().st_size
@@ -73,7 +88,7 @@ class MediaCache:
         if size != ref.size:
             self._discard(p, f"size {size} instead of {ref.size}")
             return None
-        if ref.sha256 not in self._verified:
+        if verify or ref.sha256 not in self._verified:
             # A file can rot on an SD card, or a previous run may have died mid-write: check once.
             if _sha256_file(p) != ref.sha256:
                 self._discard(p, "sha256 does not match")
@@ -116,6 +131,7 @@ class MediaCache:
         req = urllib.request.Request(ref.url, headers={"User-Agent": "broadcaster-agent"})
         if have:
             req.add_header("Range", f"bytes={have}-")
+        deadline = time.monotonic() + self.deadline(ref.size)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 status = resp.status
@@ -127,7 +143,10 @@ class MediaCache:
                 with open(part, mode) as f:
                     written = have
                     while True:
-                        chunk = resp.read(CHUNK)
+                        if time.monotonic() > deadline:
+                            f.flush()
+                            raise TimeoutError(f"slower than {self.min_rate / 1024:.0f} kB/s, {written} of {ref.size} bytes so far")
+                        chunk = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
                         if not chunk:
                             break
                         written += len(chunk)

@@ -76,12 +76,13 @@ class DisplayAgent(Agent):
         cache_bytes: int = 1024 * 1024 * 1024,
         fetch_retry_s: float = 10.0,
         state_interval: float = 60.0,
+        mqtt_ca: str | None = None,
         emergency_tail: timedelta = EMERGENCY_TAIL,
         catch_up_min: timedelta = CATCH_UP_MIN,
     ) -> None:
         super().__init__(
             ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
-            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s,
+            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, mqtt_ca=mqtt_ca,
         )
         self.output = output
         self.emergency_tail = emergency_tail

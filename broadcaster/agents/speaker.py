@@ -16,21 +16,28 @@ Three threads do the work:
   then it watches the playback and stops it when an emergency becomes due;
 * ``state`` and ``outbox`` from the base class: the retained state and the as-run events.
 
+Each airing is reported once, whatever happens: its as-run event has an id derived from the device
+and the airing (so a re-sent event is stored once), and the airing journal (``journal.py``) records
+"on air" as the audio starts and "done" with the event as it ends, in a file that needs no free
+space. After a reboot, a full disk or a corrupted ``state.json`` the node settles from it: an
+airing cut by a power cut or a kill is reported ``interrupted`` and never aired again.
+
 The instant comes from the node's own clock (keep it synchronised with NTP/chrony), never from
 when a message arrives. An emergency plays at once, interrupting, windows or not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from broadcaster.agents.audio_out import AudioOutput, PreparedAudio
 from broadcaster.agents.base import Agent, iso_key
+from broadcaster.agents.journal import AiringJournal
 from broadcaster.config import Device, Ward
 from broadcaster.errors import MediaError
 from broadcaster.protocol import (
@@ -74,10 +81,12 @@ class SpeakerAgent(Agent):
         prepare_lead_s: float = 30.0,
         fetch_retry_s: float = 10.0,
         state_interval: float = 60.0,
+        ack_timeout_s: float = 60.0,
+        mqtt_ca: str | None = None,
     ) -> None:
         super().__init__(
             ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
-            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s,
+            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, ack_timeout_s=ack_timeout_s, mqtt_ca=mqtt_ca,
         )
         self.output = output
         self.late_limit = timedelta(seconds=late_limit_s)
@@ -85,6 +94,54 @@ class SpeakerAgent(Agent):
         self.playing: str | None = None
         self._playing_key: str | None = None
         self.memory.setdefault("since", fmt_time(utc_now()))  # items before a node's first start are not "missed"
+        self.journal = AiringJournal(self.dir / "airings.journal")
+        self._settle_journal()
+
+    # -- what the journal knows that the memory may have lost ---------------------------------
+
+    def event_id(self, key: str) -> str:
+        """One id per airing of this device: a re-sent or re-created event is stored once."""
+        return hashlib.sha256(f"{self.device.id}|{key}".encode()).hexdigest()[:32]
+
+    def _settle_journal(self) -> None:
+        now = utc_now()
+        done = self._done()
+        ems = self.memory.setdefault("emergencies", {})
+        settled = 0
+        for key, rec in self.journal.latest().items():
+            if key in done:
+                continue
+            try:
+                if rec.get("status") == "on_air":
+                    event = AsRunEvent(
+                        event_id=self.event_id(key), device=self.device.id, item_id=rec["item_id"],
+                        announcement_id=rec["announcement_id"], kind="interrupted", scheduled=parse_time(rec["start"]),
+                        started=parse_time(rec["started"]), ended=None,
+                        reason="node stopped while airing (power cut, crash or kill); not aired again",
+                    )
+                    self.journal.write(key, "done", event=event.to_body(), emergency_id=rec.get("emergency_id"), at=fmt_time(now))
+                    at = now
+                elif rec.get("status") == "done":
+                    event = AsRunEvent.from_body(rec["event"])
+                    at = parse_time(rec.get("at"), "journal.at")
+                else:
+                    continue
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("airing journal record for %s unreadable (%s): skipped", key, exc)
+                continue
+            if at < now - timedelta(days=7):
+                continue
+            done[key] = {"kind": event.kind, "at": fmt_time(at)}
+            eid = rec.get("emergency_id")
+            if eid:
+                entry = ems.setdefault(eid, {})
+                if entry.get("status") in (None, "pending"):
+                    entry["status"] = event.kind
+            self.report(event)  # again, perhaps: the central stores each airing once
+            settled += 1
+        if settled:
+            log.warning("settled %d airing(s) from the journal that the node's memory had lost", settled)
+            self.save()
 
     # -- subscriptions and messages ----------------------------------------------------------
 
@@ -266,26 +323,28 @@ class SpeakerAgent(Agent):
         reason: str = "",
         emergency_id: str | None = None,
     ) -> None:
+        event = AsRunEvent(
+            event_id=self.event_id(key),
+            device=self.device.id,
+            item_id=item.item_id,
+            announcement_id=item.announcement_id,
+            kind=kind,
+            scheduled=item.start,
+            started=started,
+            ended=ended,
+            reason=reason,
+        )
+        now = fmt_time(utc_now())
         with self.lock:
-            self._done()[key] = {"kind": kind, "at": fmt_time(utc_now())}
+            self._done()[key] = {"kind": kind, "at": now}
             if emergency_id:
                 entry = self.memory.setdefault("emergencies", {}).setdefault(emergency_id, {})
                 if entry.get("status") == "pending":
                     entry["status"] = kind
-            self.save()
-        self.report(
-            AsRunEvent(
-                event_id=uuid.uuid4().hex,
-                device=self.device.id,
-                item_id=item.item_id,
-                announcement_id=item.announcement_id,
-                kind=kind,
-                scheduled=item.start,
-                started=started,
-                ended=ended,
-                reason=reason,
-            )
-        )
+        # on disk, the journal first: it needs no free space, state.json may not be writable (disk full)
+        self.journal.write(key, "done", event=event.to_body(), emergency_id=emergency_id, at=now)
+        self.save()
+        self.report(event)
 
     # -- airing one item ---------------------------------------------------------------------
 
@@ -334,9 +393,18 @@ class SpeakerAgent(Agent):
             err = self._fetch_errors.get(item.media.sha256, "download did not finish in time")
             self._finish(key, item, "missed", reason=f"media never fetched: {err}", emergency_id=emergency_id)
             return
+        if self.cache.get(item.media, verify=True) is None:
+            # corrupted on disk since it was fetched (SD card, a stray write): never air it;
+            # fetch it again now if there is time, else report why
+            try:
+                media = self.cache.fetch(item.media)
+            except MediaError as exc:
+                self._finish(key, item, "failed", reason=f"cached file corrupt and could not be fetched again: {exc}",
+                             emergency_id=emergency_id)
+                return
         try:
             prepared = self.output.prepare(media, item.item_id, volume)
-        except MediaError as exc:
+        except (MediaError, OSError) as exc:
             self._finish(key, item, "failed", reason=f"cannot decode: {exc}", emergency_id=emergency_id)
             return
         if not self._wait_for_instant(item, key, emergency_id, volume, prepared):
@@ -376,6 +444,9 @@ class SpeakerAgent(Agent):
             self.output.discard(prepared)
             self._finish(key, item, "failed", reason=f"audio output: {exc}", emergency_id=emergency_id)
             return
+        # on air: from now on a reboot must report this airing as interrupted, never air it again
+        self.journal.write(key, "on_air", item_id=item.item_id, announcement_id=item.announcement_id,
+                           start=fmt_time(item.start), started=fmt_time(pb.started), emergency_id=emergency_id)
         lateness_ms = (pb.started - item.start).total_seconds() * 1000
         log.info("on air %s%s, %.1f ms after its time", item.item_id, " (EMERGENCY)" if emergency_id else "", lateness_ms)
         if not emergency_id and lateness_ms > LATE_WARN_MS:

@@ -264,9 +264,10 @@ def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | No
                 datetime.combine(today, t, tz) for t in spec.times
             ]
             for t in probe:
-                if not any(w.contains(t.astimezone(tz).time()) for w in zone.windows):
+                lt = t.astimezone(tz)
+                if not any(w.contains(lt.time()) for w in zone.windows):
                     raise ScheduleError(
-                        f"announcement {ann.id}: {t.astimezone(tz):%H:%M} is outside every broadcast window of "
+                        f"announcement {ann.id}: {lt:%H:%M} is outside every broadcast window of "
                         f"{zone.id} ({windows}); normal and priority items play only inside them: choose a time in a window, "
                         "or --priority emergency if it really cannot wait"
                     )

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SENDER = "central"
 SCHEDULE_EXTRA_TTL = timedelta(days=1)
+ACK_TTL = timedelta(days=1)
 
 
 def digest(obj: Any) -> str:
@@ -170,6 +171,12 @@ class Publisher:
         self.send(topic, protocol.T_DECK, deck.to_body(), retain=True, ttl=None)
         log.info("deck for %s v%d: %d slide(s), %d overlay(s)", device, version, len(ds), len(overlays))
         return version
+
+    def event_ack(self, device: str, acks: list[tuple[str, str, str]]) -> None:
+        """Tell a device which of its as-run events are stored (not retained: it is an answer)."""
+        topic = self.topics.device_ack(device)
+        body = protocol.EventAck(device=device, acks=tuple(acks)).to_body()
+        self.send(topic, protocol.T_EVENT_ACK, body, retain=False, ttl=ACK_TTL)
 
     def config(self, device: str, volume: int, *, force: bool = False) -> bool:
         topic = self.topics.device_config(device)

@@ -25,18 +25,21 @@ from typing import Any, Protocol
 
 from broadcaster import protocol
 from broadcaster.central import planner
+from broadcaster.central.health import clock_warning
 from broadcaster.central.ingest import Ingest
 from broadcaster.central.publisher import DeckSlideSource, Publisher
 from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
-from broadcaster.config import Announcement, Deck, ScheduleSpec, Ward, find_deck
+from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, speakable
 from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
 
 log = logging.getLogger(__name__)
 
+LOCK_BEAT = 30.0  # seconds between the service's heartbeats on the ward's lock topic
+LOCK_STALE = timedelta(seconds=95)  # a lock not renewed for this long belongs to a service that is gone
 MISSED_MARGIN = timedelta(minutes=30)  # as-run events may arrive late from a node back on 4G
 MAX_LOOKBACK = timedelta(days=62)  # a longer outage: older items are not in the report at all (say so in docs)
 
@@ -84,6 +87,7 @@ class CentralService:
         connection: BrokerConnection | None = None,
         producer: DeckProducer | None = None,
         serve_media: bool = True,
+        mqtt_ca: str | None = None,
         console: bool = True,
         extra_routes: Any = (),
         passwords: Any = None,
@@ -98,11 +102,11 @@ class CentralService:
             BrokerAddress.parse(ward.service.mqtt_url), client_id=f"bc-central-{ward.id}", on_connect=self._on_connect,
             # the central sits on a wired link next to the broker: come back quickly so the
             # as-run events nodes queued during an outage arrive soon after it ends
-            max_backoff=10,
+            max_backoff=10, ca_file=mqtt_ca,
         )
         self.producer = producer
         self.publisher = Publisher(ward, self.store, self.conn, self.signer)
-        self.ingest = Ingest(ward, self.store)
+        self.ingest = Ingest(ward, self.store, ack=self.publisher.event_ack, on_state=self._on_state)
         self.scheduler = CentralScheduler(ward.tz)
         self.console = None
         self.http: Any = None
@@ -121,6 +125,19 @@ class CentralService:
         self._data_version = -1
         self._revision = -1
         self._started = False
+        # one service per ward, whatever its data folder: see _on_lock
+        self.instance = self.store.get_meta("instance_id") or ""
+        if not self.instance:
+            import uuid
+
+            self.instance = uuid.uuid4().hex
+            self.store.set_meta("instance_id", self.instance)
+        self._since = protocol.utc_now()
+        self.conflict: str | None = None  # set when another instance serves the ward: `serve` exits
+        self._beat_stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._yield: threading.Thread | None = None
+        self._clock_warned: dict[str, int | None] = {}
 
     def _console_context(self, passwords: Any) -> Any:
         from broadcaster.central.usecases import UseCases
@@ -142,6 +159,7 @@ class CentralService:
         if self.http:
             self.http.start()
         self.ingest.attach(self.conn)
+        self.conn.subscribe(protocol.Topics(self.ward.id).central_lock, self._on_lock)
         self.scheduler.start(
             self.ward, watch=self.watch, refresh=self.refresh, missed=self.check_missed, housekeeping=self.store.checkpoint
         )
@@ -150,6 +168,9 @@ class CentralService:
         self._data_version, self._revision = self.store.data_version(), self.store.plan_revision
         self._started = True
         self.conn.start()
+        self._beat_stop.clear()
+        self._beat = threading.Thread(target=self._beat_loop, name="central-lock", daemon=True)
+        self._beat.start()
         self.refresh(force=True)  # messages queue in the client until the broker answers
         log.info("central service of %s started (broker %s, media %s)", self.ward.id, self.ward.service.mqtt_url,
                  self.ward.service.media_url)
@@ -161,7 +182,16 @@ class CentralService:
             return
         with self._lock:  # let a running refresh finish; later ones see _started False
             self._started = False
+        self._beat_stop.set()
+        if self._beat:
+            self._beat.join(5)
         self.scheduler.stop()
+        if self._yield:
+            self._yield.join(10)
+        if self.conflict is None and self.conn.connected:
+            # free the ward for a successor at once (a crash leaves it to go stale instead)
+            self.conn.publish(protocol.Topics(self.ward.id).central_lock, b"", retain=True)
+            time.sleep(0.2)
         self.conn.stop()
         if self.http:
             self.http.stop()
@@ -197,10 +227,96 @@ class CentralService:
             self._lockfile.close()  # closing releases the lock
             self._lockfile = None
 
+    # -- one service per ward -----------------------------------------------------------------
+
+    def _lock_payload(self) -> bytes:
+        import json
+        import socket
+
+        return json.dumps({
+            "instance": self.instance, "home": str(self.ward.service.home), "host": socket.gethostname(),
+            "pid": os.getpid(), "since": protocol.fmt_time(self._since), "beat": protocol.fmt_time(protocol.utc_now()),
+        }).encode()
+
+    def _beat_loop(self) -> None:
+        while not self._beat_stop.wait(LOCK_BEAT):
+            if self.conflict is None and self.conn.connected:
+                self.conn.publish(protocol.Topics(self.ward.id).central_lock, self._lock_payload(), retain=True)
+
+    def _on_lock(self, topic: str, payload: bytes, retained: bool) -> None:
+        """Two services for one ward with *different* data folders (the file lock cannot see that)
+        would share the broker client id, knock each other off in a loop and split the as-run log
+        between two stores. Each announces itself on a retained lock topic; the one that started
+        later gives up, says why, and ``serve`` exits."""
+        import json
+
+        if not payload or self.conflict is not None:
+            return
+        try:
+            other = json.loads(payload)
+            if other.get("instance") == self.instance:
+                return
+            beat = protocol.parse_time(other.get("beat"), "lock.beat")
+            since = protocol.parse_time(other.get("since"), "lock.since")
+        except (ValueError, TypeError, AttributeError, BroadcasterError):
+            log.warning("unreadable ward lock on %s: ignored", topic)
+            return
+        if protocol.utc_now() - beat > LOCK_STALE:
+            return  # a service that died without saying so
+        if (since, str(other.get("instance"))) < (self._since, self.instance):
+            self.conflict = (
+                f"another central service already serves ward {self.ward.id}: data folder {other.get('home')} on "
+                f"{other.get('host')} (pid {other.get('pid')}), alive at {protocol.fmt_time(beat)}. Two services with "
+                f"different data folders would split the as-run log. Stop one (systemctl stop broadcaster-central); "
+                f"if it is already gone, start again in {int(LOCK_STALE.total_seconds())} s"
+            )
+            log.error("%s", self.conflict)
+            self.ingest.paused = True  # nothing more into this store, nothing more published
+            # and off the broker (from another thread: this is paho's), or the shared client id
+            # keeps knocking the rightful service off
+            self._yield = threading.Thread(target=self.conn.stop, name="central-yield", daemon=True)
+            self._yield.start()
+        else:
+            # it started after us: make sure it sees our lock and gives up
+            self.conn.publish(topic, self._lock_payload(), retain=True)
+
     def _on_connect(self) -> None:
         # on paho's thread: hand over; the broker may have lost retained state, so send all again
+        if self.conflict is None:
+            self.conn.publish(protocol.Topics(self.ward.id).central_lock, self._lock_payload(), retain=True)
         if self._started:
             self.scheduler.run_soon(lambda: self.refresh(force=True), "reconnect-refresh")
+
+    def _on_state(self, st: protocol.DeviceState) -> None:
+        """On the MQTT thread. A node that applied a version above the store's means the store went
+        back in time (restored from a backup, or recreated): the node would ignore every new
+        schedule as already applied and never play a new bulletin. Publish above it, and say so."""
+        if st.online:
+            offset = self.store.clock_offset_ms(st.device)
+            warning = clock_warning(st.device, offset)
+            level = None if warning is None else round((offset or 0) / 10_000)  # warn again if it drifts further
+            if level != self._clock_warned.get(st.device, None) or (warning and st.device not in self._clock_warned):
+                self._clock_warned[st.device] = level
+                if warning:
+                    log.warning("%s", warning)
+                elif offset is not None:
+                    log.info("clock of %s back in step (%+d ms)", st.device, offset)
+        lifted = []
+        for key, version in st.applied.items():
+            scope, _, ident = key.partition("/")
+            target = f"deck/{ident}" if scope == "device" and st.kind == "display" else key
+            if scope not in ("zone", "device") or not ident:
+                continue
+            if self.store.raise_version_floor(target, version):
+                lifted.append(f"{target} v{version}")
+        if lifted:
+            log.warning(
+                "device %s has applied %s, above this store's versions: the store was restored from a backup "
+                "or recreated; publishing above them so the nodes take the new schedules", st.device, ", ".join(lifted),
+            )
+            self.publisher.forget()
+            if self._started:
+                self.scheduler.run_soon(lambda: self.refresh(force=True), "version-floor-refresh")
 
     def _prepare_decks(self) -> None:
         for dev in self.ward.displays():
@@ -267,7 +383,7 @@ class CentralService:
     def refresh(self, force: bool = False) -> planner.Plan:
         """Plan and publish. ``force`` re-sends every retained message even if unchanged."""
         with self._lock:
-            if not self._started:  # stopping: the store and the connection are going away
+            if not self._started or self.conflict:  # stopping, or another instance serves the ward
                 return self.status.plan or planner.Plan()
             now = protocol.utc_now()
             horizon = now + self.ward.service.horizon
@@ -399,6 +515,17 @@ def check_announcements(ward: Ward, store: Store, anns: list[Announcement], now:
     """The queue-time checks (unique id, zones, windows, past, length): ScheduleError, or notes per announcement."""
     notes = []
     for n, ann in enumerate(anns):
+        # the same rules whatever the way in (file, command line, console)
+        if not ID_RE.match(ann.id):
+            raise ScheduleError(
+                f"announcement id {ann.id!r} cannot be used: lowercase letters, digits, - or _ only, e.g. hop-to-6-kp3 "
+                "(mã thông báo chỉ gồm chữ thường không dấu, số, - hoặc _)"
+            )
+        if not speakable(ann.text):
+            raise ScheduleError(
+                f"announcement {ann.id}: the text has nothing to read out (only emoji or signs): write it in words "
+                "(nội dung không có chữ để đọc)"
+            )
         try:
             store.announcement(ann.id)
         except NotFoundError:

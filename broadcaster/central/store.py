@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from broadcaster import protocol
 from broadcaster.config import ScheduleSpec, Ward
-from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
+from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError, StoreCorruptError, StoreError
 from broadcaster.media import StoredMedia
 from broadcaster.protocol import fmt_time, parse_time, utc_now
 
@@ -313,7 +313,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
 class Store:
     """Thread-safe access to the store file (one connection, one lock: the load is tiny)."""
 
-    def __init__(self, path: Path, *, tz: ZoneInfo | None = None) -> None:
+    def __init__(self, path: Path, *, tz: ZoneInfo | None = None, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.tz = tz
         try:
@@ -324,18 +324,23 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         self._conn.execute("PRAGMA foreign_keys=ON")
         # `serve` and a CLI command may open a new store at the same moment: one sets it up, the
         # other waits and then finds it current (without this, both ran "CREATE TABLE ...", and
         # switching a new file to WAL at once fails with "database is locked").
         import fcntl
 
-        with self._lock, open(self.path.with_name(self.path.name + ".setup-lock"), "a") as guard:
+        with self._lock, open(self.path.with_name(self.path.name + ".setup-lock"), "a") as guard, self._errors():
             fcntl.flock(guard, fcntl.LOCK_EX)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
             migrate(self._conn)
+            # a damaged file may open and even migrate; the first real query would then fail
+            # anywhere: look at it once, here
+            ok = self._conn.execute("PRAGMA quick_check").fetchone()
+            if ok is None or ok[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {ok[0] if ok else 'no answer'}")
 
     @classmethod
     def for_ward(cls, ward: Ward) -> Store:
@@ -354,6 +359,32 @@ class Store:
     # -- plumbing ----------------------------------------------------------------------------
 
     @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's errors in words an officer (and systemd) can act on, instead of a traceback."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            msg = str(exc)
+            if "locked" in msg or "busy" in msg:
+                raise StoreError(
+                    f"the store {self.path} is locked by another program (a backup, a long command?) and stayed "
+                    "locked past the wait: nothing was changed; try again in a moment "
+                    "(kho dữ liệu đang bị chương trình khác khóa, chưa thay đổi gì, hãy thử lại)"
+                ) from exc
+            if "disk" in msg or "full" in msg or "readonly" in msg:
+                raise StoreError(f"the store {self.path} cannot be written: {msg} (free some space / check permissions)") from exc
+            raise StoreCorruptError(self._corrupt_text(msg)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorruptError(self._corrupt_text(str(exc))) from exc
+
+    def _corrupt_text(self, msg: str) -> str:
+        return (
+            f"the store {self.path} is damaged ({msg}): stop the service, move the file aside and restore the "
+            "last backup (docs/deploy.md); nodes keep playing what they have, and a restored store is detected "
+            "and published above what they applied (kho dữ liệu bị hỏng: khôi phục bản sao lưu)"
+        )
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing; nested calls join the outer transaction."""
         with self._lock:
@@ -364,24 +395,30 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            with self._errors():
+                self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
-                yield self._conn
+                with self._errors():
+                    yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # no transaction left to roll back (SQLite rolled back itself)
                 raise
             else:
-                self._conn.execute("COMMIT")
+                with self._errors():
+                    self._conn.execute("COMMIT")
             finally:
                 self._depth = 0
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._errors():
             return list(self._conn.execute(sql, args))
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
+        with self._lock, self._errors():
             return self._conn.execute(sql, args).fetchone()
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -400,7 +437,7 @@ class Store:
         return int(self._one("PRAGMA data_version")[0])  # type: ignore[index]
 
     def checkpoint(self) -> None:
-        with self._lock:
+        with self._lock, self._errors():
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- counters ----------------------------------------------------------------------------
@@ -462,6 +499,21 @@ class Store:
                 (target, version, digest, now),
             )
             return version, True
+
+    def raise_version_floor(self, target: str, version: int) -> bool:
+        """A node has applied ``version`` of ``target``, above what this store issued: the store was
+        restored from a backup or made anew. Lift the stored version to it and forget the digest,
+        so the next publish goes out as ``version + 1`` and the nodes accept it. True if lifted."""
+        with self.transaction() as c:
+            row = c.execute("SELECT version FROM versions WHERE target = ?", (target,)).fetchone()
+            if row is not None and int(row[0]) >= version:
+                return False
+            c.execute(
+                "INSERT INTO versions(target, version, digest, published_at) VALUES (?, ?, '', ?) "
+                "ON CONFLICT(target) DO UPDATE SET version = excluded.version, digest = '', published_at = excluded.published_at",
+                (target, version, fmt_time(utc_now())),
+            )
+            return True
 
     def last_digest(self, target: str) -> str | None:
         row = self._one("SELECT digest FROM versions WHERE target = ?", (target,))
@@ -750,6 +802,10 @@ class Store:
                 ),
             )
 
+    def clock_offset_ms(self, device: str) -> int | None:
+        row = self._one("SELECT clock_offset_ms FROM devices WHERE id = ?", (device,))
+        return None if row is None or row[0] is None else int(row[0])
+
     def devices(self) -> list[DeviceRow]:
         return [
             DeviceRow(
@@ -764,9 +820,24 @@ class Store:
 
     # -- as-run ------------------------------------------------------------------------------
 
+    def plan_item_zone(self, item_id: str) -> str | None:
+        """The zone an item was delivered to, or None if the central never planned it."""
+        row = self._one("SELECT zone FROM plan_items WHERE item_id = ?", (item_id,))
+        return str(row[0]) if row else None
+
     def add_event(self, ev: protocol.AsRunEvent, *, zone: str | None, received_at: datetime) -> bool:
-        """Store an as-run event once; a re-sent event (same event_id) returns False and changes nothing."""
+        """Store an as-run event once; a re-sent event returns False and changes nothing.
+
+        Once means once per ``event_id`` and also once per airing (device, item, scheduled start):
+        a node reports one outcome per airing, so a second event for it, whatever its id, is a
+        duplicate (a node that lost its memory, or one inventing events).
+        """
         with self.transaction() as c:
+            if c.execute(
+                "SELECT 1 FROM asrun WHERE event_id = ? OR (device = ? AND item_id = ? AND scheduled = ?)",
+                (ev.event_id, ev.device, ev.item_id, fmt_time(ev.scheduled)),
+            ).fetchone():
+                return False
             cur = c.execute(
                 "INSERT OR IGNORE INTO asrun(event_id, device, zone, item_id, announcement_id, kind, scheduled, "
                 "started, ended, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -6,22 +6,47 @@ topics, a TV its own topics and every zone's emergency topic, and write access o
 state and events; ``central`` reads and writes the ward's subtree. Passwords are kept in
 ``<out>/credentials/<user>.env`` (one ``BROADCASTER_MQTT_URL=...`` line, mode 600, to copy to that
 device as ``/etc/broadcaster/node.env``); running the command again keeps them unless
-``--rotate`` is given, so adding a device does not break the others. ``passwd`` is hashed with
-``mosquitto_passwd`` (Debian package ``mosquitto``).
+``--rotate`` is given, so adding a device does not break the others.
+
+``passwd`` is written already hashed, in Mosquitto 2's own format (``$7$``: PBKDF2-SHA512, the
+format ``mosquitto_passwd`` writes): no password ever sits in a plaintext file or on a command
+line, and every file holding a secret is created 0600 before anything is written to it.
+The shipped broker configuration sets ``use_username_as_clientid``, so a device's password cannot
+be used to take over another client id (the central's, another node's).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import secrets
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 CENTRAL_USER = "central"
+PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for the $7$ format
+
+
+def hash_password(password: str, *, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """One ``passwd`` entry value in Mosquitto 2's ``$7$`` format (PBKDF2-SHA512, 12-byte salt)."""
+    salt = salt if salt is not None else secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations, 64)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 *before* the secret goes in, and replace it atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def register(sub: Any) -> None:
@@ -34,7 +59,10 @@ def register(sub: Any) -> None:
     p.add_argument("--out", default="var/broker", help="output folder (default var/broker)")
     p.add_argument("--host", default="broker.local", help="broker host name the devices use in their URL")
     p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--tls", action="store_true", help="devices connect with mqtts:// (port 8883 unless --port)")
+    p.add_argument("--tls", action="store_true",
+                   help="devices connect with mqtts:// (port 8883 unless --port); makes the ward's own CA and the "
+                        "broker's certificate in <out>/tls/ (kept on later runs) and broadcaster-tls.conf, a "
+                        "Mosquitto configuration with the TLS listener only")
     p.add_argument("--rotate", action="store_true", help="make new passwords for everyone")
     p.set_defaults(func=run)
 
@@ -53,7 +81,7 @@ def acl_text(ward: Any) -> str:
     ]
     for d in ward.devices:
         lines.append(f"user {d.id}")
-        reads = [t.device_schedule(d.id), t.device_deck(d.id), t.device_config(d.id)]
+        reads = [t.device_schedule(d.id), t.device_deck(d.id), t.device_config(d.id), t.device_ack(d.id)]
         if d.zone:
             reads += [t.zone_schedule(d.zone), t.zone_emergency(d.zone)]
         if d.kind == "display":  # the TV shows every zone's emergency
@@ -61,6 +89,87 @@ def acl_text(ward: Any) -> str:
         lines += [f"topic read {r}" for r in reads]
         lines += [f"topic write {t.device_state(d.id)}", f"topic write {t.device_events(d.id)}", ""]
     return "\n".join(lines)
+
+
+def make_tls(folder: Path, host: str, *, days: int = 3650) -> Path:
+    """The ward's own CA and a broker certificate for ``host`` signed by it (kept if present).
+
+    A ward's broker has no public name a public CA would certify; its own CA, copied to every
+    device, is what the nodes trust (and nothing else: see MqttConnection's ``ca_file``)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_crt, ca_key, crt, key = (folder / n for n in ("ca.crt", "ca.key", "broker.crt", "broker.key"))
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def pem_key(k: Any) -> str:
+        return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+    if ca_crt.exists() and ca_key.exists():
+        ca = x509.load_pem_x509_certificate(ca_crt.read_bytes())
+        cak = serialization.load_pem_private_key(ca_key.read_bytes(), password=None)
+    else:
+        cak = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "broadcaster ward CA")])
+        ca = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(cak.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .sign(cak, hashes.SHA256())
+        )
+        write_secret(ca_key, pem_key(cak))
+        ca_crt.write_text(ca.public_bytes(serialization.Encoding.PEM).decode(), encoding="utf-8")
+    if not (crt.exists() and key.exists()):
+        k = ec.generate_private_key(ec.SECP256R1())
+        try:
+            san: Any = x509.IPAddress(ipaddress.ip_address(host))
+        except ValueError:
+            san = x509.DNSName(host)
+        cert = (
+            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+            .issuer_name(ca.subject).public_key(k.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([san]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(cak, hashes.SHA256())  # type: ignore[arg-type]
+        )
+        write_secret(key, pem_key(k))
+        crt.write_text(cert.public_bytes(serialization.Encoding.PEM).decode(), encoding="utf-8")
+    return folder
+
+
+def tls_conf_text(out: Path, port: int, etc: str = "/etc/mosquitto/broadcaster") -> str:
+    """Mosquitto configuration with the TLS listener only: no plaintext port beside it."""
+    return f"""# Generated by `broadcaster broker-config --tls`: copy to /etc/mosquitto/conf.d/broadcaster.conf
+# INSTEAD of devices/mosquitto/broadcaster.conf. TLS only: there is no plaintext listener.
+per_listener_settings false
+allow_anonymous false
+password_file {etc}/passwd
+acl_file {etc}/acl
+
+listener {port}
+use_username_as_clientid true
+cafile {etc}/tls/ca.crt
+certfile {etc}/tls/broker.crt
+keyfile {etc}/tls/broker.key
+
+autosave_interval 300
+max_queued_messages 10000
+max_queued_bytes 67108864
+max_inflight_messages 100
+max_connections -1
+persistent_client_expiration 14d
+max_keepalive 300
+max_packet_size 1048576
+"""
 
 
 def _read_password(env_file: Path) -> str | None:
@@ -81,9 +190,9 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.errors import BroadcasterError
 
     ward = load_ward(args.ward)
-    tool = shutil.which("mosquitto_passwd") or ("/usr/bin/mosquitto_passwd" if Path("/usr/bin/mosquitto_passwd").exists() else None)
-    if not tool:
-        raise BroadcasterError("mosquitto_passwd is not installed: install the Debian package `mosquitto`")
+    clash = [d.id for d in ward.devices if d.id == CENTRAL_USER]
+    if clash:  # the ward file refuses it too; an older file read by hand must not slip through
+        raise BroadcasterError(f"a device may not be called {CENTRAL_USER!r}: that is the central service's broker user")
     out = Path(args.out)
     creds = out / "credentials"
     creds.mkdir(parents=True, exist_ok=True)
@@ -91,22 +200,22 @@ def run(args: argparse.Namespace) -> int:
     scheme = "mqtts" if args.tls else "mqtt"
     port = args.port if not (args.tls and args.port == 1883) else 8883
     users = [CENTRAL_USER] + [d.id for d in ward.devices]
-    plain: list[str] = []
+    hashed: list[str] = []
     for user in users:
         env_file = creds / f"{user}.env"
         pw = None if args.rotate else _read_password(env_file)
         pw = pw or secrets.token_urlsafe(18)
-        env_file.write_text(f"BROADCASTER_MQTT_URL={scheme}://{quote(user)}:{quote(pw, safe='')}@{args.host}:{port}\n", encoding="utf-8")
-        os.chmod(env_file, 0o600)
-        plain.append(f"{user}:{pw}")
+        ca_line = "BROADCASTER_MQTT_CA=/etc/broadcaster/ca.crt\n" if args.tls else ""
+        write_secret(env_file, f"BROADCASTER_MQTT_URL={scheme}://{quote(user)}:{quote(pw, safe='')}@{args.host}:{port}\n{ca_line}")
+        hashed.append(f"{user}:{hash_password(pw)}")
     passwd = out / "passwd"
-    passwd.write_text("\n".join(plain) + "\n", encoding="utf-8")
-    os.chmod(passwd, 0o600)
-    res = subprocess.run([tool, "-U", str(passwd)], capture_output=True, text=True)  # hash in place
-    if res.returncode != 0:
-        passwd.unlink(missing_ok=True)
-        raise BroadcasterError(f"mosquitto_passwd failed: {res.stderr.strip()}")
+    write_secret(passwd, "\n".join(hashed) + "\n")
     (out / "acl").write_text(acl_text(ward) + "\n", encoding="utf-8")
+    if args.tls:
+        tls = make_tls(out / "tls", args.host)
+        (out / "broadcaster-tls.conf").write_text(tls_conf_text(out, port), encoding="utf-8")
+        print(f"TLS: the ward's CA {tls / 'ca.crt'} (copy it to every device as /etc/broadcaster/ca.crt); "
+              f"broker certificate for {args.host}; Mosquitto configuration {out / 'broadcaster-tls.conf'} (no plaintext listener)")
     print(f"wrote {passwd} and {out / 'acl'} for {len(users)} users ({CENTRAL_USER} + {len(users) - 1} devices)")
     print(f"per-device broker URLs: {creds}/<device>.env (copy each to its device as /etc/broadcaster/node.env)")
     print("install: see docs/deploy.md (broker section)")

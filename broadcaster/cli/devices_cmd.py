@@ -26,6 +26,7 @@ def _mb(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from broadcaster.central.health import clock_warning
     from broadcaster.central.store import Store
     from broadcaster.central.textfmt import ago, local, table
     from broadcaster.config import load_ward
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         devices = store.devices()
         current = store.versions()
     rows = []
+    warnings: list[str | None] = []
     stale = 0
     for d in devices:
         target = f"zone/{d.zone}" if d.kind == "speaker" else f"deck/{d.id}"
@@ -51,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
             stale += 1
             sched = f"v{got if got is not None else '?'} / v{cur} ✗"
         offset = "—" if d.clock_offset_ms is None else f"{d.clock_offset_ms / 1000:+.1f} s"
+        if clock_warning(d.id, d.clock_offset_ms):
+            offset += " ⚠"
+            warnings.append(clock_warning(d.id, d.clock_offset_ms))
         vol = f"{d.reported_volume if d.reported_volume is not None else '?'} (set {d.volume})"
         cached = f"{d.cache_items} · {_mb(d.cache_bytes)}" + (f" · thiếu {len(d.missing)}" if d.missing else "")
         rows.append([
@@ -62,4 +67,6 @@ def run(args: argparse.Namespace) -> int:
                  "Lệch giờ / clock", "Lịch applied/current"], rows))
     online = sum(d.online for d in devices)
     print(f"\n{online}/{len(devices)} online; {stale} with an older schedule than the central's.")
+    for w in warnings:
+        print(f"⚠ {w}")
     return 0

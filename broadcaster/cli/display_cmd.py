@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(str(ward.source), f"devices[{device.id}].kind", f"{device.id} is a {device.kind}", "a display (use `broadcaster speaker` for a speaker)")
     out = make_display(args.output, device=device.id, out_dir=Path(args.out), fullscreen=not args.windowed)
     agent = DisplayAgent(
-        ward, device, output=out, verifier=verifier, home=home, broker_url=args.broker, cache_bytes=args.cache_mb * 1024 * 1024
+        ward, device, output=out, verifier=verifier, home=home, broker_url=args.broker, cache_bytes=args.cache_mb * 1024 * 1024,
+        mqtt_ca=args.mqtt_ca,
     )
     return serve(agent)

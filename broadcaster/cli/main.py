@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except BroadcasterError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return int(getattr(exc, "exit_code", 1))
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in CENTRAL_PACKAGES:
             # a speaker node installs only the base package; this command belongs elsewhere

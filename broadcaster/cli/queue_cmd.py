@@ -205,5 +205,27 @@ def run(args: argparse.Namespace) -> int:
         for o in r.overflows:
             where = f"chuyển sang / moved to {local(o.moved_to, tz)}" if o.moved_to else "không còn khung giờ / given up"
             print(f"  ⚠ quá khung giờ / overflow: {o.zone} window {local(o.window_start, tz)} is full; {where}")
-    print("Dịch vụ đang chạy sẽ gửi lịch tới các loa trong giây lát. / A running `broadcaster serve` sends it to the nodes within seconds.")
+    if service_running(ward):
+        print("Dịch vụ đang chạy sẽ gửi lịch tới các loa trong giây lát. / A running `broadcaster serve` sends it to the nodes within seconds.")
+    else:
+        print("⚠ Dịch vụ trung tâm KHÔNG chạy trên máy này: lịch đã lưu nhưng chưa gửi tới loa. Chạy `sudo systemctl start "
+              "broadcaster-central` (hoặc `broadcaster serve`). / No central service runs for this data folder: stored, "
+              "not sent to the nodes until it starts.")
     return 0
+
+
+def service_running(ward: Ward) -> bool:
+    """Whether a `broadcaster serve` holds this data folder (its lock file is locked)."""
+    import fcntl
+
+    path = ward.service.home / "serve.lock"
+    try:
+        with open(path, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False

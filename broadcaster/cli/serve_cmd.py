@@ -43,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    import os
+
     from broadcaster.public import routes as public_routes
 
     # one web server: media for the nodes, the officer's console at /console/, the citizens' pages at /
     service = CentralService(ward, producer=Producer(ward, media_store(ward), engine=args.engine),
-                             extra_routes=public_routes(ward))
+                             extra_routes=public_routes(ward), mqtt_ca=os.environ.get("BROADCASTER_MQTT_CA") or None)
     service.start()
     scheme = "https" if ward.console.tls_cert else "http"
     print(f"broadcaster serve: ward {ward.id}, broker {ward.service.mqtt_url}, media {ward.service.media_url} "
@@ -57,8 +59,13 @@ def run(args: argparse.Namespace) -> int:
           "(first account: broadcaster users add NAME --role \"quản trị\")", flush=True)
     try:
         while not stop.wait(1.0):
-            pass
+            if service.conflict:  # another instance serves this ward (see CentralService._on_lock)
+                break
     finally:
         service.stop()
         print("broadcaster serve: stopped", flush=True)
+    if service.conflict:
+        from broadcaster.errors import BroadcasterError
+
+        raise BroadcasterError(service.conflict)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--home", help="data folder (default: the ward file's home or $BROADCASTER_HOME)")
     p.add_argument("--broker", help="broker URL (default: $BROADCASTER_MQTT_URL or the ward file)")
     p.add_argument("--public-key", help="ward public key PEM (default: <home>/keys/central.pub)")
+    p.add_argument("--mqtt-ca", default=os.environ.get("BROADCASTER_MQTT_CA") or None,
+                   help="CA certificate that signed the broker's TLS certificate (the ward's ca.crt from "
+                        "`broadcaster broker-config --tls`; default $BROADCASTER_MQTT_CA, else the system's CA store)")
     p.add_argument("--out", default="out", help="folder for --output file/headless (default ./out)")
 
 
@@ -68,6 +72,6 @@ def run(args: argparse.Namespace) -> int:
     )
     agent = SpeakerAgent(
         ward, device, output=out, verifier=verifier, home=home, broker_url=args.broker,
-        cache_bytes=args.cache_mb * 1024 * 1024, late_limit_s=args.late_limit,
+        cache_bytes=args.cache_mb * 1024 * 1024, late_limit_s=args.late_limit, mqtt_ca=args.mqtt_ca,
     )
     return serve(agent)
