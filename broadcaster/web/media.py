@@ -23,7 +23,8 @@ from broadcaster.media import TYPES, MediaStore
 log = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"^([0-9a-f]{64}\.[a-z0-9]{2,4})$")
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# at most 18 digits: a larger offset is no file of ours, and int() of thousands of digits raises
+RANGE_RE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 CHUNK = 64 * 1024
 
 
