@@ -610,6 +610,14 @@ class Envelope:
     # The topic the message is meant for, inside the signature: a genuine message re-published on
     # another zone's or device's topic (or as another kind of message) is refused.
     topic: str = ""
+    # For a decoded message: the canonical bytes of the object as received, without "sig". The
+    # signature is checked over these, not over a re-encoding: a sender whose encoder spells times
+    # otherwise (microseconds, "+00:00"), orders keys or spaces differently still verifies.
+    received: bytes | None = field(default=None, compare=False, repr=False)
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: the received object minus ``sig``, or this envelope's own fields."""
+        return self.received if self.received is not None else canonical_json(self.unsigned_dict())
 
     def unsigned_dict(self) -> dict[str, Any]:
         return {
@@ -698,6 +706,7 @@ def decode(payload: bytes, topic: str = "?") -> Envelope:
         expires_at=parse_time(d["expires_at"], f"{where}: expires_at") if d.get("expires_at") else None,
         body=_need(d, "body", dict, where),
         sig=sig,
+        received=canonical_json({k: val for k, val in d.items() if k != "sig"}),
     )
 
 
@@ -742,7 +751,7 @@ class Verifier:
             raise SignatureError(f"message {env.id} on {topic} is not signed: refused")
         try:
             sig = base64.b64decode(env.sig, validate=True)
-            self._key.verify(sig, canonical_json(env.unsigned_dict()))
+            self._key.verify(sig, env.signed_bytes())
         except (InvalidSignature, ValueError, TypeError) as exc:
             raise SignatureError(f"message {env.id} on {topic}: signature does not match (altered or forged): refused") from exc
 

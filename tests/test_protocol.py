@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+import json
 from typing import Any
 
 import pytest
@@ -220,3 +221,34 @@ def test_event_ack_only_on_the_ack_topic(keys: tuple[p.Signer, p.Verifier]) -> N
         p.open_envelope(env.to_bytes(), TOPICS.device_config("kp1-loa1"), verifier, p.ReplayGuard(), ward=WARD, now=NOW)
     with pytest.raises(ProtocolError):
         p.EventAck.from_body({"device": "kp1-loa1", "acks": [{"event_id": "ev-1", "status": "maybe"}]})
+
+
+def _independently_signed(priv: bytes, d: dict[str, Any], *, indent: int | None, reverse: bool) -> bytes:
+    """A sender with an encoder of its own: signs the canonical form of what it sends, but writes it
+    with other time spellings, another key order and whitespace."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    import base64
+    import json
+
+    key = load_pem_private_key(priv, password=None)
+    sig = base64.b64encode(key.sign(p.canonical_json(d))).decode("ascii")  # type: ignore[union-attr, call-arg]
+    out = dict(sorted({**d, "sig": sig}.items(), reverse=reverse))
+    return json.dumps(out, indent=indent, ensure_ascii=reverse).encode("utf-8")
+
+
+@pytest.mark.parametrize("spell", ["2026-12-01T10:00:00.123456Z", "2026-12-01T10:00:00.123+00:00", "2026-12-01T17:00:00.1+07:00"])
+@pytest.mark.parametrize("indent,reverse", [(None, False), (2, True)])
+def test_verified_over_what_was_received(spell: str, indent: int | None, reverse: bool) -> None:
+    priv, pub = p.generate_keypair()
+    verifier = p.Verifier(pub)
+    topic = TOPIC_OF[p.T_CONFIG]
+    d = {"v": p.PROTOCOL_VERSION, "type": p.T_CONFIG, "id": "ab12", "ward": WARD, "topic": topic, "sender": "central",
+         "seq": 9, "issued_at": spell, "expires_at": None, "body": p.DeviceConfig(volume=55).to_body()}
+    got = p.open_envelope(_independently_signed(priv, d, indent=indent, reverse=reverse), topic, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+    assert got is not None and got[1].volume == 55
+    # the same message altered after signing (one field, or only a time's spelling) is refused
+    for key, value in (("body", p.DeviceConfig(volume=100).to_body()), ("issued_at", "2026-12-01T10:00:02Z"), ("seq", 10)):
+        signed = json.loads(_independently_signed(priv, d, indent=indent, reverse=reverse))
+        signed[key] = value
+        with pytest.raises(SignatureError):
+            p.open_envelope(json.dumps(signed).encode(), topic, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
