@@ -224,6 +224,11 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     tok = csrf_of(a)
     assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": " "}).status_code == 400
     assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": "Sai giờ họp"}).status_code == 303
+    # a second click (another tab, another approver): said in Vietnamese, not the status word of the database
+    r = a.post(f"/console/approvals/{p['draft']}/approve", data={"csrf": tok})
+    assert r.status_code == 400 and "đã bị trả lại" in r.text and "returned" not in r.text
+    r = a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": "lần nữa"})
+    assert r.status_code == 400 and "không còn chờ duyệt" in r.text and "decided" not in r.text
     c = console.client("soan1")
     assert "Sai giờ họp" in c.get("/console/").text
     # emergency: a composer may not (ward file default), an approver must confirm
@@ -433,13 +438,27 @@ def test_accounts_page_for_the_administrator_only(console: Console) -> None:
 
 def test_unknown_ids_in_addresses_are_clear_errors(console: Console) -> None:
     a = console.client("duyet1")
-    assert a.get("/console/compose?edit=khong-co").status_code == 404
-    assert a.get("/console/compose?draft=abc").status_code == 400
-    assert a.get("/console/week?zone=kp9").status_code in (403, 404)
     tok = csrf_of(a)
-    assert a.post("/console/approvals/999/approve", data={"csrf": tok}).status_code in (400, 404)
-    assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}).status_code in (400, 404)
-    assert a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}).status_code in (400, 404)
+    answers = [
+        a.get("/console/compose?edit=khong-co"),
+        a.get("/console/compose?draft=abc"),
+        a.get("/console/week?zone=kp9"),
+        a.post("/console/approvals/999/approve", data={"csrf": tok}),
+        a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}),
+        a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}),
+        a.post("/console/announcements/khong-co/cancel", data={"csrf": tok, "reason": "x"}),
+        a.post("/console/approvals/abc/approve", data={"csrf": tok}),  # no route takes a word there
+        a.get("/console/khong-co-trang-nay"),
+        a.get("/console/compose/send"),  # a form's address opened as a page
+    ]
+    assert [r.status_code for r in answers] == [404, 400, 403, 400, 400, 400, 400, 404, 404, 405]
+    for r in answers:
+        # Vietnamese that says what to do; never the CLI's English, a file path or Python's own words
+        assert "<html" in r.text and "không" in r.text.lower(), r.text[:300]
+        for leak in ("ward.toml", "unknown device", "in the store", "invalid literal", "Not Found", "Method Not Allowed",
+                     "broadcaster list", str(console.ward.source)):
+            assert leak not in r.text, (leak, r.url)
+    assert "Quay lại" in answers[5].text and "tải lại trang" in answers[0].text
 
 
 def test_devices_show_since_when_online_or_offline(console: Console) -> None:

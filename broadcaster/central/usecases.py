@@ -41,6 +41,7 @@ from broadcaster.protocol import utc_now
 log = logging.getLogger(__name__)
 
 ROLE_VI = {"composer": "người soạn", "approver": "người duyệt", "admin": "quản trị"}
+DRAFT_STATUS_VI = {"pending": "đang chờ duyệt", "approved": "đã được duyệt", "returned": "đã bị trả lại", "withdrawn": "đã rút"}
 
 # action -> roles allowed (emergency for composers depends on the ward file, see ``allowed``)
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -311,7 +312,7 @@ class UseCases:
         d = self.records.draft(draft_id)
         self.require(actor, "approve", d.zones)
         if d.status != "pending":
-            raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt ({d.status}).")
+            raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt ({DRAFT_STATUS_VI.get(d.status, d.status)}): tải lại trang.")
         now = self.clock()
         ann = self._announcement_of(d, new_id(self.ward, d.title, now))
         # checked again now: a time that passed while it waited is refused, in Vietnamese

@@ -101,7 +101,16 @@ def build_app(ctx: ConsoleContext | None, media: MediaStore, *, extra_routes: Se
             return RedirectResponse(f"{PREFIX}/", 303)
 
         routes.append(Route("/", root))
-    return Starlette(routes=routes)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # an address no route claims (a mistyped or hand-edited link, a form's address opened as a page):
+        # Vietnamese, never Starlette's English
+        status = getattr(exc, "status_code", 404)
+        if ctx is not None and request.url.path.startswith(f"{PREFIX}/"):
+            return render(request, ctx, "message.html", status, title=S.NOT_FOUND, message=S.E_NO_PAGE, back=f"{PREFIX}/")
+        return PlainTextResponse(S.NOT_FOUND, status)
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,10 +190,12 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
             if scripted:  # the page's script shows it where the answer goes
                 return HTMLResponse(f'<p class="error" role="alert">{html.escape(str(exc))}</p>', 403)
             return render(request, ctx, "message.html", 403, title=S.FORBIDDEN, message=str(exc))
-        except NotFoundError as exc:
-            return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=str(exc))
-        except (BroadcasterError, ValueError) as exc:  # a bad id or number in the address: say so, change nothing
-            return render(request, ctx, "message.html", 400, title="Chưa thực hiện được", message=str(exc))
+        except NotFoundError:  # the store's own message is for the CLI (English, file paths): not shown here
+            return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=S.E_NOT_FOUND_ID)
+        except BroadcasterError as exc:
+            return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=str(exc))
+        except ValueError:  # a bad number in the address (Python's own words): say so, change nothing
+            return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=S.E_BAD_VALUE)
         finally:
             if form is not None:
                 await form.close()
@@ -193,7 +204,8 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
 
 
 def _err(request: Request, ctx: ConsoleContext, exc: BroadcasterError, back: str) -> HTMLResponse:
-    return render(request, ctx, "message.html", 400, title="Chưa thực hiện được", message=str(exc), back=back)
+    message = S.E_NOT_FOUND_ID if isinstance(exc, NotFoundError) else str(exc)
+    return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=message, back=back)
 
 
 # --------------------------------------------------------------------------------------------
