@@ -234,6 +234,13 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     # emergency: a composer may not (ward file default), an approver must confirm
     assert c.get("/console/emergency").status_code == 403
     h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    # not even by forging the priority on the ordinary compose form: nothing is produced for him
+    media_before = console.store.rows("SELECT COUNT(*) FROM media")[0][0]
+    forged = {"title": "Giả khẩn cấp", "text": "Thử phát khẩn cấp.", "zone_mode": "pick", "zones": ["kp1"],
+              "priority": "emergency", "readings": "1", "kind": "now"}
+    r = c.post("/console/compose/preview", data=forged, headers={"X-CSRF-Token": csrf_of(c), "X-Requested-With": "fetch"})
+    assert r.status_code == 403 and "không được phát khẩn cấp" in r.text, r.text[-600:]
+    assert console.store.rows("SELECT COUNT(*) FROM media")[0][0] == media_before
     form = {"mode": "emergency", "title": "Cảnh báo lũ", "text": "Nước sông đang lên nhanh, bà con di chuyển lên cao.",
             "zone_mode": "pick", "zones": ["kp1"], "readings": "1"}
     import re
@@ -286,6 +293,15 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "101"}).status_code == 400
     assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"}).status_code == 303
     assert console.ctx.records.volumes() == {"kp1-loa1": 40}
+    # the reception TV is in no khu phố: it belongs to the whole ward, not to a kp1 approver
+    assert 'action="/console/devices/tv-tnkq/volume"' not in a.get("/console/devices/rows").text
+    before = snapshot(console)
+    r = a.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(a), "volume": "10"})
+    assert r.status_code == 403 and "không phụ trách" in r.text and snapshot(console) == before
+    q = console.client("quantri")
+    assert 'action="/console/devices/tv-tnkq/volume"' in q.get("/console/devices/rows").text
+    assert q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"}).status_code == 303
+    assert console.ctx.records.volumes()["tv-tnkq"] == 60
     # offline nodes are flagged on the first page
     assert "mất kết nối" in a.get("/console/").text
 

@@ -258,8 +258,9 @@ class UseCases:
 
     def preview(self, actor: Actor, ann: Announcement) -> Preview:
         """Produce the MP3 and slides into the media store: speech, or the recording in
-        ``ann.audio_file`` (checked and levelled by ``audio.recording``, as ``broadcaster queue --audio``)."""
-        self.require(actor, "compose", ann.zones)
+        ``ann.audio_file`` (checked and levelled by ``audio.recording``, as ``broadcaster queue --audio``).
+        An emergency is prepared only by who may send one (a forged priority on the compose form is refused)."""
+        self.require(actor, "emergency" if ann.priority == "emergency" else "compose", ann.zones)
         produced = self.producer.announcement(ann)
         with self.store.transaction():
             self.store.add_media(produced.audio)
@@ -436,7 +437,8 @@ class UseCases:
 
     def set_volume(self, actor: Actor, device_id: str, volume: int) -> None:
         dev = self.ward.device(device_id)
-        self.require(actor, "volume", [dev.zone] if dev.zone else [])
+        # a device of no khu phố (the reception TV) belongs to the whole ward: only a ward-wide account
+        self.require(actor, "volume", [dev.zone] if dev.zone else [z.id for z in self.ward.zones])
         if not 0 <= volume <= 100:
             raise ScheduleError("Âm lượng từ 0 đến 100.")
         with self.store.transaction():

@@ -417,12 +417,14 @@ async def compose_preview(request: Request, ctx: ConsoleContext, actor: Actor, f
     res = _parse(ctx, actor, form, force_priority="emergency" if emergency else None)
     if res.ann is None:
         return render(request, ctx, "preview.html", 422, errors=res.errors, preview_id=None)
-    ctx.usecases.require(actor, "emergency" if emergency else "compose", res.ann.zones)
+    ctx.usecases.require(actor, "emergency" if emergency or res.ann.priority == "emergency" else "compose", res.ann.zones)
     rec: Path | None = None
     try:
         rec = await _upload(form, ctx)
         ann = replace(res.ann, audio_file=rec) if rec else res.ann
         pv = await run_in_threadpool(ctx.usecases.preview, actor, ann)
+    except PermissionDenied:
+        raise
     except BroadcasterError as exc:
         return render(request, ctx, "preview.html", 422, errors={"audio": str(exc)}, preview_id=None)
     finally:
