@@ -205,6 +205,8 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     a = console.client("duyet1")
     page = a.get("/console/approvals").text
     assert "Họp tổ dân phố" in page and f"/media/{d.audio}" in page
+    # the khu phố by name and the schedule in Vietnamese, as on the rest of the page
+    assert "Khu phố 1 · một lần 17:40 01/12/2026" in page and "kp1 ·" not in page
     r = a.post(f"/console/approvals/{d.id}/approve", data={"csrf": csrf_of(a)})
     assert r.status_code == 303
     [stored] = console.store.announcements()
@@ -256,6 +258,9 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     em = [x for x in console.store.announcements() if x.priority == "emergency"]
     assert len(em) == 1 and em[0].zones == ("kp1",) and em[0].schedule.kind == "now"
     assert any(e.action == "emergency" and e.username == "duyet1" for e in console.ctx.records.audit_entries())
+    assert "tới Khu phố 1." in a.get(r.headers["location"]).text
+    listing = a.get("/console/announcements").text
+    assert "Cảnh báo lũ" in listing and "ngay bây giờ" in listing and "(now)" not in listing
 
 
 def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:

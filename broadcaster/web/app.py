@@ -131,13 +131,21 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
         request=request, ward=ctx.ward, me=me.user if me else None, actor=actor, csrf=me.csrf if me else "",
         P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
         dt=lambda t: S.fmt_dt(t, tz), hm=lambda t: S.fmt_time(t, tz), hms=lambda t: S.fmt_hms(t, tz),
-        dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z), **kw,
+        dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z),
+        zones_named=lambda zs: _zones_named(ctx.ward, zs), **kw,
     )
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "same-origin",
                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
                                           "script-src 'self'; frame-ancestors 'none'; form-action 'self'"}
     return HTMLResponse(body, status, headers=headers)
+
+
+def _zones_named(ward: Ward, zones: Sequence[str]) -> str:
+    """What the officer reads for a list of khu phố: their names, or «Toàn phường» for all of them."""
+    if len(zones) > 1 and set(zones) == {z.id for z in ward.zones}:
+        return S.F_ALL
+    return ", ".join(_zone_name(ward, z) for z in zones)
 
 
 def _zone_name(ward: Ward, z: str) -> str:
@@ -496,7 +504,7 @@ async def emergency_page(request: Request, ctx: ConsoleContext, actor: Actor, fo
         return _err(request, ctx, exc, f"{PREFIX}/emergency")
     with ctx.lock:
         ctx.previews.pop(str(form.get("preview_id")), None)
-    return _redirect("/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=", ".join(res.stored.zones)))
+    return _redirect("/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=_zones_named(ctx.ward, res.stored.zones)))
 
 
 # -- approvals -------------------------------------------------------------------------------
@@ -593,7 +601,7 @@ async def airing_action(request: Request, ctx: ConsoleContext, actor: Actor, for
             return _redirect(back, S.CANCELLED_AIRING)
         if what == "replay":
             res = await run_in_threadpool(ctx.usecases.replay, actor, item)
-            return _redirect(back, S.REPLAYED.format(title=res.stored.title, zone=", ".join(res.stored.zones)))
+            return _redirect(back, S.REPLAYED.format(title=res.stored.title, zone=_zones_named(ctx.ward, res.stored.zones)))
     except PermissionDenied:
         raise
     except BroadcasterError as exc:
