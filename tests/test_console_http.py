@@ -178,6 +178,12 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     # "Toàn phường" for him means every khu phố he is responsible for
     r = c.post("/console/compose/check", data={**form, "zone_mode": "all", "at_time": "17:40"}, headers=h)
     assert r.status_code == 200 and not r.json()["errors"]
+    # emoji: the voice cannot read them, the TV shows boxes; said beside the field, degrees and per cent are fine
+    r = c.post("/console/compose/check", data={**form, "title": "Họp 🎉", "text": form["text"] + " 😀👍 Trời 30°C, 50%.",
+                                                "at_time": "17:40"}, headers=h)
+    emoji = {x["field"]: x["text"] for x in r.json()["checks"] if x["level"] == "error"}
+    assert set(emoji) == {"title", "text"} and "🎉" in emoji["title"] and "😀 👍" in emoji["text"], emoji
+    assert "biểu tượng cảm xúc" in emoji["text"] and "°" not in emoji["text"]
     # outside the window
     r = c.post("/console/compose/check", data={**form, "at_time": "19:00"}, headers=h)
     assert any("ngoài khung giờ" in x["text"] for x in r.json()["checks"])

@@ -115,6 +115,22 @@ def _fmt(t: datetime, ward: Ward) -> str:
     return f"{t.astimezone(ward.tz):%H:%M %d/%m/%Y}"
 
 
+# Emoji and pictographs: the voices cannot read them and the slide font has no glyph (a box on the TV).
+# Ordinary symbols an announcement uses (°, %, №, ©, –) are outside these ranges.
+_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
+
+
+def _pictograph_checks(ann: Announcement) -> list[Check]:
+    out = []
+    for name, value, where in (("title", ann.title, "tiêu đề"), ("text", ann.text, "nội dung")):
+        found = list(dict.fromkeys(c for c in _PICTOGRAPH.findall(value) if c not in "\uFE0F\u200D"))  # as typed
+        if found or _PICTOGRAPH.search(value):
+            shown = " ".join(found[:5]) or "ký tự ẩn"
+            out.append(Check(name, "error", f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô "
+                                            "vuông. Xóa các biểu tượng đó, viết bằng chữ nếu cần."))
+    return out
+
+
 def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int | None = None) -> list[Check]:
     """The CLI's queue-time checks, in Vietnamese and by field. An ``error`` means queueing is refused.
 
@@ -122,7 +138,7 @@ def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, dur
     reason not caught above, its message is shown too, so the console never accepts what the CLI refuses.
     """
     tz = ward.tz
-    out: list[Check] = []
+    out: list[Check] = _pictograph_checks(ann)
     if not ann.zones:
         out.append(Check("zones", "error", "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."))
         return out
