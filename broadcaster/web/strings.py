@@ -169,7 +169,7 @@ ALL_DEVICES_OK = "Mọi thiết bị đang trực tuyến."
 
 E_TITLE = "Chưa có tiêu đề: nhập một tiêu đề ngắn (hiện trên TV và trong danh sách)."
 E_TEXT = "Chưa có nội dung: nhập lời thông báo."
-E_TEXT_LONG = "Nội dung quá dài ({n} ký tự, tối đa 5000)."
+E_TEXT_LONG = "Nội dung quá dài ({n} ký tự, tối đa 5000): rút gọn, hoặc chia thành vài thông báo ngắn."
 E_ZONES = "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."
 E_ZONES_ALL_EXCEPT = "«Tất cả trừ»: đã loại hết các khu phố, không còn khu phố nào để phát."
 E_AT = "Ngày giờ phát không đúng: chọn ngày và giờ, ví dụ 05/12/2026 17:10."

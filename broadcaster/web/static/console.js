@@ -75,6 +75,27 @@
     });
   }
 
+  // The browser's own "please fill out this field" speaks the browser's language: say it in Vietnamese.
+  document.addEventListener("invalid", function (ev) {
+    var el = ev.target;
+    if (!el.validity || !el.validity.valueMissing) return;
+    el.setCustomValidity(el.type === "checkbox" ? "Hãy đánh dấu ô này." : "Hãy điền ô này.");
+  }, true);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (ev) { if (ev.target.setCustomValidity) ev.target.setCustomValidity(""); }, true);
+  });
+
+  // On a phone the tables become cards without their header row: each cell carries its column's name.
+  function labelCells(root) {
+    (root || document).querySelectorAll("table.list").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) { if (names[i]) td.setAttribute("data-label", names[i]); });
+      });
+    });
+  }
+  labelCells();
+
   document.addEventListener("submit", function (ev) {
     var f = ev.target;
     if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) ev.preventDefault();
@@ -86,7 +107,7 @@
       if (document.activeElement && rows.contains(document.activeElement)) return;  // the officer is typing a volume
       fetch(rows.dataset.poll, { headers: headers, credentials: "same-origin" }).then(function (r) {
         return r.ok ? r.text() : null;
-      }).then(function (html) { if (html !== null) rows.innerHTML = html; }).catch(function () {});
+      }).then(function (html) { if (html !== null) { rows.innerHTML = html; labelCells(); } }).catch(function () {});
     }, 5000);
   }
 })();
