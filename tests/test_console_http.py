@@ -302,7 +302,15 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     frag = a.get("/console/devices/rows", headers={"X-Requested-With": "fetch"})
     assert frag.status_code == 200 and "<tr" in frag.text and "<html" not in frag.text
     assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "101"}).status_code == 400
-    assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"}).status_code == 303
+    r = a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"})
+    assert r.status_code == 303 and "Đã đặt âm lượng kp1-loa1: 40" in a.get(r.headers["location"]).text
+    # a «done» message is shown only when this console made it for this session, not from a link someone wrote
+    from urllib.parse import quote
+
+    forged = quote("Đã phát khẩn cấp. Gọi ngay 0999 999 999")
+    assert "0999 999 999" not in a.get(f"/console/devices?ok={forged}").text
+    assert "0999 999 999" not in a.get(f"/console/devices?ok={forged}&s=0123456789abcdef01234567").text
+    assert "Đã đặt âm lượng" not in console.client("quantri").get(r.headers["location"]).text  # another's session
     assert console.ctx.records.volumes() == {"kp1-loa1": 40}
     # the reception TV is in no khu phố: it belongs to the whole ward, not to a kp1 approver
     assert 'action="/console/devices/tv-tnkq/volume"' not in a.get("/console/devices/rows").text

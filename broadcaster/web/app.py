@@ -127,6 +127,8 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
     me: LoggedIn | None = getattr(request.state, "login", None)
     actor: Actor | None = getattr(request.state, "actor", None)
     flash = request.query_params.get("ok")
+    if flash and not (me and secrets.compare_digest(request.query_params.get("s", ""), _flash_sig(me, flash))):
+        flash = None  # not made by this console for this session: not shown
     body = _env.get_template(name).render(
         request=request, ward=ctx.ward, me=me.user if me else None, actor=actor, csrf=me.csrf if me else "",
         P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
@@ -159,10 +161,21 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _redirect(path: str, ok: str | None = None) -> RedirectResponse:
+def _flash_sig(login: LoggedIn | None, text: str) -> str:
+    """The seal on a «done» message in the address: keyed by the session's own secret CSRF token, so a
+    link made by someone else cannot show an official-looking message of his choosing in the console."""
+    import hashlib
+    import hmac
+
+    key = (login.csrf if login else "").encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24] if key else ""
+
+
+def _redirect(request: Request, path: str, ok: str | None = None) -> RedirectResponse:
     from urllib.parse import quote
 
-    return RedirectResponse(f"{PREFIX}{path}" + (f"{'&' if '?' in path else '?'}ok={quote(ok)}" if ok else ""), 303)
+    sig = _flash_sig(getattr(request.state, "login", None), ok) if ok else ""
+    return RedirectResponse(f"{PREFIX}{path}" + (f"{'&' if '?' in path else '?'}ok={quote(ok)}&s={sig}" if ok else ""), 303)
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +488,7 @@ async def compose_send(request: Request, ctx: ConsoleContext, actor: Actor, form
         return _err(request, ctx, exc, f"{PREFIX}/compose")
     with ctx.lock:
         ctx.previews.pop(str(form.get("preview_id")), None)
-    return _redirect("/" if action == "queue" else "/approvals", msg)
+    return _redirect(request, "/" if action == "queue" else "/approvals", msg)
 
 
 def _queue_own(ctx: ConsoleContext, actor: Actor, e: _PreviewEntry) -> Any:
@@ -504,7 +517,7 @@ async def emergency_page(request: Request, ctx: ConsoleContext, actor: Actor, fo
         return _err(request, ctx, exc, f"{PREFIX}/emergency")
     with ctx.lock:
         ctx.previews.pop(str(form.get("preview_id")), None)
-    return _redirect("/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=_zones_named(ctx.ward, res.stored.zones)))
+    return _redirect(request, "/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=_zones_named(ctx.ward, res.stored.zones)))
 
 
 # -- approvals -------------------------------------------------------------------------------
@@ -526,13 +539,13 @@ async def approval_action(request: Request, ctx: ConsoleContext, actor: Actor, f
     try:
         if what == "approve":
             res = await run_in_threadpool(ctx.usecases.approve, actor, did)
-            return _redirect("/approvals", S.APPROVED.format(title=res.stored.title))
+            return _redirect(request, "/approvals", S.APPROVED.format(title=res.stored.title))
         if what == "return":
             d = await run_in_threadpool(ctx.usecases.return_draft, actor, did, str(form.get("reason") or ""))
-            return _redirect("/approvals", S.RETURNED.format(title=d.title))
+            return _redirect(request, "/approvals", S.RETURNED.format(title=d.title))
         if what == "withdraw":
             d = await run_in_threadpool(ctx.usecases.withdraw, actor, did)
-            return _redirect("/approvals", S.DRAFT_STATUS["withdrawn"])
+            return _redirect(request, "/approvals", S.DRAFT_STATUS["withdrawn"])
     except PermissionDenied:
         raise
     except BroadcasterError as exc:
@@ -561,7 +574,7 @@ async def cancel_announcement(request: Request, ctx: ConsoleContext, actor: Acto
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/announcements")
     back = str(form.get("back") or "/announcements")
-    return _redirect(back if back.startswith("/") and "//" not in back else "/announcements", S.CANCELLED_ALL.format(title=a.title))
+    return _redirect(request, back if back.startswith("/") and "//" not in back else "/announcements", S.CANCELLED_ALL.format(title=a.title))
 
 
 def _monday(d: date) -> date:
@@ -598,10 +611,10 @@ async def airing_action(request: Request, ctx: ConsoleContext, actor: Actor, for
     try:
         if what == "cancel":
             await run_in_threadpool(ctx.usecases.cancel_airing, actor, item, str(form.get("reason") or ""))
-            return _redirect(back, S.CANCELLED_AIRING)
+            return _redirect(request, back, S.CANCELLED_AIRING)
         if what == "replay":
             res = await run_in_threadpool(ctx.usecases.replay, actor, item)
-            return _redirect(back, S.REPLAYED.format(title=res.stored.title, zone=_zones_named(ctx.ward, res.stored.zones)))
+            return _redirect(request, back, S.REPLAYED.format(title=res.stored.title, zone=_zones_named(ctx.ward, res.stored.zones)))
     except PermissionDenied:
         raise
     except BroadcasterError as exc:
@@ -634,7 +647,7 @@ async def set_volume(request: Request, ctx: ConsoleContext, actor: Actor, form: 
         raise
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/devices")
-    return _redirect("/devices", S.VOLUME_SET.format(device=dev, volume=vol))
+    return _redirect(request, "/devices", S.VOLUME_SET.format(device=dev, volume=vol))
 
 
 # -- report, audit ---------------------------------------------------------------------------
@@ -763,7 +776,7 @@ async def users_page(request: Request, ctx: ConsoleContext, actor: Actor, form: 
             await run_in_threadpool(Accounts(ctx.usecases, ctx.passwords.hash).add, actor, str(form.get("username") or ""),
                                     str(form.get("role") or ""), zones, str(form.get("display_name") or ""),
                                     str(form.get("password") or ""))
-            return _redirect("/users", S.USER_ADDED.format(name=str(form.get("username") or "").strip().lower()))
+            return _redirect(request, "/users", S.USER_ADDED.format(name=str(form.get("username") or "").strip().lower()))
         except PermissionDenied:
             raise
         except BroadcasterError as exc:
@@ -785,4 +798,4 @@ async def user_action(request: Request, ctx: ConsoleContext, actor: Actor, form:
         raise
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/users")
-    return _redirect("/users", S.USER_DISABLED if what == "disable" else S.USER_ENABLED)
+    return _redirect(request, "/users", S.USER_DISABLED if what == "disable" else S.USER_ENABLED)
