@@ -284,7 +284,10 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     assert r.status_code == 303
     assert any(x.source.startswith("phát lại") for x in console.store.announcements())
     # report page, CSV with BOM, xlsx that opens as a zip with the sheets
-    assert "Báo cáo kết quả phát thanh" in a.get("/console/report?month=12/2026").text
+    report = a.get("/console/report?month=12/2026").text
+    assert "Báo cáo kết quả phát thanh" in report
+    # the cancelled airing by its title and khu phố, not by its internal id
+    assert "tiem-phong (một lượt, Khu phố 1)" in report and "mưa lớn" in report and p["item"] not in report
     r = a.get("/console/report/download?month=12/2026&format=csv")
     assert r.content.startswith("\ufeff".encode()) and "Thời gian" in r.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))

@@ -710,7 +710,7 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
         detail.append([S.fmt_dt(it.scheduled, tz), _zone_name(ctx.ward, it.zone), it.announcement_id, it.title,
                        S.PRIORITY.get(it.priority, it.priority), S.OUTCOME[it.outcome],
                        " ".join(S.fmt_hms(t, tz) for t in sorted(started.get(it.item_id, []))),
-                       " ".join(sorted(set(it.devices))), p["composer"] if p else "", p["approver"] if p else "",
+                       " ".join(sorted(set(it.devices))), S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else "",
                        S.reason_vi(it.reason)])
     zones: list[list[object]] = [["Khu phố", "Kế hoạch", *[S.OUTCOME[k] for k in ("played", "interrupted", "failed", "missed", "pending")]]]
     for z, c in data["by_zone"].items():
@@ -719,14 +719,14 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
     for aid, (title, prio, zs, c) in sorted(rep.by_announcement().items()):
         p = people.get(aid)
         anns.append([aid, title, S.PRIORITY.get(prio, prio), " ".join(sorted(zs)), sum(c.values()), c["played"],
-                     p["composer"] if p else "", p["approver"] if p else ""])
+                     S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else ""])
     canc: list[list[object]] = [["Mã", "Tiêu đề / lượt", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
     for a in data["cancelled"]:
         p = people.get(a.id)
-        canc.append([a.id, a.title, " ".join(a.zones), S.fmt_dt(a.cancelled_at, tz), p["cancelled_by"] if p else "",
+        canc.append([a.id, a.title, " ".join(a.zones), S.fmt_dt(a.cancelled_at, tz), S.who(p["cancelled_by"]) if p else "",
                      p["cancel_reason"] if p else ""])
     for r in data["skipped"]:
-        canc.append([r["announcement_id"], r["item_id"], r["zone"], S.fmt_dt(r["at"], tz), r["by"], r["reason"]])
+        canc.append([r["announcement_id"], r["item_id"], r["zone"], S.fmt_dt(r["at"], tz), S.who(r["by"]), r["reason"]])
     return [("Chi tiết", detail), ("Theo khu phố", zones), ("Theo thông báo", anns), ("Đã hủy", canc)]
 
 

@@ -152,6 +152,9 @@ REPORT = "Báo cáo kết quả phát thanh"
 MONTH = "Tháng"
 DOWNLOAD_CSV = "Tải CSV"
 DOWNLOAD_XLSX = "Tải Excel (.xlsx)"
+CANCELLED_WHOLE = "cả thông báo"
+CANCELLED_ONE = "một lượt"
+NONE_CANCELLED = "Tháng này không có thông báo hay lượt phát nào bị hủy."
 OUTCOME = {"played": "Đã phát", "interrupted": "Bị ngắt", "failed": "Lỗi", "missed": "Bỏ lỡ", "pending": "Chưa đến giờ", "cancelled": "Đã hủy"}
 
 AUDIT = "Nhật ký thao tác"
@@ -180,6 +183,16 @@ E_WEEKDAYS = "Chọn ít nhất một ngày trong tuần."
 E_READINGS = "Số lần đọc từ 1 đến 5."
 E_PRIORITY = "Mức ưu tiên không hợp lệ."
 E_UPLOAD_BIG = "Tệp tải lên quá lớn."
+
+
+CLI_USER = "dòng lệnh trên máy chủ ({who})"
+
+
+def who(username: str | None) -> str:
+    """A user name as the officer reads it: ``cli:root`` (the CLI's own record) in words."""
+    if not username:
+        return ""
+    return CLI_USER.format(who=username[4:]) if username.startswith("cli:") else username
 
 
 def fmt_dt(t: datetime | None, tz: ZoneInfo) -> str:
