@@ -273,6 +273,8 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     p = _prepare(console)
     a = console.client("duyet1")
     tok = csrf_of(a)
+    week = a.get("/console/week?zone=kp1&date=2026-12-01").text
+    assert "Hủy lượt này" in week and 'name="reason" placeholder="Lý do hủy"' in week  # the report will say why
     assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": p["item"], "reason": "mưa lớn"}).status_code == 303
     assert p["item"] in console.store.decided_ids()
     plan = planner.plan(console.ward, console.store.announcements(), NOW, NOW + __import__("datetime").timedelta(hours=3),
@@ -283,6 +285,10 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     r = a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]})
     assert r.status_code == 303
     assert any(x.source.startswith("phát lại") for x in console.store.announcements())
+    # a second click: refused with what to do, still one copy
+    r = a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]})
+    assert r.status_code == 400 and "đã được xếp phát lại" in r.text
+    assert sum(x.source.startswith("phát lại") for x in console.store.announcements()) == 1
     # report page, CSV with BOM, xlsx that opens as a zip with the sheets
     report = a.get("/console/report?month=12/2026").text
     assert "Báo cáo kết quả phát thanh" in report

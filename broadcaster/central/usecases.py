@@ -434,9 +434,13 @@ class UseCases:
         ann_id, zone, _ = _split_item(item_id)
         a = self.store.announcement(ann_id)
         self.require(actor, "emergency" if a.priority == "emergency" else "replay", [zone])
+        # a second click (or a second approver) must not queue the same airing twice
+        source = f"phát lại {item_id}"
+        if any(x.source == source for x in self.store.announcements()):
+            raise ScheduleError("Lượt này đã được xếp phát lại rồi: xem lịch phát của khu phố; nếu cần phát thêm, hãy soạn thông báo mới.")
         now = self.clock()
         ann = Announcement(f"{ann_id[:40]}-pl-{now.astimezone(self.ward.tz):%y%m%d%H%M%S}", a.title, a.text, (zone,),
-                           a.priority, a.readings, a.chime, a.show_on_tv, ScheduleSpec("now"), source=f"phát lại {item_id}")
+                           a.priority, a.readings, a.chime, a.show_on_tv, ScheduleSpec("now"), source=source)
         produced = self._produced_from(a.audio, a.slides, a.duration_ms, a.engine, a.spoken_text)
 
         def within(stored: list[StoredAnnouncement]) -> None:
