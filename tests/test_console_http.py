@@ -255,6 +255,8 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
 
     r = a.post("/console/compose/preview", data=form, headers=h)
     assert r.status_code == 200 and "XÁC NHẬN PHÁT KHẨN CẤP" in r.text
+    assert "Khẩn cấp: phát ngay bây giờ" in r.text and "giờ đã chọn" not in r.text  # the emergency page has no time to choose
+    assert "Khu phố 1" in r.text  # the confirmation names the khu phố as the officer knows them
     pid = re.search(r'name="preview_id" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     before = len(console.store.announcements())
     assert a.post("/console/emergency", data={"csrf": tok, "preview_id": pid}).status_code == 400  # no confirmation

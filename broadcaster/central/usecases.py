@@ -152,7 +152,8 @@ def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, dur
         elif spec.start_date > spec.end_date:
             out.append(Check("schedule", "error", f"Ngày bắt đầu {spec.start_date:%d/%m/%Y} sau ngày kết thúc {spec.end_date:%d/%m/%Y}."))
     if ann.priority == "emergency":
-        out.append(Check("priority", "warn", "Khẩn cấp: phát ngay vào giờ đã chọn, ngắt mọi thông báo khác, kể cả ngoài khung giờ."))
+        when = "ngay bây giờ" if spec.kind == "now" else "đúng giờ đã chọn"
+        out.append(Check("priority", "warn", f"Khẩn cấp: phát {when}, ngắt mọi thông báo khác, kể cả ngoài khung giờ."))
         if planner.in_quiet_hours(ward.service.quiet_hours, spec.at or now, tz):
             out.append(Check("schedule", "warn", f"Đang trong giờ yên tĩnh ({ward.service.quiet_hours}): loa vẫn phát vì là khẩn cấp."))
     else:
