@@ -269,6 +269,7 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     assert "tới Khu phố 1." in a.get(r.headers["location"]).text
     listing = a.get("/console/announcements").text
     assert "Cảnh báo lũ" in listing and "ngay bây giờ" in listing and "(now)" not in listing
+    assert f"/console/compose?edit={em[0].id}" not in listing  # no «Sửa» that could only lead to a refusal
 
 
 def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
