@@ -297,6 +297,10 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     assert "Báo cáo kết quả phát thanh" in report
     # the cancelled airing by its title and khu phố, not by its internal id
     assert "tiem-phong (một lượt, Khu phố 1)" in report and "mưa lớn" in report and p["item"] not in report
+    import re
+
+    svg = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)" viewBox="0 0 (\d+) (\d+)"', report)
+    assert svg and svg.group(1, 2) == svg.group(3, 4)  # scales down whole on a phone
     r = a.get("/console/report/download?month=12/2026&format=csv")
     assert r.content.startswith("\ufeff".encode()) and "Thời gian" in r.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
