@@ -311,6 +311,19 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     assert "mưa lớn" in z.read("xl/worksheets/sheet4.xml").decode()
 
 
+def test_a_missed_airing_is_replayed_once(console: Console) -> None:
+    p = _prepare(console)
+    console.clock.advance(hours=1)  # its time passed with no node playing it
+    a = console.client("duyet1")
+    tok = csrf_of(a)
+    week = a.get("/console/week?zone=kp1&view=day&date=2026-12-01").text
+    form = f'<input type="hidden" name="item_id" value="{p["item"]}">'
+    assert "bỏ lỡ" in week and week.count(form) == 1  # only its «Phát lại» (too late to cancel)
+    assert a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]}).status_code == 303
+    week = a.get("/console/week?zone=kp1&view=day&date=2026-12-01").text
+    assert "đã xếp phát lại" in week and form not in week  # the button is gone: one click, one copy
+
+
 def test_devices_page_volume_and_fragment(console: Console) -> None:
     a = console.client("duyet1")
     page = a.get("/console/devices").text
