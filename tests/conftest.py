@@ -5,14 +5,52 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+import fakeclock
 from agent_support import MediaServer
 from broadcaster.localbroker import LocalMosquitto
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--at", metavar="WHEN", default=None,
+        help='run every test as if it started at WHEN, e.g. "2026-12-31 23:59" (local time of the example '
+             "ward, Asia/Ho_Chi_Minh): proves the suite does not depend on the hour or the date (tests/fakeclock.py)",
+    )
+
+
+def _fake_at(config: pytest.Config) -> datetime | None:
+    at = config.getoption("--at")
+    if at is None:
+        return None
+    try:
+        return fakeclock.parse_at(at)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    at = _fake_at(config)
+    if at is None:
+        return None
+    return f"clock: every test starts at {at.isoformat()} ({at.tzinfo}), real time runs on from there"
+
+
+@pytest.fixture(autouse=True)
+def _clock_at(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With ``--at``: this test (and the Python processes it starts) see that date and time."""
+    at = _fake_at(request.config)
+    if at is None:
+        yield
+        return
+    with fakeclock.shifted_to(at):
+        yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

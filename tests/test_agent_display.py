@@ -65,7 +65,7 @@ def test_cycles_deck_shows_announcement_and_emergency(ward: Ward, central: Centr
     try:
         wait_for(lambda: shown(out) == [("idle", "idle")])  # nothing yet: the built-in idle screen
         t0 = utc_now()
-        ann = item("ann1", t0 + timedelta(seconds=2.5), media["mp3"], slide=media["ann"], duration_ms=1000)
+        ann = item("ann1", t0 + timedelta(seconds=2.5), media["mp3"], slide=media["ann"], duration_ms=3000)
         central.deck(TV, deck_body(media, 1, (ann,)))
         wait_for(lambda: ("announcement", "ann1") in shown(out), timeout=8)
         log = shown(out)
@@ -74,8 +74,9 @@ def test_cycles_deck_shows_announcement_and_emergency(ward: Ward, central: Centr
         at = read_jsonl(out / TV / "shown.jsonl")[i]["at"]
         from broadcaster.protocol import parse_time
 
-        assert abs((parse_time(at) - ann.start).total_seconds()) < 0.5
-        wait_for(lambda: shown(out)[-1][0] == "deck", timeout=4)  # back to the cycle after it aired
+        # at its time from the TV's own clock (never before; after by a generous margin for a busy machine)
+        assert -0.05 < (parse_time(at) - ann.start).total_seconds() < 2.0
+        wait_for(lambda: shown(out)[-1][0] == "deck", timeout=10)  # back to the cycle after it aired
         # an emergency in zone kp4 (the TV is in no zone, it listens to all), with no slide of its own
         em = Emergency("em9", item("kc", utc_now(), media["mp3"], priority="emergency"), utc_now() + timedelta(minutes=5))
         central.emergency("kp4", em.to_body())

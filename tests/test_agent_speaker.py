@@ -1,7 +1,9 @@
 """The speaker node against a real Mosquitto, a real HTTP media server and real signed messages.
 
-Times are checked with a generous tolerance (behaviour, not performance: the benchmark measures
-lateness precisely). Each test schedules items a few seconds ahead.
+Times are checked as behaviour, not performance (scripts/bench measures lateness precisely): an
+item never starts before its time, and starts within a generous margin after it, so that the tests
+pass on a machine whose cores are busy with other work. Each test schedules items a few seconds
+ahead of the clock (``utc_now()``), never at a time of day.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from broadcaster.localbroker import LocalMosquitto
 from broadcaster.protocol import Emergency, Signer, Verifier, generate_keypair, parse_time, utc_now
 
 DEV = "kp1-loa1"
-TOL_MS = 500
+EARLY_MS = 50  # started this much before its time would be a bug (it waits on its own clock)
+LATE_MS = 2000  # generous: on an idle machine it is a few ms (see scripts/bench)
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def central(ward: Ward, mosquitto: LocalMosquitto) -> Iterator[Central]:
 def mp3s(tmp_path: Path, server: MediaServer) -> dict[str, Any]:
     return {
         "short": server.add("short.mp3", make_mp3(tmp_path / "s.mp3", 0.6, 440)),
-        "long": server.add("long.mp3", make_mp3(tmp_path / "l.mp3", 3.0, 660)),
+        "long": server.add("long.mp3", make_mp3(tmp_path / "l.mp3", 20.0, 660)),
         "alarm": server.add("alarm.mp3", make_mp3(tmp_path / "e.mp3", 0.8, 880)),
     }
 
@@ -87,9 +90,9 @@ def events(central: Central, kind: str | None = None) -> list[dict[str, Any]]:
 
 
 def check_on_time(rec: dict[str, Any]) -> None:
-    assert abs(rec["lateness_ms"]) < TOL_MS, rec
-    started = parse_time(rec["started"])
-    assert abs((started - parse_time(rec["scheduled"])).total_seconds() * 1000) < TOL_MS
+    assert -EARLY_MS < rec["lateness_ms"] < LATE_MS, rec
+    lateness_ms = (parse_time(rec["started"]) - parse_time(rec["scheduled"])).total_seconds() * 1000
+    assert -EARLY_MS < lateness_ms < LATE_MS, rec
 
 
 def test_plays_items_at_their_instants_and_reports(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
@@ -127,20 +130,30 @@ def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Centra
     agent = node.start()
     assert agent.conn and agent.conn.wait_connected(10)
     t0 = utc_now()
-    central.schedule("kp1", 1, [item("gone", t0 + timedelta(seconds=1.5), mp3s["short"]), item("later", t0 + timedelta(seconds=6), mp3s["short"])])
+    gone = t0 + timedelta(seconds=4)
+    central.schedule("kp1", 1, [item("gone", gone, mp3s["short"]), item("later", t0 + timedelta(seconds=9), mp3s["short"])])
     wait_for(lambda: agent.cache.get(mp3s["short"]) is not None and agent.memory.get("applied"))
     node.stop()  # the node loses power before "gone"
+    assert utc_now() < gone, "the node was not stopped before the first item's time: machine too slow?"
     mosquitto.stop()  # and the broker is gone too: all it has is its disk
-    node.kw["late_limit_s"] = 1.0
-    wait_for(lambda: utc_now() > t0 + timedelta(seconds=3), timeout=5)
+    node.kw["late_limit_s"] = 1.5
+    wait_for(lambda: utc_now() > gone + timedelta(seconds=2), timeout=10)  # "gone" is past its late limit
     agent = node.start()
-    rec = wait_for(lambda: node.played(), timeout=10)[0]
+    rec = wait_for(lambda: node.played(), timeout=15)[0]
     assert rec["item"] == "later"
     check_on_time(rec)
-    done = agent.memory["done"]
+    # the output writes its as-played line before the agent records the airing as done: wait for both
+    done = wait_for(lambda: len(agent.memory.get("done", {})) >= 2 and dict(agent.memory["done"]), timeout=10)
     assert [v["kind"] for k, v in sorted(done.items())] == ["missed", "played"]
+    # The broker comes back. The test's central holds no session on the broker, so it must be
+    # subscribed again before the node sends its queued events: the node waits switched off
+    # (they are on its disk) until the broker has re-sent the central the retained node state.
+    node.stop()
+    seen = len(central.received)
     mosquitto.start()
-    wait_for(lambda: len(events(central)) >= 2, timeout=20)
+    wait_for(lambda: any(t.endswith("/state") for t, _b in central.received[seen:]), timeout=60)
+    agent = node.start()
+    wait_for(lambda: len(events(central)) >= 2, timeout=30)
     missed = events(central, "missed")[0]
     assert missed["item_id"] == "gone" and "not running" in missed["reason"]
 
@@ -186,15 +199,18 @@ def test_forged_unsigned_altered_replayed_messages_change_nothing(node: Node, ce
 
 
 def test_emergency_interrupts_and_plays(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
+    # A bulletin long enough that the emergency surely comes while it plays, on a node allowed to
+    # start it late (a busy machine may not have it decoded at its time: then it plays late).
+    node.kw["late_limit_s"] = 30.0
     agent = node.start()
     assert agent.conn and agent.conn.wait_connected(10)
     start = utc_now() + timedelta(seconds=2)
-    central.schedule("kp1", 1, [item("bulletin", start, mp3s["long"], duration_ms=3000)])
-    wait_for(lambda: agent.playing == "bulletin", timeout=8)
+    central.schedule("kp1", 1, [item("bulletin", start, mp3s["long"], duration_ms=20000)])
+    wait_for(lambda: agent.playing == "bulletin", timeout=40)
     em_item = item("kc", utc_now(), mp3s["alarm"], priority="emergency")
     central.emergency("kp1", Emergency("em1", em_item, utc_now() + timedelta(minutes=5)).to_body())
-    recs = wait_for(lambda: len(node.played()) >= 2 and node.played(), timeout=10)
-    assert recs[0]["item"] == "bulletin" and recs[0]["interrupted"] and recs[0]["played_s"] < 2.5
+    recs = wait_for(lambda: len(node.played()) >= 2 and node.played(), timeout=30)
+    assert recs[0]["item"] == "bulletin" and recs[0]["interrupted"] and recs[0]["played_s"] < 15  # cut, not played out
     assert recs[1]["item"] == "kc" and not recs[1]["interrupted"]
     wait_for(lambda: len(events(central)) >= 2)
     kinds = {e["item_id"]: e for e in events(central)}
@@ -209,7 +225,8 @@ def test_emergency_is_not_held_up_by_a_stalled_download(node: Node, central: Cen
     server.stall["stalled.mp3"] = 15.0
     agent = node.start()
     assert agent.conn and agent.conn.wait_connected(10)
-    central.schedule("kp1", 1, [item("bulletin", utc_now() + timedelta(seconds=1.5), stalled)])
+    asked = utc_now()  # the download is requested after this, so it cannot end before asked + 15 s
+    central.schedule("kp1", 1, [item("bulletin", asked + timedelta(seconds=1.5), stalled)])
     wait_for(lambda: any(n == "stalled.mp3" for n, _ in server.requests), timeout=5)  # the download hangs
     import time
 
@@ -217,8 +234,37 @@ def test_emergency_is_not_held_up_by_a_stalled_download(node: Node, central: Cen
     sent = utc_now()
     em_item = item("kc", sent, mp3s["alarm"], priority="emergency")
     central.emergency("kp1", Emergency("em-stall", em_item, sent + timedelta(minutes=5)).to_body())
-    recs = wait_for(lambda: [r for r in node.played() if r["item"] == "kc"], timeout=10)
-    assert (parse_time(recs[0]["started"]) - sent).total_seconds() < 3, recs[0]
+    recs = wait_for(lambda: [r for r in node.played() if r["item"] == "kc"], timeout=20)
+    # it played before the stalled download could have ended (at the earliest asked + 15 s)
+    assert parse_time(recs[0]["started"]) < asked + timedelta(seconds=14), recs[0]
+
+
+def test_bulletin_not_ready_at_its_time_plays_late_within_the_limit_else_is_missed(
+    node: Node, central: Central, server: MediaServer, tmp_path: Path
+) -> None:
+    """A node that cannot have a bulletin ready at its time (its media still crawling in, or a busy
+    CPU still decoding it) starts it as soon as it is ready, if that is within its late limit, and
+    the as-run event says how late; past the limit it never plays it and reports it missed, with
+    the reason (docs/protocol.md, "At airtime")."""
+    late = server.add("late.mp3", make_mp3(tmp_path / "late.mp3", 0.6, 500))
+    never = server.add("never.mp3", make_mp3(tmp_path / "never.mp3", 0.6, 520))
+    server.stall["late.mp3"] = 4.0  # in ~3 s after its item's time
+    server.stall["never.mp3"] = 18.0  # fetched after late.mp3: in long after its item's late limit
+    node.kw["late_limit_s"] = 12.0
+    agent = node.start()
+    assert agent.conn and agent.conn.wait_connected(10)
+    asked = utc_now()  # both downloads are requested after this
+    central.schedule("kp1", 1, [item("late", asked + timedelta(seconds=1), late), item("never", asked + timedelta(seconds=1.5), never)])
+    rec = wait_for(lambda: node.played(), timeout=30)[0]
+    assert rec["item"] == "late" and not rec["interrupted"]
+    # its media could not be in before asked + 4 s, 3 s after its time; it started within the limit
+    lateness = parse_time(rec["started"]) - parse_time(rec["scheduled"])
+    assert timedelta(seconds=2.9) <= lateness < timedelta(seconds=12), rec
+    played = wait_for(lambda: events(central, "played"), timeout=10)[0]
+    assert played["item_id"] == "late" and parse_time(played["started"]) - parse_time(played["scheduled"]) == lateness
+    missed = wait_for(lambda: events(central, "missed"), timeout=30)[0]
+    assert missed["item_id"] == "never" and missed["reason"].startswith("media never fetched"), missed
+    assert [r["item"] for r in node.played()] == ["late"]  # "never" was not played late after all
 
 
 def test_new_version_replaces_old_and_config_sets_volume(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
@@ -243,12 +289,12 @@ def test_corrupt_download_refetched_and_unfetchable_media_missed(node: Node, cen
     assert agent.conn and agent.conn.wait_connected(10)
     t0 = utc_now()
     ghost = mp3s["alarm"].__class__(url=server.base + "missing.mp3", sha256="1" * 64, size=100)
-    node.agent.late_limit = timedelta(seconds=1)  # type: ignore[union-attr]
+    node.agent.late_limit = timedelta(seconds=3)  # type: ignore[union-attr]
     central.schedule("kp1", 1, [item("good", t0 + timedelta(seconds=3), mp3s["short"]), item("ghost", t0 + timedelta(seconds=3.5), ghost)])
-    rec = wait_for(lambda: node.played(), timeout=10)[0]
+    rec = wait_for(lambda: node.played(), timeout=15)[0]
     assert rec["item"] == "good"
     check_on_time(rec)
-    wait_for(lambda: len(events(central, "missed")) >= 1, timeout=10)
+    wait_for(lambda: len(events(central, "missed")) >= 1, timeout=20)
     assert "media never fetched" in events(central, "missed")[0]["reason"]
     assert sum(1 for n, _r in server.requests if n == "short.mp3") >= 4
 

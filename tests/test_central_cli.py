@@ -8,11 +8,10 @@ import re
 import signal
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_central_service import WAIT, Node, in_window_soon
+from test_central_service import WAIT, Node, in_window_soon, outside_windows_soon
 
 from broadcaster import protocol
 from broadcaster.central.store import Store
@@ -45,8 +44,7 @@ def test_officer_commands_and_serve(ward_dir: Path, mosquitto: LocalMosquitto, m
     # refused, and nothing changes: unknown zone, outside the windows, in the past
     for bad, why in [
         (["--zones", "kp9", "--at", at_s], "unknown zone 'kp9'"),
-        # noon of the next day: outside the windows and, whatever the hour now, not in the past
-        (["--zones", "kp1", "--at", f"{at + timedelta(days=1):%d/%m/%Y} 12:00"], "outside every broadcast window"),
+        (["--zones", "kp1", "--at", f"{outside_windows_soon(ward, 'kp1'):%d/%m/%Y %H:%M}"], "outside every broadcast window"),
         (["--zones", "kp1", "--at", "01/01/2020 17:00"], "in the past"),
         (["--zones", "kp1", "--daily", "17:00", "--from", "01/12/2026"], "--until"),
     ]:

@@ -59,6 +59,15 @@ def in_window_soon(ward: Ward, zone: str) -> datetime:
     return (ws + timedelta(minutes=1)).astimezone(ward.tz)
 
 
+def outside_windows_soon(ward: Ward, zone: str) -> datetime:
+    """A local time outside every window of the zone, at least 2 minutes from now (any hour, any day)."""
+    t = (protocol.utc_now() + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    z = ward.zone(zone)
+    while planner.window_containing(z, ward.tz, t):
+        t += timedelta(minutes=1)
+    return t.astimezone(ward.tz)
+
+
 def ann(ward: Ward, ann_id: str, zones: tuple[str, ...], spec: ScheduleSpec, priority: str = "normal") -> Announcement:
     return Announcement(ann_id, f"Thông báo {ann_id}", "UBND phường thông báo.", zones, priority, 1, False, False, spec)
 

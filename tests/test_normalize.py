@@ -86,14 +86,57 @@ def test_realworld_heldout_cases() -> None:
 def test_realworld_second_heldout_cases() -> None:
     # Forty more real-world sentences written after the check set's rules were in, scored once and
     # never tuned on: 37/40 then (a "city" inside a domain, BVTV missing from the table, and one
-    # reading of "sogddt" that is debatable). The floor guards that figure; the target stays 95 in 100.
+    # reading of "sogddt" that is debatable); 39/40 once the lexicons were widened (city, BVTV). The floor
+    # guards that figure; the target stays 95 in 100.
     cases = _load(HERE / "data" / "normalize_realworld_heldout2_cases.json")
     strict, _, failures = _score(cases)
     print(f"second held-out real-world: strict {strict}/{len(cases)}")
     for failure in failures:
         print(failure)
     assert len(cases) >= 40
-    assert strict >= 37, "\n".join(failures)
+    assert strict >= 39, "\n".join(failures)
+
+
+def test_realworld_third_heldout_cases() -> None:
+    # Sixty sentences written before the lexicons were widened (ward-document abbreviations, addresses
+    # with place names, namesakes and loan words): 45/60 then. The lexicons were then widened from
+    # general lists, but after its misses had been seen, so it now guards that work rather than
+    # measuring it (60/60 after).
+    cases = _load(HERE / "data" / "normalize_realworld_heldout3_cases.json")
+    strict, _, failures = _score(cases)
+    print(f"third held-out real-world: strict {strict}/{len(cases)}")
+    for failure in failures:
+        print(failure)
+    assert len(cases) >= 60
+    assert strict / len(cases) >= TARGET, "\n".join(failures)
+
+
+def test_realworld_fourth_heldout_cases() -> None:
+    # Forty sentences written after the lexicons were widened and scored once, never tuned on: 36/40
+    # (VĐV and CNSCĐ not in the table, "tailieu" read with the wrong tone; one miss was an expectation
+    # that left out an inserted "ngày", since accepted). The lexicons' second widening then took in
+    # those words, so it guards that work now (40/40).
+    cases = _load(HERE / "data" / "normalize_realworld_heldout4_cases.json")
+    strict, _, failures = _score(cases)
+    print(f"fourth held-out real-world: strict {strict}/{len(cases)}")
+    for failure in failures:
+        print(failure)
+    assert len(cases) >= 40
+    assert strict / len(cases) >= TARGET, "\n".join(failures)
+
+
+def test_realworld_fifth_heldout_cases() -> None:
+    # Forty sentences written after the second widening of the lexicons, scored once: 34/40, 36/40 once
+    # two expectations were brought in line with the conventions (O is o, D is dê in a spelt name).
+    # LLTP and "văn kiện" were then added to the lexicons (38/40); the two misses left are rule gaps:
+    # "qtv" (a label with no vowel takes "tv" as ti vi) and "Etax" (a capitalised app name not spelt).
+    cases = _load(HERE / "data" / "normalize_realworld_heldout5_cases.json")
+    strict, _, failures = _score(cases)
+    print(f"fifth held-out real-world: strict {strict}/{len(cases)}")
+    for failure in failures:
+        print(failure)
+    assert len(cases) >= 40
+    assert strict >= 38, "\n".join(failures)
 
 
 def test_realworld_check_cases_cover_every_class_of_the_issue() -> None:

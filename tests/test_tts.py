@@ -211,7 +211,7 @@ def test_gtts_hanging_server_fails_fast_and_leaves_nothing(google: StandIn, tmp_
     start = time.monotonic()
     with pytest.raises(TTSUnavailableError) as info:
         engine.synthesize(TEXT)
-    assert time.monotonic() - start < 10  # default read timeout, not forever
+    assert time.monotonic() - start < 20  # the 5 s default read timeout, not the server's 30 s hang
     assert "127.0.0.1" in str(info.value) and "--engine espeak" in str(info.value)
     assert files_under(tmp_path) == []
 
@@ -228,7 +228,7 @@ def test_gtts_unresolvable_host_means_no_internet() -> None:
     start = time.monotonic()
     with pytest.raises(TTSUnavailableError, match=r"cannot reach translate\.google\.invalid: the name does not"):
         GTTSEngine(tld="invalid").synthesize(TEXT)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 20  # generous: a busy machine, but no endless retrying
 
 
 def test_gtts_server_error_and_missing_audio(google: StandIn) -> None:
@@ -264,7 +264,7 @@ def test_auto_falls_back_to_espeak_fast_and_remembers(google: StandIn, tmp_path:
     engine = make_engine("auto", tmp_path, gtts_base_url=google.url, read_timeout_s=2)
     start = time.monotonic()
     first = engine.synthesize(TEXT)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 20  # the 2 s read timeout, not the server's 30 s hang
     assert first.engine == "espeak" and first.format == "wav" and not first.cached
     assert len(google.requests) == 1
 
@@ -384,11 +384,11 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "translate.google.com")])
-    now = dt.datetime.now(dt.timezone.utc)
+    # Valid whatever the date: OpenSSL checks it against the real clock, also under scripts/test --at.
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .serial_number(x509.random_serial_number()).not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        .not_valid_after(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

@@ -136,7 +136,8 @@ def test_bulletin_plays_on_time_without_broker_and_after_a_node_reboot(ward_env,
         scheduled, started = parse_time(rec["scheduled"]), parse_time(rec["started"])
         assert scheduled >= at.astimezone(scheduled.tzinfo)  # never before the time the officer gave
         # from the node's own clock, not a message: a behaviour check, precision is for scripts/bench
-        assert abs((started - scheduled).total_seconds()) < 0.5, rec
+        # (never before its time; after it by a generous margin, for a machine busy with other work)
+        assert -0.05 < (started - scheduled).total_seconds() < 2.0, rec
         assert not rec["interrupted"]
         assert (out / node / str(rec["file"])).stat().st_size > 44  # a WAV with samples in it
 

@@ -54,6 +54,8 @@ class CentralScheduler:
         # make job-list changes no-ops once stopping has begun.
         self._lock = threading.Lock()
         self._stopping = False
+        self._pending: set[str] = set()  # run_soon keys queued but not started
+        self._soon_seq = 0
 
     def start(
         self,
@@ -84,11 +86,26 @@ class CentralScheduler:
                 self._sched.add_job(func, IntervalTrigger(seconds=seconds, timezone=self.tz), id=job_id,
                                     name=name or job_id, replace_existing=True, max_instances=1, coalesce=True)
 
-    def run_soon(self, func: Callable[[], None], job_id: str) -> None:
-        """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block)."""
+    def run_soon(self, func: Callable[[], None], key: str) -> None:
+        """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block).
+
+        Calls with the same ``key`` made before the first has started are merged into one run. Each
+        run is a job of its own id: replacing a one-off job of the same id while APScheduler's loop
+        is finishing it raises JobLookupError in that loop, which ends the scheduler thread (and with
+        it every timed job of the service).
+        """
         with self._lock:
-            if not self._stopping:
-                self._sched.add_job(func, id=job_id, replace_existing=True)
+            if self._stopping or key in self._pending:
+                return
+            self._pending.add(key)
+            self._soon_seq += 1
+
+            def run() -> None:
+                with self._lock:
+                    self._pending.discard(key)
+                func()
+
+            self._sched.add_job(run, id=f"soon:{key}:{self._soon_seq}", name=key)
 
     def rebuild_timed(self, moments: Iterable[datetime], now: datetime) -> None:
         """One-off refresh jobs at these instants (emergency starts and ends); the set is replaced."""

@@ -121,7 +121,6 @@ class CentralService:
         self._data_version = -1
         self._revision = -1
         self._started = False
-        self._console_refreshes = 0
 
     def _console_context(self, passwords: Any) -> Any:
         from broadcaster.central.usecases import UseCases
@@ -236,10 +235,7 @@ class CentralService:
         service's own connection, so the use cases call this to re-plan at once."""
         if self._started:
             self._revision = self.store.plan_revision
-            # a new job id each time: replacing a job of the same id while it runs trips APScheduler
-            # (JobLookupError in its main loop); refreshes are idempotent, so two in a row are harmless
-            self._console_refreshes += 1
-            self.scheduler.run_soon(self.refresh, f"console-refresh-{self._console_refreshes}")
+            self.scheduler.run_soon(self.refresh, "console-refresh")
     def retry_voices(self) -> list[str]:
         """Try the preferred voice again for fallback clips; a swap re-plans like any store change."""
         from broadcaster.central.voices import next_airings

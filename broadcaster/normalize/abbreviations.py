@@ -156,7 +156,7 @@ def _mn(text: str, m: re.Match[str]) -> str:
     return spell("MN")
 
 
-_TT_RE = re.compile(r"(?<![\w&/])TT(\.?)(?![\w&])")
+_TT_RE = re.compile(r"(?<![\w&/-])TT(\.?)(?![\w&])")
 
 
 def _tt(text: str, m: re.Match[str]) -> str:
@@ -266,7 +266,20 @@ def _dt(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("ĐT", "điện thoại")
 
 
+_CP_RE = re.compile(r"(?<![\w&/-])CP(?![\w&/-])")
+
+
+def _cp(text: str, m: re.Match[str]) -> str:
+    # "Công ty CP", "Cty CP" is a joint-stock company (cổ phần); CP elsewhere is the government (NĐ-CP is
+    # a document symbol and was spelt before this step).
+    before = text[max(0, m.start() - 12) : m.start()]
+    if re.search(r"(?i:công ty|cty|ngân hàng tmcp|tập đoàn)\s*$", before):
+        return "cổ phần"
+    return spoken_forms().get("CP", "chính phủ")
+
+
 _CONTEXT_RULES = (
+    (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, lambda t, m: "chi nhánh"),
     (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
