@@ -322,6 +322,14 @@ def test_a_missed_airing_is_replayed_once(console: Console) -> None:
     assert a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]}).status_code == 303
     week = a.get("/console/week?zone=kp1&view=day&date=2026-12-01").text
     assert "đã xếp phát lại" in week and form not in week  # the button is gone: one click, one copy
+    # the citizens' pages list the announcement once, not once more for the copy
+    from broadcaster.public.data import public_announcements
+
+    console.clock.advance(hours=1)  # the copy's window came too
+    copies = [x for x in console.store.announcements() if x.source.startswith("phát lại")]
+    assert len(copies) == 1
+    listed = [x.id for x in public_announcements(console.ward, console.store, console.clock())]
+    assert p["ann"] in listed and copies[0].id not in listed
 
 
 def test_devices_page_volume_and_fragment(console: Console) -> None:

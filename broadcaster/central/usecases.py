@@ -40,6 +40,7 @@ from broadcaster.protocol import utc_now
 
 log = logging.getLogger(__name__)
 
+REPLAY_SOURCE = "phát lại "  # + the airing's item id: the source of a «phát lại» copy
 ROLE_VI = {"composer": "người soạn", "approver": "người duyệt", "admin": "quản trị"}
 DRAFT_STATUS_VI = {"pending": "đang chờ duyệt", "approved": "đã được duyệt", "returned": "đã bị trả lại", "withdrawn": "đã rút"}
 
@@ -436,7 +437,7 @@ class UseCases:
         a = self.store.announcement(ann_id)
         self.require(actor, "emergency" if a.priority == "emergency" else "replay", [zone])
         # a second click (or a second approver) must not queue the same airing twice
-        source = f"phát lại {item_id}"
+        source = f"{REPLAY_SOURCE}{item_id}"
         if any(x.source == source for x in self.store.announcements()):
             raise ScheduleError("Lượt này đã được xếp phát lại rồi: xem lịch phát của khu phố; nếu cần phát thêm, hãy soạn thông báo mới.")
         now = self.clock()

@@ -115,9 +115,11 @@ def build_week(ward: Ward, store: Store, zone_id: str, first: date, days: int, n
                 airings[iid] = Airing(iid, a.id, a.title, a.priority, req, req, a.duration_ms, None, "cancelled",
                                       reason=row["reason"])
     # the airings a «phát lại» copy was queued for (usecases.replay records it as the copy's source)
+    from broadcaster.central.usecases import REPLAY_SOURCE
+
     for a in anns:
-        if a.source.startswith("phát lại ") and a.source[len("phát lại "):] in airings:
-            airings[a.source[len("phát lại "):]].replayed = True
+        if a.source.startswith(REPLAY_SOURCE) and a.source[len(REPLAY_SOURCE):] in airings:
+            airings[a.source[len(REPLAY_SOURCE):]].replayed = True
     # per-node state
     speakers = [d for d in store.devices() if d.kind == "speaker" and d.zone == zone_id]
     delivered = {p.item_id for p in store.plan_items(t0 - timedelta(days=1), t1) if p.delivered_at is not None}
