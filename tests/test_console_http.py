@@ -309,6 +309,8 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     z = zipfile.ZipFile(io.BytesIO(r.content))
     assert "xl/worksheets/sheet4.xml" in z.namelist() and "Theo khu phố" in z.read("xl/workbook.xml").decode()
     assert "mưa lớn" in z.read("xl/worksheets/sheet4.xml").decode()
+    cancelled = list(csv.reader(io.StringIO(a.get("/console/report/download?month=12/2026&sheet=da-huy").content.decode("utf-8-sig"))))
+    assert cancelled[1][1:3] == ["tiem-phong (một lượt)", "Khu phố 1"] and cancelled[1][-1] == "mưa lớn"
 
 
 def test_a_missed_airing_is_replayed_once(console: Console) -> None:

@@ -718,15 +718,17 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
     anns: list[list[object]] = [["Mã", "Tiêu đề", "Mức", "Khu phố", "Kế hoạch", "Đã phát", "Người soạn", "Người duyệt"]]
     for aid, (title, prio, zs, c) in sorted(rep.by_announcement().items()):
         p = people.get(aid)
-        anns.append([aid, title, S.PRIORITY.get(prio, prio), " ".join(sorted(zs)), sum(c.values()), c["played"],
+        anns.append([aid, title, S.PRIORITY.get(prio, prio), _zones_named(ctx.ward, sorted(zs)), sum(c.values()), c["played"],
                      S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else ""])
-    canc: list[list[object]] = [["Mã", "Tiêu đề / lượt", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
+    canc: list[list[object]] = [["Mã", "Thông báo", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
     for a in data["cancelled"]:
         p = people.get(a.id)
-        canc.append([a.id, a.title, " ".join(a.zones), S.fmt_dt(a.cancelled_at, tz), S.who(p["cancelled_by"]) if p else "",
+        canc.append([a.id, f"{a.title} ({S.CANCELLED_WHOLE})", _zones_named(ctx.ward, a.zones), S.fmt_dt(a.cancelled_at, tz), S.who(p["cancelled_by"]) if p else "",
                      p["cancel_reason"] if p else ""])
     for r in data["skipped"]:
-        canc.append([r["announcement_id"], r["item_id"], r["zone"], S.fmt_dt(r["at"], tz), S.who(r["by"]), r["reason"]])
+        a = data["anns"].get(r["announcement_id"])
+        canc.append([r["announcement_id"], f"{a.title if a else r['announcement_id']} ({S.CANCELLED_ONE})",
+                     _zone_name(ctx.ward, r["zone"]), S.fmt_dt(r["at"], tz), S.who(r["by"]), r["reason"]])
     return [("Chi tiết", detail), ("Theo khu phố", zones), ("Theo thông báo", anns), ("Đã hủy", canc)]
 
 
