@@ -356,6 +356,7 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     before = snapshot(console)
     r = a.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(a), "volume": "10"})
     assert r.status_code == 403 and "không phụ trách" in r.text and snapshot(console) == before
+    assert "chỉ được chỉnh âm lượng ở Khu phố 1." in r.text  # by name, as on every page
     q = console.client("quantri")
     assert 'action="/console/devices/tv-tnkq/volume"' in q.get("/console/devices/rows").text
     assert q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"}).status_code == 303

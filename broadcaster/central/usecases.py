@@ -255,9 +255,14 @@ class UseCases:
         if not actor.covers(zones):
             outside = sorted(set(zones) - set(actor.zones))
             raise PermissionDenied(
-                f"Tài khoản {actor.username} không phụ trách {', '.join(outside)}: chỉ được {ACTION_VI[action]} ở "
-                f"{', '.join(actor.zones) or '(không khu phố nào)'}."
+                f"Tài khoản {actor.username} không phụ trách {self._names(outside)}: chỉ được {ACTION_VI[action]} ở "
+                f"{self._names(actor.zones) or '(không khu phố nào)'}."
             )
+
+    def _names(self, zones: Sequence[str]) -> str:
+        """Khu phố as the officer knows them ("Khu phố 3"); an id the ward file lacks as it was given."""
+        known = {z.id: z.name for z in self.ward.zones}
+        return ", ".join(known.get(z, z) for z in zones)
 
     def _audit(self, actor: Actor, action: str, target: str, detail: str = "") -> None:
         self.records.audit(actor.username, action, target, detail, actor.address, at=self.clock())
