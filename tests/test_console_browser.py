@@ -114,6 +114,9 @@ def test_officer_flow_in_a_real_browser(served: tuple[str, Processes, Path]) -> 
             # the two nodes come online (the first page flags offline ones until then)
             _until(page, f"{base}/console/", "Mọi thiết bị đang trực tuyến|1 thiết bị mất kết nối", 60, "nodes online")
             page.goto(f"{base}/console/compose")
+            # the recording picker in Vietnamese, not the browser's "Choose File / No file chosen"
+            assert page.locator(".file-pick button").inner_text() == "Chọn tệp…"
+            assert page.locator(".file-name").inner_text() == "Chưa chọn tệp nào"
             page.fill('input[name="title"]', "Họp tổ dân phố")
             page.fill('textarea[name="text"]', "Mời bà con KP1 dự họp lúc 19h30 ngày 05/12/2026 tại nhà văn hóa.")
             page.check('input[name="zones"][value="kp1"]')

@@ -4,6 +4,27 @@
   "use strict";
   var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
   var headers = { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" };
+  var words = document.body.dataset;  // the page's Vietnamese words (web/strings.py), set on <body>
+
+  // A file input says "Choose File / No file chosen" in the browser's language: a Vietnamese button
+  // and the chosen file's name instead (the input itself stays, hidden, and is what the form sends).
+  document.querySelectorAll('input[type="file"]').forEach(function (input) {
+    var wrap = document.createElement("span");
+    wrap.className = "file-pick";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary small";
+    button.textContent = words.filePick;
+    var name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = words.fileNone;
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () { name.textContent = input.files.length ? input.files[0].name : words.fileNone; });
+    input.classList.add("visually-hidden");
+    input.after(wrap);
+    wrap.appendChild(button);
+    wrap.appendChild(name);
+  });
 
   function post(url, body) {
     return fetch(url, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
@@ -71,7 +92,7 @@
         out.innerHTML = html;  // rendered and escaped on the server
         out.removeAttribute("aria-busy");
         out.scrollIntoView({ behavior: "smooth", block: "start" });
-      }).catch(function () { out.textContent = "Lỗi kết nối: thử lại."; }).finally(function () { button.disabled = false; });
+      }).catch(function () { out.textContent = words.networkError; }).finally(function () { button.disabled = false; });
     });
   }
 
@@ -79,7 +100,7 @@
   document.addEventListener("invalid", function (ev) {
     var el = ev.target;
     if (!el.validity || !el.validity.valueMissing) return;
-    el.setCustomValidity(el.type === "checkbox" ? "Hãy đánh dấu ô này." : "Hãy điền ô này.");
+    el.setCustomValidity(el.type === "checkbox" ? words.requiredBox : words.required);
   }, true);
   ["input", "change"].forEach(function (type) {
     document.addEventListener(type, function (ev) { if (ev.target.setCustomValidity) ev.target.setCustomValidity(""); }, true);
