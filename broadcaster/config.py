@@ -244,7 +244,7 @@ class ScheduleSpec:
 
     def describe(self) -> str:
         if self.kind == "now":
-            return "ngay bây giờ (now)"
+            return "ngay bây giờ"
         if self.kind == "once" and self.at:
             return f"một lần {self.at:%H:%M %d/%m/%Y}"
         t = ", ".join(f"{x:%H:%M}" for x in self.times)

@@ -114,6 +114,9 @@ def test_officer_flow_in_a_real_browser(served: tuple[str, Processes, Path]) -> 
             # the two nodes come online (the first page flags offline ones until then)
             _until(page, f"{base}/console/", "Mọi thiết bị đang trực tuyến|1 thiết bị mất kết nối", 60, "nodes online")
             page.goto(f"{base}/console/compose")
+            # the recording picker in Vietnamese, not the browser's "Choose File / No file chosen"
+            assert page.locator(".file-pick button").inner_text() == "Chọn tệp…"
+            assert page.locator(".file-name").inner_text() == "Chưa chọn tệp nào"
             page.fill('input[name="title"]', "Họp tổ dân phố")
             page.fill('textarea[name="text"]', "Mời bà con KP1 dự họp lúc 19h30 ngày 05/12/2026 tại nhà văn hóa.")
             page.check('input[name="zones"][value="kp1"]')
@@ -169,6 +172,8 @@ def test_officer_flow_in_a_real_browser(served: tuple[str, Processes, Path]) -> 
             page.wait_for_selector("#emergency-go", timeout=60000)
             page.click("#emergency-go")  # without the confirmation box the browser refuses (required)
             assert "/console/emergency" in page.url and page.locator("#emergency-go").is_visible()
+            # and says why in Vietnamese, whatever the browser's own language
+            assert page.evaluate("document.querySelector('input[name=\"confirm\"]').validationMessage") == "Hãy đánh dấu ô này."
             page.check('input[name="confirm"]')
             page.click("#emergency-go")
             page.wait_for_url(re.compile(r".*ok=.*"))
@@ -203,6 +208,12 @@ def test_officer_flow_in_a_real_browser(served: tuple[str, Processes, Path]) -> 
             assert p2.evaluate("document.documentElement.scrollWidth") <= 390 + 2  # no sideways scrolling
             p2.goto(f"{base}/console/")
             p2.screenshot(path=str(shots / "home-phone.png"), full_page=True)
+            # on a phone a table has no header row: every cell names its column
+            p2.goto(f"{base}/console/devices")
+            cell = p2.locator('tr[data-device="kp1-loa1"] td').nth(6)
+            assert cell.get_attribute("data-label") == "Âm lượng"
+            assert "Âm lượng:" in p2.evaluate("getComputedStyle(document.querySelector('tr[data-device=\"kp1-loa1\"] td:nth-child(7)'), '::before').content")
+            p2.screenshot(path=str(shots / "devices-phone.png"), full_page=True)
         finally:
             browser.close()
     assert (tmp / "out" / "kp1-loa1").is_dir()

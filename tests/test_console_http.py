@@ -178,6 +178,12 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     # "Toàn phường" for him means every khu phố he is responsible for
     r = c.post("/console/compose/check", data={**form, "zone_mode": "all", "at_time": "17:40"}, headers=h)
     assert r.status_code == 200 and not r.json()["errors"]
+    # emoji: the voice cannot read them, the TV shows boxes; said beside the field, degrees and per cent are fine
+    r = c.post("/console/compose/check", data={**form, "title": "Họp 🎉", "text": form["text"] + " 😀👍 Trời 30°C, 50%.",
+                                                "at_time": "17:40"}, headers=h)
+    emoji = {x["field"]: x["text"] for x in r.json()["checks"] if x["level"] == "error"}
+    assert set(emoji) == {"title", "text"} and "🎉" in emoji["title"] and "😀 👍" in emoji["text"], emoji
+    assert "biểu tượng cảm xúc" in emoji["text"] and "°" not in emoji["text"]
     # outside the window
     r = c.post("/console/compose/check", data={**form, "at_time": "19:00"}, headers=h)
     assert any("ngoài khung giờ" in x["text"] for x in r.json()["checks"])
@@ -205,6 +211,8 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     a = console.client("duyet1")
     page = a.get("/console/approvals").text
     assert "Họp tổ dân phố" in page and f"/media/{d.audio}" in page
+    # the khu phố by name and the schedule in Vietnamese, as on the rest of the page
+    assert "Khu phố 1 · một lần 17:40 01/12/2026" in page and "kp1 ·" not in page
     r = a.post(f"/console/approvals/{d.id}/approve", data={"csrf": csrf_of(a)})
     assert r.status_code == 303
     [stored] = console.store.announcements()
@@ -224,17 +232,31 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     tok = csrf_of(a)
     assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": " "}).status_code == 400
     assert a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": "Sai giờ họp"}).status_code == 303
+    # a second click (another tab, another approver): said in Vietnamese, not the status word of the database
+    r = a.post(f"/console/approvals/{p['draft']}/approve", data={"csrf": tok})
+    assert r.status_code == 400 and "đã bị trả lại" in r.text and "returned" not in r.text
+    r = a.post(f"/console/approvals/{p['draft']}/return", data={"csrf": tok, "reason": "lần nữa"})
+    assert r.status_code == 400 and "không còn chờ duyệt" in r.text and "decided" not in r.text
     c = console.client("soan1")
     assert "Sai giờ họp" in c.get("/console/").text
     # emergency: a composer may not (ward file default), an approver must confirm
     assert c.get("/console/emergency").status_code == 403
     h = {"X-CSRF-Token": tok, "X-Requested-With": "fetch"}
+    # not even by forging the priority on the ordinary compose form: nothing is produced for him
+    media_before = console.store.rows("SELECT COUNT(*) FROM media")[0][0]
+    forged = {"title": "Giả khẩn cấp", "text": "Thử phát khẩn cấp.", "zone_mode": "pick", "zones": ["kp1"],
+              "priority": "emergency", "readings": "1", "kind": "now"}
+    r = c.post("/console/compose/preview", data=forged, headers={"X-CSRF-Token": csrf_of(c), "X-Requested-With": "fetch"})
+    assert r.status_code == 403 and "không được phát khẩn cấp" in r.text, r.text[-600:]
+    assert console.store.rows("SELECT COUNT(*) FROM media")[0][0] == media_before
     form = {"mode": "emergency", "title": "Cảnh báo lũ", "text": "Nước sông đang lên nhanh, bà con di chuyển lên cao.",
             "zone_mode": "pick", "zones": ["kp1"], "readings": "1"}
     import re
 
     r = a.post("/console/compose/preview", data=form, headers=h)
     assert r.status_code == 200 and "XÁC NHẬN PHÁT KHẨN CẤP" in r.text
+    assert "Khẩn cấp: phát ngay bây giờ" in r.text and "giờ đã chọn" not in r.text  # the emergency page has no time to choose
+    assert "Khu phố 1" in r.text  # the confirmation names the khu phố as the officer knows them
     pid = re.search(r'name="preview_id" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     before = len(console.store.announcements())
     assert a.post("/console/emergency", data={"csrf": tok, "preview_id": pid}).status_code == 400  # no confirmation
@@ -244,12 +266,18 @@ def test_return_with_reason_and_emergency_is_guarded(console: Console) -> None:
     em = [x for x in console.store.announcements() if x.priority == "emergency"]
     assert len(em) == 1 and em[0].zones == ("kp1",) and em[0].schedule.kind == "now"
     assert any(e.action == "emergency" and e.username == "duyet1" for e in console.ctx.records.audit_entries())
+    assert "tới Khu phố 1." in a.get(r.headers["location"]).text
+    listing = a.get("/console/announcements").text
+    assert "Cảnh báo lũ" in listing and "ngay bây giờ" in listing and "(now)" not in listing
+    assert f"/console/compose?edit={em[0].id}" not in listing  # no «Sửa» that could only lead to a refusal
 
 
 def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     p = _prepare(console)
     a = console.client("duyet1")
     tok = csrf_of(a)
+    week = a.get("/console/week?zone=kp1&date=2026-12-01").text
+    assert "Hủy lượt này" in week and 'name="reason" placeholder="Lý do hủy"' in week  # the report will say why
     assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": p["item"], "reason": "mưa lớn"}).status_code == 303
     assert p["item"] in console.store.decided_ids()
     plan = planner.plan(console.ward, console.store.announcements(), NOW, NOW + __import__("datetime").timedelta(hours=3),
@@ -260,8 +288,19 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     r = a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]})
     assert r.status_code == 303
     assert any(x.source.startswith("phát lại") for x in console.store.announcements())
+    # a second click: refused with what to do, still one copy
+    r = a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]})
+    assert r.status_code == 400 and "đã được xếp phát lại" in r.text
+    assert sum(x.source.startswith("phát lại") for x in console.store.announcements()) == 1
     # report page, CSV with BOM, xlsx that opens as a zip with the sheets
-    assert "Báo cáo kết quả phát thanh" in a.get("/console/report?month=12/2026").text
+    report = a.get("/console/report?month=12/2026").text
+    assert "Báo cáo kết quả phát thanh" in report
+    # the cancelled airing by its title and khu phố, not by its internal id
+    assert "tiem-phong (một lượt, Khu phố 1)" in report and "mưa lớn" in report and p["item"] not in report
+    import re
+
+    svg = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)" viewBox="0 0 (\d+) (\d+)"', report)
+    assert svg and svg.group(1, 2) == svg.group(3, 4)  # scales down whole on a phone
     r = a.get("/console/report/download?month=12/2026&format=csv")
     assert r.content.startswith("\ufeff".encode()) and "Thời gian" in r.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
@@ -270,6 +309,29 @@ def test_cancel_airing_replay_and_report_downloads(console: Console) -> None:
     z = zipfile.ZipFile(io.BytesIO(r.content))
     assert "xl/worksheets/sheet4.xml" in z.namelist() and "Theo khu phố" in z.read("xl/workbook.xml").decode()
     assert "mưa lớn" in z.read("xl/worksheets/sheet4.xml").decode()
+    cancelled = list(csv.reader(io.StringIO(a.get("/console/report/download?month=12/2026&sheet=da-huy").content.decode("utf-8-sig"))))
+    assert cancelled[1][1:3] == ["tiem-phong (một lượt)", "Khu phố 1"] and cancelled[1][-1] == "mưa lớn"
+
+
+def test_a_missed_airing_is_replayed_once(console: Console) -> None:
+    p = _prepare(console)
+    console.clock.advance(hours=1)  # its time passed with no node playing it
+    a = console.client("duyet1")
+    tok = csrf_of(a)
+    week = a.get("/console/week?zone=kp1&view=day&date=2026-12-01").text
+    form = f'<input type="hidden" name="item_id" value="{p["item"]}">'
+    assert "bỏ lỡ" in week and week.count(form) == 1  # only its «Phát lại» (too late to cancel)
+    assert a.post("/console/airing/replay", data={"csrf": tok, "item_id": p["item"]}).status_code == 303
+    week = a.get("/console/week?zone=kp1&view=day&date=2026-12-01").text
+    assert "đã xếp phát lại" in week and form not in week  # the button is gone: one click, one copy
+    # the citizens' pages list the announcement once, not once more for the copy
+    from broadcaster.public.data import public_announcements
+
+    console.clock.advance(hours=1)  # the copy's window came too
+    copies = [x for x in console.store.announcements() if x.source.startswith("phát lại")]
+    assert len(copies) == 1
+    listed = [x.id for x in public_announcements(console.ward, console.store, console.clock())]
+    assert p["ann"] in listed and copies[0].id not in listed
 
 
 def test_devices_page_volume_and_fragment(console: Console) -> None:
@@ -279,8 +341,26 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     frag = a.get("/console/devices/rows", headers={"X-Requested-With": "fetch"})
     assert frag.status_code == 200 and "<tr" in frag.text and "<html" not in frag.text
     assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "101"}).status_code == 400
-    assert a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"}).status_code == 303
+    r = a.post("/console/devices/kp1-loa1/volume", data={"csrf": csrf_of(a), "volume": "40"})
+    assert r.status_code == 303 and "Đã đặt âm lượng kp1-loa1: 40" in a.get(r.headers["location"]).text
+    # a «done» message is shown only when this console made it for this session, not from a link someone wrote
+    from urllib.parse import quote
+
+    forged = quote("Đã phát khẩn cấp. Gọi ngay 0999 999 999")
+    assert "0999 999 999" not in a.get(f"/console/devices?ok={forged}").text
+    assert "0999 999 999" not in a.get(f"/console/devices?ok={forged}&s=0123456789abcdef01234567").text
+    assert "Đã đặt âm lượng" not in console.client("quantri").get(r.headers["location"]).text  # another's session
     assert console.ctx.records.volumes() == {"kp1-loa1": 40}
+    # the reception TV is in no khu phố: it belongs to the whole ward, not to a kp1 approver
+    assert 'action="/console/devices/tv-tnkq/volume"' not in a.get("/console/devices/rows").text
+    before = snapshot(console)
+    r = a.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(a), "volume": "10"})
+    assert r.status_code == 403 and "không phụ trách" in r.text and snapshot(console) == before
+    assert "chỉ được chỉnh âm lượng ở Khu phố 1." in r.text  # by name, as on every page
+    q = console.client("quantri")
+    assert 'action="/console/devices/tv-tnkq/volume"' in q.get("/console/devices/rows").text
+    assert q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"}).status_code == 303
+    assert console.ctx.records.volumes()["tv-tnkq"] == 60
     # offline nodes are flagged on the first page
     assert "mất kết nối" in a.get("/console/").text
 
@@ -433,13 +513,27 @@ def test_accounts_page_for_the_administrator_only(console: Console) -> None:
 
 def test_unknown_ids_in_addresses_are_clear_errors(console: Console) -> None:
     a = console.client("duyet1")
-    assert a.get("/console/compose?edit=khong-co").status_code == 404
-    assert a.get("/console/compose?draft=abc").status_code == 400
-    assert a.get("/console/week?zone=kp9").status_code in (403, 404)
     tok = csrf_of(a)
-    assert a.post("/console/approvals/999/approve", data={"csrf": tok}).status_code in (400, 404)
-    assert a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}).status_code in (400, 404)
-    assert a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}).status_code in (400, 404)
+    answers = [
+        a.get("/console/compose?edit=khong-co"),
+        a.get("/console/compose?draft=abc"),
+        a.get("/console/week?zone=kp9"),
+        a.post("/console/approvals/999/approve", data={"csrf": tok}),
+        a.post("/console/airing/cancel", data={"csrf": tok, "item_id": "x"}),
+        a.post("/console/devices/khong-co/volume", data={"csrf": tok, "volume": "5"}),
+        a.post("/console/announcements/khong-co/cancel", data={"csrf": tok, "reason": "x"}),
+        a.post("/console/approvals/abc/approve", data={"csrf": tok}),  # no route takes a word there
+        a.get("/console/khong-co-trang-nay"),
+        a.get("/console/compose/send"),  # a form's address opened as a page
+    ]
+    assert [r.status_code for r in answers] == [404, 400, 403, 400, 400, 400, 400, 404, 404, 405]
+    for r in answers:
+        # Vietnamese that says what to do; never the CLI's English, a file path or Python's own words
+        assert "<html" in r.text and "không" in r.text.lower(), r.text[:300]
+        for leak in ("ward.toml", "unknown device", "in the store", "invalid literal", "Not Found", "Method Not Allowed",
+                     "broadcaster list", str(console.ward.source)):
+            assert leak not in r.text, (leak, r.url)
+    assert "Quay lại" in answers[5].text and "tải lại trang" in answers[0].text
 
 
 def test_devices_show_since_when_online_or_offline(console: Console) -> None:

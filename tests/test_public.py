@@ -225,6 +225,8 @@ def test_public_pages_show_what_aired_and_nothing_private(site: dict[str, Any]) 
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
     assert sorted(titles) == ["Cảnh báo lũ", "Tiêm chủng mở rộng"]
+    labels = {e.findtext("a:title", namespaces=ns): e.find("a:category", ns).get("label") for e in feed.findall("a:entry", ns)}
+    assert labels == {"Cảnh báo lũ": "Khẩn cấp", "Tiêm chủng mở rộng": "Thông báo thường"}  # what a reader shows
     enclosure = feed.find("a:entry/a:link[@rel='enclosure']", ns)
     assert enclosure is not None and enclosure.get("href", "").startswith(base + "media/")
 

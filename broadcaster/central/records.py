@@ -204,7 +204,7 @@ class Records:
     def draft(self, draft_id: int) -> Draft:
         r = self.store.row("SELECT * FROM drafts WHERE id = ?", (draft_id,))
         if r is None:
-            raise NotFoundError(f"không có bản soạn số {draft_id} (no such draft)")
+            raise NotFoundError(f"Không có bản soạn số {draft_id}.")
         return self._draft(r)
 
     def drafts(self, status: str | None = None, limit: int = 200) -> list[Draft]:
@@ -224,7 +224,7 @@ class Records:
             if cur.rowcount != 1:
                 from broadcaster.errors import ScheduleError
 
-                raise ScheduleError(f"bản soạn số {draft_id} không còn chờ duyệt (it was decided already): tải lại trang")
+                raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt (đã có người duyệt, trả lại hoặc rút): tải lại trang.")
 
     # -- people, skipped airings, item versions, volume --------------------------------------
 

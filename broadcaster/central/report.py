@@ -179,7 +179,9 @@ def svg_chart(rows: list[tuple[str, Counter[str]]]) -> str:
     top = 30
     height = top + len(rows) * (bar_h + gap) + 10
     most = max([sum(c.values()) for _, c in rows] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + width + 60}" height="{height}" role="img" '
+    # the viewBox lets a narrow screen (a phone) scale the whole chart down instead of cutting it off
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + width + 60}" height="{height}" '
+             f'viewBox="0 0 {label_w + width + 60} {height}" role="img" '
              f'aria-label="Kết quả phát theo khu phố" font-family="sans-serif" font-size="13">']
     x = label_w
     for k in OUTCOMES:  # legend

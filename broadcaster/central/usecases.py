@@ -40,7 +40,9 @@ from broadcaster.protocol import utc_now
 
 log = logging.getLogger(__name__)
 
+REPLAY_SOURCE = "phát lại "  # + the airing's item id: the source of a «phát lại» copy
 ROLE_VI = {"composer": "người soạn", "approver": "người duyệt", "admin": "quản trị"}
+DRAFT_STATUS_VI = {"pending": "đang chờ duyệt", "approved": "đã được duyệt", "returned": "đã bị trả lại", "withdrawn": "đã rút"}
 
 # action -> roles allowed (emergency for composers depends on the ward file, see ``allowed``)
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -114,6 +116,22 @@ def _fmt(t: datetime, ward: Ward) -> str:
     return f"{t.astimezone(ward.tz):%H:%M %d/%m/%Y}"
 
 
+# Emoji and pictographs: the voices cannot read them and the slide font has no glyph (a box on the TV).
+# Ordinary symbols an announcement uses (°, %, №, ©, –) are outside these ranges.
+_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
+
+
+def _pictograph_checks(ann: Announcement) -> list[Check]:
+    out = []
+    for name, value, where in (("title", ann.title, "tiêu đề"), ("text", ann.text, "nội dung")):
+        found = list(dict.fromkeys(c for c in _PICTOGRAPH.findall(value) if c not in "\uFE0F\u200D"))  # as typed
+        if found or _PICTOGRAPH.search(value):
+            shown = " ".join(found[:5]) or "ký tự ẩn"
+            out.append(Check(name, "error", f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô "
+                                            "vuông. Xóa các biểu tượng đó, viết bằng chữ nếu cần."))
+    return out
+
+
 def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int | None = None) -> list[Check]:
     """The CLI's queue-time checks, in Vietnamese and by field. An ``error`` means queueing is refused.
 
@@ -121,7 +139,7 @@ def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, dur
     reason not caught above, its message is shown too, so the console never accepts what the CLI refuses.
     """
     tz = ward.tz
-    out: list[Check] = []
+    out: list[Check] = _pictograph_checks(ann)
     if not ann.zones:
         out.append(Check("zones", "error", "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."))
         return out
@@ -135,7 +153,8 @@ def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, dur
         elif spec.start_date > spec.end_date:
             out.append(Check("schedule", "error", f"Ngày bắt đầu {spec.start_date:%d/%m/%Y} sau ngày kết thúc {spec.end_date:%d/%m/%Y}."))
     if ann.priority == "emergency":
-        out.append(Check("priority", "warn", "Khẩn cấp: phát ngay vào giờ đã chọn, ngắt mọi thông báo khác, kể cả ngoài khung giờ."))
+        when = "ngay bây giờ" if spec.kind == "now" else "đúng giờ đã chọn"
+        out.append(Check("priority", "warn", f"Khẩn cấp: phát {when}, ngắt mọi thông báo khác, kể cả ngoài khung giờ."))
         if planner.in_quiet_hours(ward.service.quiet_hours, spec.at or now, tz):
             out.append(Check("schedule", "warn", f"Đang trong giờ yên tĩnh ({ward.service.quiet_hours}): loa vẫn phát vì là khẩn cấp."))
     else:
@@ -236,9 +255,14 @@ class UseCases:
         if not actor.covers(zones):
             outside = sorted(set(zones) - set(actor.zones))
             raise PermissionDenied(
-                f"Tài khoản {actor.username} không phụ trách {', '.join(outside)}: chỉ được {ACTION_VI[action]} ở "
-                f"{', '.join(actor.zones) or '(không khu phố nào)'}."
+                f"Tài khoản {actor.username} không phụ trách {self._names(outside)}: chỉ được {ACTION_VI[action]} ở "
+                f"{self._names(actor.zones) or '(không khu phố nào)'}."
             )
+
+    def _names(self, zones: Sequence[str]) -> str:
+        """Khu phố as the officer knows them ("Khu phố 3"); an id the ward file lacks as it was given."""
+        known = {z.id: z.name for z in self.ward.zones}
+        return ", ".join(known.get(z, z) for z in zones)
 
     def _audit(self, actor: Actor, action: str, target: str, detail: str = "") -> None:
         self.records.audit(actor.username, action, target, detail, actor.address, at=self.clock())
@@ -257,8 +281,9 @@ class UseCases:
 
     def preview(self, actor: Actor, ann: Announcement) -> Preview:
         """Produce the MP3 and slides into the media store: speech, or the recording in
-        ``ann.audio_file`` (checked and levelled by ``audio.recording``, as ``broadcaster queue --audio``)."""
-        self.require(actor, "compose", ann.zones)
+        ``ann.audio_file`` (checked and levelled by ``audio.recording``, as ``broadcaster queue --audio``).
+        An emergency is prepared only by who may send one (a forged priority on the compose form is refused)."""
+        self.require(actor, "emergency" if ann.priority == "emergency" else "compose", ann.zones)
         produced = self.producer.announcement(ann)
         with self.store.transaction():
             self.store.add_media(produced.audio)
@@ -311,7 +336,7 @@ class UseCases:
         d = self.records.draft(draft_id)
         self.require(actor, "approve", d.zones)
         if d.status != "pending":
-            raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt ({d.status}).")
+            raise ScheduleError(f"Bản soạn số {draft_id} không còn chờ duyệt ({DRAFT_STATUS_VI.get(d.status, d.status)}): tải lại trang.")
         now = self.clock()
         ann = self._announcement_of(d, new_id(self.ward, d.title, now))
         # checked again now: a time that passed while it waited is refused, in Vietnamese
@@ -416,9 +441,13 @@ class UseCases:
         ann_id, zone, _ = _split_item(item_id)
         a = self.store.announcement(ann_id)
         self.require(actor, "emergency" if a.priority == "emergency" else "replay", [zone])
+        # a second click (or a second approver) must not queue the same airing twice
+        source = f"{REPLAY_SOURCE}{item_id}"
+        if any(x.source == source for x in self.store.announcements()):
+            raise ScheduleError("Lượt này đã được xếp phát lại rồi: xem lịch phát của khu phố; nếu cần phát thêm, hãy soạn thông báo mới.")
         now = self.clock()
         ann = Announcement(f"{ann_id[:40]}-pl-{now.astimezone(self.ward.tz):%y%m%d%H%M%S}", a.title, a.text, (zone,),
-                           a.priority, a.readings, a.chime, a.show_on_tv, ScheduleSpec("now"), source=f"phát lại {item_id}")
+                           a.priority, a.readings, a.chime, a.show_on_tv, ScheduleSpec("now"), source=source)
         produced = self._produced_from(a.audio, a.slides, a.duration_ms, a.engine, a.spoken_text)
 
         def within(stored: list[StoredAnnouncement]) -> None:
@@ -435,7 +464,8 @@ class UseCases:
 
     def set_volume(self, actor: Actor, device_id: str, volume: int) -> None:
         dev = self.ward.device(device_id)
-        self.require(actor, "volume", [dev.zone] if dev.zone else [])
+        # a device of no khu phố (the reception TV) belongs to the whole ward: only a ward-wide account
+        self.require(actor, "volume", [dev.zone] if dev.zone else [z.id for z in self.ward.zones])
         if not 0 <= volume <= 100:
             raise ScheduleError("Âm lượng từ 0 đến 100.")
         with self.store.transaction():

@@ -90,7 +90,13 @@ def public_announcements(ward: Ward, store: object, now: datetime) -> list[Publi
     horizon = now + timedelta(days=400)
     since = now - timedelta(days=ward.public.recent_days)
     out: list[PublicAnnouncement] = []
+    from broadcaster.central.usecases import REPLAY_SOURCE
+
+    active = {a.id for a in store.announcements()}
     for ann in store.announcements():
+        original = ann.source[len(REPLAY_SOURCE):].rsplit(".", 2)[0] if ann.source.startswith(REPLAY_SOURCE) else None
+        if original in active:
+            continue  # a «phát lại» copy: the same words again, already listed under the original
         try:
             planned = planner.occurrences(ann.schedule, ward.tz, planner.to_utc(ann.queued_at),
                                           ann.queued_at - timedelta(days=1), horizon)

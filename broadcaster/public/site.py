@@ -178,7 +178,8 @@ class Site:
                 el(entry, "link", href=f"{base or ''}media/{a.audio}", rel="enclosure", type="audio/mpeg")
             el(entry, "updated", fmt_time(a.first_aired))
             el(entry, "published", fmt_time(a.first_aired))
-            el(entry, "category", term=a.priority)
+            # the term stays machine-readable; the label is what a feed reader shows
+            el(entry, "category", term=a.priority, label=S.FEED_CATEGORY.get(a.priority, a.priority))
             el(entry, "summary", f"{S.ZONES}: {', '.join(a.zones)}. {S.FIRST_AIRED}: {self._local(a.first_aired)}.")
             el(entry, "content", a.text, type="text")
         return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -19,6 +19,7 @@ ZONES: Final = "Khu phố"
 LISTEN: Final = "Nghe thông báo"
 NO_AUDIO_SUPPORT: Final = "Trình duyệt không phát được âm thanh; tải tệp về để nghe"
 PRIORITY: Final = {"normal": "", "priority": "Ưu tiên", "emergency": "KHẨN CẤP"}
+FEED_CATEGORY: Final = {"normal": "Thông báo thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
 SEARCH_LABEL: Final = "Tìm thủ tục"
 SEARCH_BUTTON: Final = "Tìm"
 SEARCH_HINT: Final = "Gõ tên thủ tục hoặc lĩnh vực, có dấu hoặc không dấu (ví dụ: khai sinh)"

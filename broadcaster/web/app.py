@@ -101,7 +101,16 @@ def build_app(ctx: ConsoleContext | None, media: MediaStore, *, extra_routes: Se
             return RedirectResponse(f"{PREFIX}/", 303)
 
         routes.append(Route("/", root))
-    return Starlette(routes=routes)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # an address no route claims (a mistyped or hand-edited link, a form's address opened as a page):
+        # Vietnamese, never Starlette's English
+        status = getattr(exc, "status_code", 404)
+        if ctx is not None and request.url.path.startswith(f"{PREFIX}/"):
+            return render(request, ctx, "message.html", status, title=S.NOT_FOUND, message=S.E_NO_PAGE, back=f"{PREFIX}/")
+        return PlainTextResponse(S.NOT_FOUND, status)
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,17 +127,27 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
     me: LoggedIn | None = getattr(request.state, "login", None)
     actor: Actor | None = getattr(request.state, "actor", None)
     flash = request.query_params.get("ok")
+    if flash and not (me and secrets.compare_digest(request.query_params.get("s", ""), _flash_sig(me, flash))):
+        flash = None  # not made by this console for this session: not shown
     body = _env.get_template(name).render(
         request=request, ward=ctx.ward, me=me.user if me else None, actor=actor, csrf=me.csrf if me else "",
         P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
         dt=lambda t: S.fmt_dt(t, tz), hm=lambda t: S.fmt_time(t, tz), hms=lambda t: S.fmt_hms(t, tz),
-        dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z), **kw,
+        dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z),
+        zones_named=lambda zs: _zones_named(ctx.ward, zs), **kw,
     )
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "same-origin",
                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
                                           "script-src 'self'; frame-ancestors 'none'; form-action 'self'"}
     return HTMLResponse(body, status, headers=headers)
+
+
+def _zones_named(ward: Ward, zones: Sequence[str]) -> str:
+    """What the officer reads for a list of khu phố: their names, or «Toàn phường» for all of them."""
+    if len(zones) > 1 and set(zones) == {z.id for z in ward.zones}:
+        return S.F_ALL
+    return ", ".join(_zone_name(ward, z) for z in zones)
 
 
 def _zone_name(ward: Ward, z: str) -> str:
@@ -142,10 +161,21 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _redirect(path: str, ok: str | None = None) -> RedirectResponse:
+def _flash_sig(login: LoggedIn | None, text: str) -> str:
+    """The seal on a «done» message in the address: keyed by the session's own secret CSRF token, so a
+    link made by someone else cannot show an official-looking message of his choosing in the console."""
+    import hashlib
+    import hmac
+
+    key = (login.csrf if login else "").encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24] if key else ""
+
+
+def _redirect(request: Request, path: str, ok: str | None = None) -> RedirectResponse:
     from urllib.parse import quote
 
-    return RedirectResponse(f"{PREFIX}{path}" + (f"{'&' if '?' in path else '?'}ok={quote(ok)}" if ok else ""), 303)
+    sig = _flash_sig(getattr(request.state, "login", None), ok) if ok else ""
+    return RedirectResponse(f"{PREFIX}{path}" + (f"{'&' if '?' in path else '?'}ok={quote(ok)}&s={sig}" if ok else ""), 303)
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,10 +211,12 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
             if scripted:  # the page's script shows it where the answer goes
                 return HTMLResponse(f'<p class="error" role="alert">{html.escape(str(exc))}</p>', 403)
             return render(request, ctx, "message.html", 403, title=S.FORBIDDEN, message=str(exc))
-        except NotFoundError as exc:
-            return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=str(exc))
-        except (BroadcasterError, ValueError) as exc:  # a bad id or number in the address: say so, change nothing
-            return render(request, ctx, "message.html", 400, title="Chưa thực hiện được", message=str(exc))
+        except NotFoundError:  # the store's own message is for the CLI (English, file paths): not shown here
+            return render(request, ctx, "message.html", 404, title=S.NOT_FOUND, message=S.E_NOT_FOUND_ID)
+        except BroadcasterError as exc:
+            return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=str(exc))
+        except ValueError:  # a bad number in the address (Python's own words): say so, change nothing
+            return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=S.E_BAD_VALUE)
         finally:
             if form is not None:
                 await form.close()
@@ -193,7 +225,8 @@ def _guard(ctx: ConsoleContext, handler: Handler) -> Callable[[Request], Awaitab
 
 
 def _err(request: Request, ctx: ConsoleContext, exc: BroadcasterError, back: str) -> HTMLResponse:
-    return render(request, ctx, "message.html", 400, title="Chưa thực hiện được", message=str(exc), back=back)
+    message = S.E_NOT_FOUND_ID if isinstance(exc, NotFoundError) else str(exc)
+    return render(request, ctx, "message.html", 400, title=S.NOT_DONE, message=message, back=back)
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,12 +438,14 @@ async def compose_preview(request: Request, ctx: ConsoleContext, actor: Actor, f
     res = _parse(ctx, actor, form, force_priority="emergency" if emergency else None)
     if res.ann is None:
         return render(request, ctx, "preview.html", 422, errors=res.errors, preview_id=None)
-    ctx.usecases.require(actor, "emergency" if emergency else "compose", res.ann.zones)
+    ctx.usecases.require(actor, "emergency" if emergency or res.ann.priority == "emergency" else "compose", res.ann.zones)
     rec: Path | None = None
     try:
         rec = await _upload(form, ctx)
         ann = replace(res.ann, audio_file=rec) if rec else res.ann
         pv = await run_in_threadpool(ctx.usecases.preview, actor, ann)
+    except PermissionDenied:
+        raise
     except BroadcasterError as exc:
         return render(request, ctx, "preview.html", 422, errors={"audio": str(exc)}, preview_id=None)
     finally:
@@ -453,7 +488,7 @@ async def compose_send(request: Request, ctx: ConsoleContext, actor: Actor, form
         return _err(request, ctx, exc, f"{PREFIX}/compose")
     with ctx.lock:
         ctx.previews.pop(str(form.get("preview_id")), None)
-    return _redirect("/" if action == "queue" else "/approvals", msg)
+    return _redirect(request, "/" if action == "queue" else "/approvals", msg)
 
 
 def _queue_own(ctx: ConsoleContext, actor: Actor, e: _PreviewEntry) -> Any:
@@ -482,7 +517,7 @@ async def emergency_page(request: Request, ctx: ConsoleContext, actor: Actor, fo
         return _err(request, ctx, exc, f"{PREFIX}/emergency")
     with ctx.lock:
         ctx.previews.pop(str(form.get("preview_id")), None)
-    return _redirect("/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=", ".join(res.stored.zones)))
+    return _redirect(request, "/", S.EMERGENCY_SENT.format(title=res.stored.title, zones=_zones_named(ctx.ward, res.stored.zones)))
 
 
 # -- approvals -------------------------------------------------------------------------------
@@ -504,13 +539,13 @@ async def approval_action(request: Request, ctx: ConsoleContext, actor: Actor, f
     try:
         if what == "approve":
             res = await run_in_threadpool(ctx.usecases.approve, actor, did)
-            return _redirect("/approvals", S.APPROVED.format(title=res.stored.title))
+            return _redirect(request, "/approvals", S.APPROVED.format(title=res.stored.title))
         if what == "return":
             d = await run_in_threadpool(ctx.usecases.return_draft, actor, did, str(form.get("reason") or ""))
-            return _redirect("/approvals", S.RETURNED.format(title=d.title))
+            return _redirect(request, "/approvals", S.RETURNED.format(title=d.title))
         if what == "withdraw":
             d = await run_in_threadpool(ctx.usecases.withdraw, actor, did)
-            return _redirect("/approvals", S.DRAFT_STATUS["withdrawn"])
+            return _redirect(request, "/approvals", S.DRAFT_STATUS["withdrawn"])
     except PermissionDenied:
         raise
     except BroadcasterError as exc:
@@ -539,7 +574,7 @@ async def cancel_announcement(request: Request, ctx: ConsoleContext, actor: Acto
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/announcements")
     back = str(form.get("back") or "/announcements")
-    return _redirect(back if back.startswith("/") and "//" not in back else "/announcements", S.CANCELLED_ALL.format(title=a.title))
+    return _redirect(request, back if back.startswith("/") and "//" not in back else "/announcements", S.CANCELLED_ALL.format(title=a.title))
 
 
 def _monday(d: date) -> date:
@@ -576,10 +611,10 @@ async def airing_action(request: Request, ctx: ConsoleContext, actor: Actor, for
     try:
         if what == "cancel":
             await run_in_threadpool(ctx.usecases.cancel_airing, actor, item, str(form.get("reason") or ""))
-            return _redirect(back, S.CANCELLED_AIRING)
+            return _redirect(request, back, S.CANCELLED_AIRING)
         if what == "replay":
             res = await run_in_threadpool(ctx.usecases.replay, actor, item)
-            return _redirect(back, S.REPLAYED.format(title=res.stored.title, zone=", ".join(res.stored.zones)))
+            return _redirect(request, back, S.REPLAYED.format(title=res.stored.title, zone=_zones_named(ctx.ward, res.stored.zones)))
     except PermissionDenied:
         raise
     except BroadcasterError as exc:
@@ -612,7 +647,7 @@ async def set_volume(request: Request, ctx: ConsoleContext, actor: Actor, form: 
         raise
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/devices")
-    return _redirect("/devices", S.VOLUME_SET.format(device=dev, volume=vol))
+    return _redirect(request, "/devices", S.VOLUME_SET.format(device=dev, volume=vol))
 
 
 # -- report, audit ---------------------------------------------------------------------------
@@ -675,7 +710,7 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
         detail.append([S.fmt_dt(it.scheduled, tz), _zone_name(ctx.ward, it.zone), it.announcement_id, it.title,
                        S.PRIORITY.get(it.priority, it.priority), S.OUTCOME[it.outcome],
                        " ".join(S.fmt_hms(t, tz) for t in sorted(started.get(it.item_id, []))),
-                       " ".join(sorted(set(it.devices))), p["composer"] if p else "", p["approver"] if p else "",
+                       " ".join(sorted(set(it.devices))), S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else "",
                        S.reason_vi(it.reason)])
     zones: list[list[object]] = [["Khu phố", "Kế hoạch", *[S.OUTCOME[k] for k in ("played", "interrupted", "failed", "missed", "pending")]]]
     for z, c in data["by_zone"].items():
@@ -683,15 +718,17 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
     anns: list[list[object]] = [["Mã", "Tiêu đề", "Mức", "Khu phố", "Kế hoạch", "Đã phát", "Người soạn", "Người duyệt"]]
     for aid, (title, prio, zs, c) in sorted(rep.by_announcement().items()):
         p = people.get(aid)
-        anns.append([aid, title, S.PRIORITY.get(prio, prio), " ".join(sorted(zs)), sum(c.values()), c["played"],
-                     p["composer"] if p else "", p["approver"] if p else ""])
-    canc: list[list[object]] = [["Mã", "Tiêu đề / lượt", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
+        anns.append([aid, title, S.PRIORITY.get(prio, prio), _zones_named(ctx.ward, sorted(zs)), sum(c.values()), c["played"],
+                     S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else ""])
+    canc: list[list[object]] = [["Mã", "Thông báo", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
     for a in data["cancelled"]:
         p = people.get(a.id)
-        canc.append([a.id, a.title, " ".join(a.zones), S.fmt_dt(a.cancelled_at, tz), p["cancelled_by"] if p else "",
+        canc.append([a.id, f"{a.title} ({S.CANCELLED_WHOLE})", _zones_named(ctx.ward, a.zones), S.fmt_dt(a.cancelled_at, tz), S.who(p["cancelled_by"]) if p else "",
                      p["cancel_reason"] if p else ""])
     for r in data["skipped"]:
-        canc.append([r["announcement_id"], r["item_id"], r["zone"], S.fmt_dt(r["at"], tz), r["by"], r["reason"]])
+        a = data["anns"].get(r["announcement_id"])
+        canc.append([r["announcement_id"], f"{a.title if a else r['announcement_id']} ({S.CANCELLED_ONE})",
+                     _zone_name(ctx.ward, r["zone"]), S.fmt_dt(r["at"], tz), S.who(r["by"]), r["reason"]])
     return [("Chi tiết", detail), ("Theo khu phố", zones), ("Theo thông báo", anns), ("Đã hủy", canc)]
 
 
@@ -741,7 +778,7 @@ async def users_page(request: Request, ctx: ConsoleContext, actor: Actor, form: 
             await run_in_threadpool(Accounts(ctx.usecases, ctx.passwords.hash).add, actor, str(form.get("username") or ""),
                                     str(form.get("role") or ""), zones, str(form.get("display_name") or ""),
                                     str(form.get("password") or ""))
-            return _redirect("/users", S.USER_ADDED.format(name=str(form.get("username") or "").strip().lower()))
+            return _redirect(request, "/users", S.USER_ADDED.format(name=str(form.get("username") or "").strip().lower()))
         except PermissionDenied:
             raise
         except BroadcasterError as exc:
@@ -763,4 +800,4 @@ async def user_action(request: Request, ctx: ConsoleContext, actor: Actor, form:
         raise
     except BroadcasterError as exc:
         return _err(request, ctx, exc, f"{PREFIX}/users")
-    return _redirect("/users", S.USER_DISABLED if what == "disable" else S.USER_ENABLED)
+    return _redirect(request, "/users", S.USER_DISABLED if what == "disable" else S.USER_ENABLED)

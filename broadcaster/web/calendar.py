@@ -35,6 +35,7 @@ class Airing:
     reason: str = ""
     nodes: dict[str, str] = field(default_factory=dict)  # device -> state
     started: dict[str, datetime] = field(default_factory=dict)  # device -> actual start
+    replayed: bool = False  # a «phát lại» copy of it is queued already
 
     @property
     def end(self) -> datetime:
@@ -50,7 +51,7 @@ class Airing:
 
     @property
     def replayable(self) -> bool:
-        return self.status != "cancelled" and self.summary in ("interrupted", "missed", "failed")
+        return self.status != "cancelled" and not self.replayed and self.summary in ("interrupted", "missed", "failed")
 
 
 @dataclass
@@ -113,6 +114,12 @@ def build_week(ward: Ward, store: Store, zone_id: str, first: date, days: int, n
             if a is not None and t0 <= req < t1:
                 airings[iid] = Airing(iid, a.id, a.title, a.priority, req, req, a.duration_ms, None, "cancelled",
                                       reason=row["reason"])
+    # the airings a «phát lại» copy was queued for (usecases.replay records it as the copy's source)
+    from broadcaster.central.usecases import REPLAY_SOURCE
+
+    for a in anns:
+        if a.source.startswith(REPLAY_SOURCE) and a.source[len(REPLAY_SOURCE):] in airings:
+            airings[a.source[len(REPLAY_SOURCE):]].replayed = True
     # per-node state
     speakers = [d for d in store.devices() if d.kind == "speaker" and d.zone == zone_id]
     delivered = {p.item_id for p in store.plan_items(t0 - timedelta(days=1), t1) if p.delivered_at is not None}

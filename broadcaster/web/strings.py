@@ -21,6 +21,10 @@ SESSION_ENDED = "Phiên làm việc đã hết hạn: hãy đăng nhập lại."
 CSRF_FAILED = "Biểu mẫu đã cũ hoặc không hợp lệ (thiếu mã bảo vệ): tải lại trang rồi làm lại."
 FORBIDDEN = "Không được phép"
 NOT_FOUND = "Không tìm thấy trang này."
+NOT_DONE = "Chưa thực hiện được"
+E_NO_PAGE = "Địa chỉ này không có trong bàn điều khiển (có thể gõ nhầm hoặc liên kết đã cũ): dùng các mục trên thanh trình đơn."
+E_NOT_FOUND_ID = "Không tìm thấy mục này: mã trong địa chỉ sai hoặc mục đã bị xóa. Quay lại danh sách, tải lại trang rồi chọn lại."
+E_BAD_VALUE = "Địa chỉ trang có giá trị không hợp lệ (ví dụ một số bị sửa tay): quay lại trang trước rồi bấm lại."
 
 NAV_HOME = "Tổng quan"
 NAV_COMPOSE = "Soạn thông báo"
@@ -67,6 +71,11 @@ F_FROM = "Từ ngày"
 F_UNTIL = "Đến ngày"
 F_WEEKDAYS = "Các ngày trong tuần"
 F_AUDIO = "Tải bản ghi âm thay cho giọng đọc (MP3, WAV, M4A)"
+FILE_PICK = "Chọn tệp…"
+FILE_NONE = "Chưa chọn tệp nào"
+REQUIRED_FIELD = "Hãy điền ô này."
+REQUIRED_BOX = "Hãy đánh dấu ô này."
+NETWORK_ERROR = "Không kết nối được tới máy chủ: kiểm tra mạng rồi bấm lại."
 F_AUDIO_HINT = "Không bắt buộc. Nhạc hiệu, số lần đọc và âm lượng được xử lý như giọng đọc."
 SPOKEN = "Sẽ đọc là"
 LENGTH = "Thời lượng phát"
@@ -118,6 +127,7 @@ CANCEL_AIRING = "Hủy lượt này"
 CANCEL_ALL = "Hủy cả thông báo"
 CANCEL_REASON = "Lý do hủy"
 REPLAY = "Phát lại"
+REPLAY_QUEUED = "đã xếp phát lại"
 CANCELLED_AIRING = "Đã hủy lượt phát."
 CANCELLED_ALL = "Đã hủy thông báo «{title}»."
 REPLAYED = "Đã xếp phát lại «{title}» vào khung giờ kế tiếp của {zone}."
@@ -148,6 +158,9 @@ REPORT = "Báo cáo kết quả phát thanh"
 MONTH = "Tháng"
 DOWNLOAD_CSV = "Tải CSV"
 DOWNLOAD_XLSX = "Tải Excel (.xlsx)"
+CANCELLED_WHOLE = "cả thông báo"
+CANCELLED_ONE = "một lượt"
+NONE_CANCELLED = "Tháng này không có thông báo hay lượt phát nào bị hủy."
 OUTCOME = {"played": "Đã phát", "interrupted": "Bị ngắt", "failed": "Lỗi", "missed": "Bỏ lỡ", "pending": "Chưa đến giờ", "cancelled": "Đã hủy"}
 
 AUDIT = "Nhật ký thao tác"
@@ -165,7 +178,7 @@ ALL_DEVICES_OK = "Mọi thiết bị đang trực tuyến."
 
 E_TITLE = "Chưa có tiêu đề: nhập một tiêu đề ngắn (hiện trên TV và trong danh sách)."
 E_TEXT = "Chưa có nội dung: nhập lời thông báo."
-E_TEXT_LONG = "Nội dung quá dài ({n} ký tự, tối đa 5000)."
+E_TEXT_LONG = "Nội dung quá dài ({n} ký tự, tối đa 5000): rút gọn, hoặc chia thành vài thông báo ngắn."
 E_ZONES = "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."
 E_ZONES_ALL_EXCEPT = "«Tất cả trừ»: đã loại hết các khu phố, không còn khu phố nào để phát."
 E_AT = "Ngày giờ phát không đúng: chọn ngày và giờ, ví dụ 05/12/2026 17:10."
@@ -176,6 +189,16 @@ E_WEEKDAYS = "Chọn ít nhất một ngày trong tuần."
 E_READINGS = "Số lần đọc từ 1 đến 5."
 E_PRIORITY = "Mức ưu tiên không hợp lệ."
 E_UPLOAD_BIG = "Tệp tải lên quá lớn."
+
+
+CLI_USER = "dòng lệnh trên máy chủ ({who})"
+
+
+def who(username: str | None) -> str:
+    """A user name as the officer reads it: ``cli:root`` (the CLI's own record) in words."""
+    if not username:
+        return ""
+    return CLI_USER.format(who=username[4:]) if username.startswith("cli:") else username
 
 
 def fmt_dt(t: datetime | None, tz: ZoneInfo) -> str:

@@ -4,6 +4,27 @@
   "use strict";
   var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
   var headers = { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" };
+  var words = document.body.dataset;  // the page's Vietnamese words (web/strings.py), set on <body>
+
+  // A file input says "Choose File / No file chosen" in the browser's language: a Vietnamese button
+  // and the chosen file's name instead (the input itself stays, hidden, and is what the form sends).
+  document.querySelectorAll('input[type="file"]').forEach(function (input) {
+    var wrap = document.createElement("span");
+    wrap.className = "file-pick";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary small";
+    button.textContent = words.filePick;
+    var name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = words.fileNone;
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () { name.textContent = input.files.length ? input.files[0].name : words.fileNone; });
+    input.classList.add("visually-hidden");
+    input.after(wrap);
+    wrap.appendChild(button);
+    wrap.appendChild(name);
+  });
 
   function post(url, body) {
     return fetch(url, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
@@ -71,9 +92,30 @@
         out.innerHTML = html;  // rendered and escaped on the server
         out.removeAttribute("aria-busy");
         out.scrollIntoView({ behavior: "smooth", block: "start" });
-      }).catch(function () { out.textContent = "Lỗi kết nối: thử lại."; }).finally(function () { button.disabled = false; });
+      }).catch(function () { out.textContent = words.networkError; }).finally(function () { button.disabled = false; });
     });
   }
+
+  // The browser's own "please fill out this field" speaks the browser's language: say it in Vietnamese.
+  document.addEventListener("invalid", function (ev) {
+    var el = ev.target;
+    if (!el.validity || !el.validity.valueMissing) return;
+    el.setCustomValidity(el.type === "checkbox" ? words.requiredBox : words.required);
+  }, true);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (ev) { if (ev.target.setCustomValidity) ev.target.setCustomValidity(""); }, true);
+  });
+
+  // On a phone the tables become cards without their header row: each cell carries its column's name.
+  function labelCells(root) {
+    (root || document).querySelectorAll("table.list").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) { if (names[i]) td.setAttribute("data-label", names[i]); });
+      });
+    });
+  }
+  labelCells();
 
   document.addEventListener("submit", function (ev) {
     var f = ev.target;
@@ -86,7 +128,7 @@
       if (document.activeElement && rows.contains(document.activeElement)) return;  // the officer is typing a volume
       fetch(rows.dataset.poll, { headers: headers, credentials: "same-origin" }).then(function (r) {
         return r.ok ? r.text() : null;
-      }).then(function (html) { if (html !== null) rows.innerHTML = html; }).catch(function () {});
+      }).then(function (html) { if (html !== null) { rows.innerHTML = html; labelCells(); } }).catch(function () {});
     }, 5000);
   }
 })();
