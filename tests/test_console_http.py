@@ -357,10 +357,15 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     r = a.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(a), "volume": "10"})
     assert r.status_code == 403 and "không phụ trách" in r.text and snapshot(console) == before
     assert "chỉ được chỉnh âm lượng ở Khu phố 1." in r.text  # by name, as on every page
+    # a TV reports no volume and has no loudspeaker: no form, and the server refuses even an administrator
     q = console.client("quantri")
-    assert 'action="/console/devices/tv-tnkq/volume"' in q.get("/console/devices/rows").text
-    assert q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"}).status_code == 303
-    assert console.ctx.records.volumes()["tv-tnkq"] == 60
+    rows = q.get("/console/devices/rows").text
+    assert 'action="/console/devices/tv-tnkq/volume"' not in rows and "TV không có âm lượng" in rows
+    assert 'action="/console/devices/kp2-loa1/volume"' in rows
+    before = snapshot(console)
+    r = q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"})
+    assert r.status_code == 400 and "là TV, không có âm lượng" in r.text and snapshot(console) == before
+    assert "tv-tnkq" not in console.ctx.records.volumes()
     # offline nodes are flagged on the first page
     assert "mất kết nối" in a.get("/console/").text
 
@@ -578,3 +583,25 @@ def test_daily_and_weekly_schedules_from_the_form(console: Console) -> None:
     assert a.schedule.kind == "weekly" and a.schedule.weekdays == (0, 3) and a.zones == ("kp1",)  # his khu phố only
     week = c.get("/console/week?zone=kp1&date=2026-12-03").text
     assert week.count("Tiêm phòng") >= 1 and "17:30:00" in week
+
+
+def test_the_tv_row_says_what_is_on_screen_in_words(console: Console) -> None:
+    from broadcaster.protocol import DeviceState
+
+    s = console.store
+    q = console.client("quantri")
+
+    def showing(playing: str) -> str:
+        s.update_device_state(DeviceState("tv-tnkq", "display", True, playing=playing), received_at=NOW, live=True)
+        rows = q.get("/console/devices/rows").text
+        row = rows[rows.index('data-device="tv-tnkq"'):]
+        return row[row.index('class="playing">') + 16:row.index("</td>", row.index('class="playing">'))]
+
+    assert showing("01-catalog-01-khai_sinh_nhan_cmc-02") == "Thủ tục: Đăng ký khai sinh kết hợp nhận cha, mẹ, con"
+    assert showing("02-text-01") == "Trang tin: Giờ làm việc"
+    assert showing("00-hotline-01") == "Trang đường dây nóng, góp ý"
+    assert showing("idle") == "Màn hình chờ"
+    p = _prepare(console)
+    item = p["item"]
+    assert showing(item) == "Thông báo: tiem-phong"
+    assert showing("zz-unknown") == "zz-unknown"  # nothing better known: the id as reported

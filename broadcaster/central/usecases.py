@@ -466,6 +466,8 @@ class UseCases:
         dev = self.ward.device(device_id)
         # a device of no khu phố (the reception TV) belongs to the whole ward: only a ward-wide account
         self.require(actor, "volume", [dev.zone] if dev.zone else [z.id for z in self.ward.zones])
+        if dev.kind == "display":  # a TV has no loudspeaker and reports no volume: nothing to set
+            raise ScheduleError(f"{dev.id} là TV, không có âm lượng để chỉnh: chỉ chỉnh âm lượng loa.")
         if not 0 <= volume <= 100:
             raise ScheduleError("Âm lượng từ 0 đến 100.")
         with self.store.transaction():

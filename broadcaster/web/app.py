@@ -324,7 +324,12 @@ def _devices_view(ctx: ConsoleContext, actor: Actor) -> list[dict[str, Any]]:
         latest = versions.get(target)
         have = d.applied.get(target if d.kind == "speaker" else f"device/{d.id}", d.applied.get(target))
         playing = None
-        if d.playing:
+        if d.playing and d.kind == "display":
+            # a TV reports a slide id (01-catalog-01-<code>-02): shown as what is on the screen
+            from broadcaster.web.screen import describe_showing
+
+            playing = describe_showing(ctx.ward, ctx.store, d.id, d.playing)
+        elif d.playing:
             aid = d.playing.split(".")[0]
             if aid not in titles:
                 try:
