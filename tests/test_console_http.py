@@ -605,3 +605,29 @@ def test_the_tv_row_says_what_is_on_screen_in_words(console: Console) -> None:
     item = p["item"]
     assert showing(item) == "Thông báo: tiem-phong"
     assert showing("zz-unknown") == "zz-unknown"  # nothing better known: the id as reported
+
+
+def test_decisions_are_dated_by_the_use_cases_clock(console: Console) -> None:
+    from datetime import timedelta
+
+    from broadcaster.protocol import parse_time
+
+    console.clock.advance(days=40)  # far from the wall clock: a wall-clock date cannot pass
+    uc = console.ctx.usecases
+    made = []
+    for n in range(3):
+        a = ann(f"quyet-dinh-{n}", ("kp1",), at_min=20 + n)
+        a = Announcement(a.id, a.title, a.text, a.zones, a.priority, 1, False, True,
+                         ScheduleSpec("once", at=a.schedule.at + timedelta(days=40)))  # type: ignore[operator]
+        made.append(uc.submit(console.actor("soan1"), a, uc.preview(console.actor("soan1"), a).produced).id)
+    uc.approve(console.actor("duyet1"), made[0])
+    console.clock.advance(minutes=5)
+    uc.return_draft(console.actor("duyet1"), made[1], "sửa giờ")
+    console.clock.advance(minutes=5)
+    uc.withdraw(console.actor("soan1"), made[2])
+    uc.set_volume(console.actor("duyet1"), "kp1-loa1", 30)
+    at = {d.id: d.decided_at for d in console.ctx.records.drafts(None)}
+    t = console.clock.t
+    assert [at[i] for i in made] == [t - timedelta(minutes=10), t - timedelta(minutes=5), t]
+    (set_at,) = [parse_time(r[0]) for r in console.store.rows("SELECT set_at FROM device_volume WHERE device_id = 'kp1-loa1'")]
+    assert set_at == t

@@ -353,7 +353,7 @@ class UseCases:
             if old is not None and old.status == "active":
                 self.store.cancel(old.id, now)
                 self.records.set_cancelled_by(old.id, actor.username, f"thay bằng bản sửa {st.id}")
-            self.records.decide_draft(draft_id, "approved", actor.username, announcement_id=st.id)
+            self.records.decide_draft(draft_id, "approved", actor.username, announcement_id=st.id, at=self.clock())
             self.records.set_people(st.id, composer=d.composer, approver=actor.username, draft_id=draft_id)
             self._audit(actor, "approve", st.id, f"bản soạn {draft_id} của {d.composer}: {d.title}"
                         + (f"; thay {old.id}" if old else ""))
@@ -369,7 +369,7 @@ class UseCases:
         if not reason:
             raise ScheduleError("Cần ghi lý do trả lại, để người soạn biết phải sửa gì.")
         with self.store.transaction():
-            self.records.decide_draft(draft_id, "returned", actor.username, reason=reason)
+            self.records.decide_draft(draft_id, "returned", actor.username, reason=reason, at=self.clock())
             self._audit(actor, "return", f"draft:{draft_id}", reason)
         return self.records.draft(draft_id)
 
@@ -378,7 +378,7 @@ class UseCases:
         if d.composer != actor.username:
             self.require(actor, "approve", d.zones)
         with self.store.transaction():
-            self.records.decide_draft(draft_id, "withdrawn", actor.username)
+            self.records.decide_draft(draft_id, "withdrawn", actor.username, at=self.clock())
             self._audit(actor, "withdraw", f"draft:{draft_id}", d.title)
         return self.records.draft(draft_id)
 
@@ -471,7 +471,7 @@ class UseCases:
         if not 0 <= volume <= 100:
             raise ScheduleError("Âm lượng từ 0 đến 100.")
         with self.store.transaction():
-            self.records.set_volume(device_id, volume, actor.username)
+            self.records.set_volume(device_id, volume, actor.username, at=self.clock())
             self._audit(actor, "volume", device_id, f"âm lượng {volume}")
         self._changed()
 
