@@ -32,7 +32,7 @@ from broadcaster.central.records import ALL_ZONES, Draft, Records
 from broadcaster.central.service import QueueResult, check_announcements, store_produced
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.central.textfmt import slug
-from broadcaster.config import Announcement, ScheduleSpec, Ward
+from broadcaster.config import Announcement, ScheduleSpec, Ward, pictograph_problem
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
 from broadcaster.media import StoredMedia
 from broadcaster.production import ProducedAnnouncement
@@ -116,19 +116,13 @@ def _fmt(t: datetime, ward: Ward) -> str:
     return f"{t.astimezone(ward.tz):%H:%M %d/%m/%Y}"
 
 
-# Emoji and pictographs: the voices cannot read them and the slide font has no glyph (a box on the TV).
-# Ordinary symbols an announcement uses (°, %, №, ©, –) are outside these ranges.
-_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
-
-
 def _pictograph_checks(ann: Announcement) -> list[Check]:
+    """The shared emoji check (``config.pictograph_problem``, also in ``check_announcements``), by field."""
     out = []
     for name, value, where in (("title", ann.title, "tiêu đề"), ("text", ann.text, "nội dung")):
-        found = list(dict.fromkeys(c for c in _PICTOGRAPH.findall(value) if c not in "\uFE0F\u200D"))  # as typed
-        if found or _PICTOGRAPH.search(value):
-            shown = " ".join(found[:5]) or "ký tự ẩn"
-            out.append(Check(name, "error", f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô "
-                                            "vuông. Xóa các biểu tượng đó, viết bằng chữ nếu cần."))
+        problem = pictograph_problem(value, where)
+        if problem:
+            out.append(Check(name, "error", problem))
     return out
 
 
