@@ -631,3 +631,29 @@ def test_decisions_are_dated_by_the_use_cases_clock(console: Console) -> None:
     assert [at[i] for i in made] == [t - timedelta(minutes=10), t - timedelta(minutes=5), t]
     (set_at,) = [parse_time(r[0]) for r in console.store.rows("SELECT set_at FROM device_volume WHERE device_id = 'kp1-loa1'")]
     assert set_at == t
+
+
+def test_people_are_named_by_full_name_with_the_login_beside(console: Console) -> None:
+    rec = console.ctx.records
+    rec.update_user("soan1", display_name="Nguyễn Văn An")
+    rec.update_user("duyet1", display_name="Trần Thị <Bình>")  # escaped, not markup
+    rec.update_user("quantri", display_name="")  # no full name: the login, as before
+    p = _prepare(console)
+    a = console.client("duyet1")
+    pending = a.get("/console/approvals").text
+    assert 'Người soạn: <span class="person" title="soan1">Nguyễn Văn An <small>(soan1)</small></span>' in pending
+    assert a.post(f"/console/approvals/{p['draft']}/approve", data={"csrf": csrf_of(a)}).status_code == 303
+    recent = a.get("/console/approvals").text
+    assert "Trần Thị &lt;Bình&gt; <small>(duyet1)</small>" in recent and "<Bình>" not in recent
+    anns = a.get("/console/announcements").text
+    assert "Nguyễn Văn An <small>(soan1)</small></span> / <span" in anns
+    (hop,) = [x for x in console.store.announcements() if x.title == "hop-to"]
+    assert a.post(f"/console/announcements/{hop.id}/cancel", data={"csrf": csrf_of(a), "reason": "hoãn"}).status_code == 303
+    report = a.get("/console/report?month=12/2026").text
+    assert "Trần Thị &lt;Bình&gt; <small>(duyet1)</small>" in report
+    rows = list(csv.reader(io.StringIO(a.get("/console/report/download?month=12/2026&sheet=da-huy").content.decode("utf-8-sig"))))
+    assert [r[4] for r in rows if r[0] == hop.id] == ["Trần Thị <Bình> (duyet1)"], rows
+    q = console.client("quantri")
+    q.post(f"/console/announcements/{p['ann']}/cancel", data={"csrf": csrf_of(q), "reason": "trùng"})
+    audit = q.get("/console/audit").text
+    assert "Nguyễn Văn An <small>(soan1)</small>" in audit and "<td>quantri</td>" in audit
