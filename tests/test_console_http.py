@@ -657,3 +657,36 @@ def test_people_are_named_by_full_name_with_the_login_beside(console: Console) -
     q.post(f"/console/announcements/{p['ann']}/cancel", data={"csrf": csrf_of(q), "reason": "trùng"})
     audit = q.get("/console/audit").text
     assert "Nguyễn Văn An <small>(soan1)</small>" in audit and "<td>quantri</td>" in audit
+
+
+def test_the_audit_log_of_an_approver_is_his_khu_pho_and_his_own_actions(console: Console) -> None:
+    uc = console.ctx.usecases
+    p = _prepare(console)  # soan1 submits for kp1, duyet1 queues «tiem-phong» in kp1
+    a2 = ann("don-ve-sinh", ("kp2",))
+    d2 = uc.submit(console.actor("soan2"), a2, uc.preview(console.actor("soan2"), a2).produced)
+    a3 = ann("phun-thuoc", ("kp2",), at_min=35)
+    uc.queue(console.actor("duyet2"), [a3], [uc.preview(console.actor("duyet2"), a3).produced])
+    uc.cancel_airing(console.actor("duyet2"), planner.item_id(a3.id, "kp2", a3.schedule.at), "mưa kp2")  # type: ignore[arg-type]
+    uc.set_volume(console.actor("duyet2"), "kp2-loa1", 25)
+    uc.set_volume(console.actor("duyet1"), "kp1-loa1", 45)
+    both = ann("ve-sinh-chung", ("kp1", "kp2"), at_min=40)
+    uc.queue(console.actor("quantri"), [both], [uc.preview(console.actor("quantri"), both).produced])
+    console.client("soan2")  # a sign-in elsewhere
+    d1 = console.client("duyet1")
+    d1.post("/console/approvals/99999/approve", data={"csrf": "sai"})  # his own refused request
+    page = d1.get("/console/audit")
+    assert page.status_code == 200
+    text = page.text
+    # about kp1 (his khu phố), or the whole ward, or by him
+    assert f"draft:{p['draft']}" in text and p["ann"] in text and "âm lượng 45" in text and both.id in text
+    assert "a-login" in text and "a-denied" in text  # his own sign-in and refusal
+    # about kp2 only, or other people's sign-ins: not his to read
+    for other in (f"draft:{d2.id}", a3.id, "mưa kp2", "kp2-loa1", "âm lượng 25"):
+        assert other not in text, other
+    rows = text.count('<tr class="a-')
+    assert rows == 6, text  # submit, queue, volume (kp1), queue (both), his login, his refusal
+    assert "SOAN2" not in text.split("<main", 1)[1]
+    # an administrator reads everything
+    q = console.client("quantri").get("/console/audit").text
+    for every in (f"draft:{d2.id}", a3.id, "mưa kp2", "kp2-loa1", f"draft:{p['draft']}"):
+        assert every in q, every

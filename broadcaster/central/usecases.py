@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from broadcaster.central import planner
-from broadcaster.central.records import ALL_ZONES, Draft, Records
+from broadcaster.central.records import ALL_ZONES, AuditEntry, Draft, Records
 from broadcaster.central.service import QueueResult, check_announcements, store_produced
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.central.textfmt import slug
@@ -468,6 +468,68 @@ class UseCases:
             self.records.set_volume(device_id, volume, actor.username, at=self.clock())
             self._audit(actor, "volume", device_id, f"âm lượng {volume}")
         self._changed()
+
+
+    # -- audit log ------------------------------------------------------------------------
+
+    def audit_log(self, actor: Actor, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        """The audit log as ``actor`` may read it: everything for a ward-wide account; for one limited
+        to some khu phố, the entries about those khu phố (announcements, drafts, airings, speakers)
+        and his own actions, never another khu phố's work or other people's sign-ins."""
+        self.require(actor, "audit")
+        if ALL_ZONES in actor.zones:
+            return self.records.audit_entries(limit, offset)
+        mine = set(actor.zones)
+        zones_of = _AuditZones(self)
+        out: list[AuditEntry] = []
+        skip, at, batch = offset, 0, 500
+        while len(out) < limit:
+            rows = self.records.audit_entries(batch, at)
+            if not rows:
+                break
+            at += len(rows)
+            for e in rows:
+                if e.username != actor.username and not (zones_of(e) & mine):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                out.append(e)
+                if len(out) == limit:
+                    break
+        return out
+
+
+class _AuditZones:
+    """Which khu phố an audit entry is about, read back from its target (cached per call)."""
+
+    ANNOUNCEMENT_ACTIONS = frozenset({"approve", "queue", "emergency", "cancel", "replay"})
+
+    def __init__(self, uc: UseCases) -> None:
+        self.uc = uc
+        self.cache: dict[str, frozenset[str]] = {}
+
+    def __call__(self, e: AuditEntry) -> frozenset[str]:
+        key = f"{e.action}|{e.target}"
+        if key not in self.cache:
+            self.cache[key] = self._zones(e)
+        return self.cache[key]
+
+    def _zones(self, e: AuditEntry) -> frozenset[str]:
+        t = e.target
+        try:
+            if t.startswith("draft:"):
+                return frozenset(self.uc.records.draft(int(t[6:])).zones)
+            if e.action in self.ANNOUNCEMENT_ACTIONS:
+                return frozenset(self.uc.store.announcement(t).zones)
+            if e.action == "cancel_airing":
+                return frozenset({_split_item(t)[1]})
+            if e.action == "volume":
+                dev = self.uc.ward.device(t)
+                return frozenset({dev.zone} if dev.zone else {z.id for z in self.uc.ward.zones})
+        except (BroadcasterError, ValueError):
+            pass  # a target since removed or malformed: about no khu phố (shown to whoever did it)
+        return frozenset()
 
 
 class Accounts:

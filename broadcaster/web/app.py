@@ -800,7 +800,8 @@ async def audit_page(request: Request, ctx: ConsoleContext, actor: Actor, form: 
         page = max(0, int(request.query_params.get("page", "0")))
     except ValueError:
         page = 0
-    entries = await run_in_threadpool(ctx.records.audit_entries, 100, page * 100)
+    # scoped on the server: an approver of some khu phố reads only what concerns them, and his own actions
+    entries = await run_in_threadpool(ctx.usecases.audit_log, actor, 100, page * 100)
     return render(request, ctx, "audit.html", entries=entries, page=page)
 
 
