@@ -61,6 +61,20 @@ class Plannable(Protocol):
 
 
 @dataclass(frozen=True)
+class Probe:
+    """An announcement as the planner sees it before it is stored (queue-time checks)."""
+
+    id: str
+    title: str
+    priority: str
+    zones: tuple[str, ...]
+    schedule: ScheduleSpec
+    duration_ms: int
+    queue_seq: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
 class PlannedItem:
     item_id: str
     announcement_id: str

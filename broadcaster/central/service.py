@@ -461,20 +461,6 @@ class AnnouncementProducer(Protocol):
 
 
 @dataclass(frozen=True)
-class _Probe:
-    """An announcement as the planner sees it, before it is stored."""
-
-    id: str
-    title: str
-    priority: str
-    zones: tuple[str, ...]
-    schedule: ScheduleSpec
-    duration_ms: int
-    queue_seq: int
-    queued_at: datetime
-
-
-@dataclass(frozen=True)
 class QueueResult:
     stored: StoredAnnouncement
     notes: list[str]
@@ -538,7 +524,7 @@ def check_announcements(ward: Ward, store: Store, anns: list[Announcement], now:
             raise ScheduleError(
                 f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)"
             )
-        probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
+        probe = planner.Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
         notes.append(planner.validate(probe, ward, now, duration_ms=durations[n] if durations else None))
     return notes
 

@@ -186,21 +186,9 @@ def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, dur
     return out
 
 
-@dataclass(frozen=True)
-class _Probe:
-    id: str
-    title: str
-    priority: str
-    zones: tuple[str, ...]
-    schedule: ScheduleSpec
-    duration_ms: int
-    queue_seq: int
-    queued_at: datetime
-
-
 def _overflow_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int) -> list[Check]:
     """Would it overflow its window, with what is queued already? Planned exactly as the service does."""
-    probe = _Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, duration_ms, 1 << 40, now)
+    probe = planner.Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, duration_ms, 1 << 40, now)
     anns = [*store.announcements(), probe]
     until = planner.reach_first_airings([probe], ward.tz, now, now + ward.service.horizon)
     p = planner.plan(ward, anns, now, until, delivered=store.delivered_ids(), decided=store.decided_ids())
