@@ -31,7 +31,7 @@ from broadcaster.central.publisher import DeckSlideSource, Publisher
 from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
-from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, pictograph_problem, speakable
+from broadcaster.config import ID_RE, Announcement, Deck, Ward, find_deck, pictograph_problem, speakable
 from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
