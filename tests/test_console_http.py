@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -192,8 +193,8 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     r = c.post("/console/compose/preview", data=form, headers=h)
     assert r.status_code == 200, r.text[:500]
     assert '<audio id="preview-audio"' in r.text and 'class="slide"' in r.text
-    import re
-
+    # the voice it will air with; the ward's preferred voice spoke, so no fallback warning
+    assert re.search(r'id="preview-voice">espeak[^<]*</span>', r.text) and 'id="voice-warning"' not in r.text
     audio = re.search(r'src="(/media/[0-9a-f]{64}\.mp3)"', r.text).group(1)  # type: ignore[union-attr]
     got = c.get(audio)
     assert got.status_code == 200 and got.headers["content-type"] == "audio/mpeg" and len(got.content) > 1000

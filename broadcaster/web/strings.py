@@ -79,6 +79,7 @@ NETWORK_ERROR = "Không kết nối được tới máy chủ: kiểm tra mạng
 F_AUDIO_HINT = "Không bắt buộc. Nhạc hiệu, số lần đọc và âm lượng được xử lý như giọng đọc."
 SPOKEN = "Sẽ đọc là"
 LENGTH = "Thời lượng phát"
+VOICE = "Giọng đọc"
 LENGTH_EST = "ước tính {d} ({n} lần đọc); nghe thử để biết chính xác"
 PREVIEW = "Nghe và xem thử"
 PREVIEW_WAIT = "Đang tạo giọng đọc và trang TV…"
@@ -268,3 +269,14 @@ def reason_vi(text: str) -> str:
         if m:
             return vi.format(*m.groups())
     return text or ""
+
+
+def voice_line(engine: str, voice: str) -> str:
+    """Which voice an item airs with, as the officer reads it ("espeak-ng (vi)", "ghi âm (tệp.m4a)")."""
+    return f"{engine} ({voice})" if voice else engine
+
+
+def fallback_warning(engine: str, preferred: str) -> str:
+    from broadcaster.tts.messages_vi import FALLBACK_WARNING
+
+    return FALLBACK_WARNING.format(engine=engine, preferred=preferred)
