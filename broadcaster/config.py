@@ -51,6 +51,24 @@ def speakable(text: str) -> bool:
     return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
+# Emoji and pictographs: the voices cannot read them and the slide font has no glyph (a box on the
+# TV). Ordinary symbols an announcement uses (°C, %, №, ©, –, «») are outside these ranges.
+PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u231A\u231B\u2328\u23CF\u23E9-\u23FA"
+                        "\u3030\u303D\u3297\u3299\uFE0F\u200D\U000E0020-\U000E007F]")
+_INVISIBLE = "\uFE0F\u200D"  # variation selector, zero-width joiner: part of an emoji, not seen alone
+
+
+def pictograph_problem(value: str, where: str) -> str | None:
+    """The one check every way in shares (file, ``broadcaster queue``, console): None if ``value`` has
+    no emoji, else what an officer reads (Vietnamese) naming ``where`` (``tiêu đề``, ``nội dung``)."""
+    if not PICTOGRAPH.search(value):
+        return None
+    found = list(dict.fromkeys(c for c in PICTOGRAPH.findall(value) if c not in _INVISIBLE))  # as typed
+    shown = " ".join(found[:5]) or "ký tự ẩn"
+    return (f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô vuông. "
+            "Xóa các biểu tượng đó, viết bằng chữ nếu cần.")
+
+
 @dataclass(frozen=True)
 class Window:
     """A daily broadcast window in local time. ``end`` may be past midnight (end < start)."""

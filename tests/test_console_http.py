@@ -358,10 +358,15 @@ def test_devices_page_volume_and_fragment(console: Console) -> None:
     r = a.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(a), "volume": "10"})
     assert r.status_code == 403 and "không phụ trách" in r.text and snapshot(console) == before
     assert "chỉ được chỉnh âm lượng ở Khu phố 1." in r.text  # by name, as on every page
+    # a TV reports no volume and has no loudspeaker: no form, and the server refuses even an administrator
     q = console.client("quantri")
-    assert 'action="/console/devices/tv-tnkq/volume"' in q.get("/console/devices/rows").text
-    assert q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"}).status_code == 303
-    assert console.ctx.records.volumes()["tv-tnkq"] == 60
+    rows = q.get("/console/devices/rows").text
+    assert 'action="/console/devices/tv-tnkq/volume"' not in rows and "TV không có âm lượng" in rows
+    assert 'action="/console/devices/kp2-loa1/volume"' in rows
+    before = snapshot(console)
+    r = q.post("/console/devices/tv-tnkq/volume", data={"csrf": csrf_of(q), "volume": "60"})
+    assert r.status_code == 400 and "là TV, không có âm lượng" in r.text and snapshot(console) == before
+    assert "tv-tnkq" not in console.ctx.records.volumes()
     # offline nodes are flagged on the first page
     assert "mất kết nối" in a.get("/console/").text
 
@@ -579,3 +584,110 @@ def test_daily_and_weekly_schedules_from_the_form(console: Console) -> None:
     assert a.schedule.kind == "weekly" and a.schedule.weekdays == (0, 3) and a.zones == ("kp1",)  # his khu phố only
     week = c.get("/console/week?zone=kp1&date=2026-12-03").text
     assert week.count("Tiêm phòng") >= 1 and "17:30:00" in week
+
+
+def test_the_tv_row_says_what_is_on_screen_in_words(console: Console) -> None:
+    from broadcaster.protocol import DeviceState
+
+    s = console.store
+    q = console.client("quantri")
+
+    def showing(playing: str) -> str:
+        s.update_device_state(DeviceState("tv-tnkq", "display", True, playing=playing), received_at=NOW, live=True)
+        rows = q.get("/console/devices/rows").text
+        row = rows[rows.index('data-device="tv-tnkq"'):]
+        return row[row.index('class="playing">') + 16:row.index("</td>", row.index('class="playing">'))]
+
+    assert showing("01-catalog-01-khai_sinh_nhan_cmc-02") == "Thủ tục: Đăng ký khai sinh kết hợp nhận cha, mẹ, con"
+    assert showing("02-text-01") == "Trang tin: Giờ làm việc"
+    assert showing("00-hotline-01") == "Trang đường dây nóng, góp ý"
+    assert showing("idle") == "Màn hình chờ"
+    p = _prepare(console)
+    item = p["item"]
+    assert showing(item) == "Thông báo: tiem-phong"
+    assert showing("zz-unknown") == "zz-unknown"  # nothing better known: the id as reported
+
+
+def test_decisions_are_dated_by_the_use_cases_clock(console: Console) -> None:
+    from datetime import timedelta
+
+    from broadcaster.protocol import parse_time
+
+    console.clock.advance(days=40)  # far from the wall clock: a wall-clock date cannot pass
+    uc = console.ctx.usecases
+    made = []
+    for n in range(3):
+        a = ann(f"quyet-dinh-{n}", ("kp1",), at_min=20 + n)
+        a = Announcement(a.id, a.title, a.text, a.zones, a.priority, 1, False, True,
+                         ScheduleSpec("once", at=a.schedule.at + timedelta(days=40)))  # type: ignore[operator]
+        made.append(uc.submit(console.actor("soan1"), a, uc.preview(console.actor("soan1"), a).produced).id)
+    uc.approve(console.actor("duyet1"), made[0])
+    console.clock.advance(minutes=5)
+    uc.return_draft(console.actor("duyet1"), made[1], "sửa giờ")
+    console.clock.advance(minutes=5)
+    uc.withdraw(console.actor("soan1"), made[2])
+    uc.set_volume(console.actor("duyet1"), "kp1-loa1", 30)
+    at = {d.id: d.decided_at for d in console.ctx.records.drafts(None)}
+    t = console.clock.t
+    assert [at[i] for i in made] == [t - timedelta(minutes=10), t - timedelta(minutes=5), t]
+    (set_at,) = [parse_time(r[0]) for r in console.store.rows("SELECT set_at FROM device_volume WHERE device_id = 'kp1-loa1'")]
+    assert set_at == t
+
+
+def test_people_are_named_by_full_name_with_the_login_beside(console: Console) -> None:
+    rec = console.ctx.records
+    rec.update_user("soan1", display_name="Nguyễn Văn An")
+    rec.update_user("duyet1", display_name="Trần Thị <Bình>")  # escaped, not markup
+    rec.update_user("quantri", display_name="")  # no full name: the login, as before
+    p = _prepare(console)
+    a = console.client("duyet1")
+    pending = a.get("/console/approvals").text
+    assert 'Người soạn: <span class="person" title="soan1">Nguyễn Văn An <small>(soan1)</small></span>' in pending
+    assert a.post(f"/console/approvals/{p['draft']}/approve", data={"csrf": csrf_of(a)}).status_code == 303
+    recent = a.get("/console/approvals").text
+    assert "Trần Thị &lt;Bình&gt; <small>(duyet1)</small>" in recent and "<Bình>" not in recent
+    anns = a.get("/console/announcements").text
+    assert "Nguyễn Văn An <small>(soan1)</small></span> / <span" in anns
+    (hop,) = [x for x in console.store.announcements() if x.title == "hop-to"]
+    assert a.post(f"/console/announcements/{hop.id}/cancel", data={"csrf": csrf_of(a), "reason": "hoãn"}).status_code == 303
+    report = a.get("/console/report?month=12/2026").text
+    assert "Trần Thị &lt;Bình&gt; <small>(duyet1)</small>" in report
+    rows = list(csv.reader(io.StringIO(a.get("/console/report/download?month=12/2026&sheet=da-huy").content.decode("utf-8-sig"))))
+    assert [r[4] for r in rows if r[0] == hop.id] == ["Trần Thị <Bình> (duyet1)"], rows
+    q = console.client("quantri")
+    q.post(f"/console/announcements/{p['ann']}/cancel", data={"csrf": csrf_of(q), "reason": "trùng"})
+    audit = q.get("/console/audit").text
+    assert "Nguyễn Văn An <small>(soan1)</small>" in audit and "<td>quantri</td>" in audit
+
+
+def test_the_audit_log_of_an_approver_is_his_khu_pho_and_his_own_actions(console: Console) -> None:
+    uc = console.ctx.usecases
+    p = _prepare(console)  # soan1 submits for kp1, duyet1 queues «tiem-phong» in kp1
+    a2 = ann("don-ve-sinh", ("kp2",))
+    d2 = uc.submit(console.actor("soan2"), a2, uc.preview(console.actor("soan2"), a2).produced)
+    a3 = ann("phun-thuoc", ("kp2",), at_min=35)
+    uc.queue(console.actor("duyet2"), [a3], [uc.preview(console.actor("duyet2"), a3).produced])
+    uc.cancel_airing(console.actor("duyet2"), planner.item_id(a3.id, "kp2", a3.schedule.at), "mưa kp2")  # type: ignore[arg-type]
+    uc.set_volume(console.actor("duyet2"), "kp2-loa1", 25)
+    uc.set_volume(console.actor("duyet1"), "kp1-loa1", 45)
+    both = ann("ve-sinh-chung", ("kp1", "kp2"), at_min=40)
+    uc.queue(console.actor("quantri"), [both], [uc.preview(console.actor("quantri"), both).produced])
+    console.client("soan2")  # a sign-in elsewhere
+    d1 = console.client("duyet1")
+    d1.post("/console/approvals/99999/approve", data={"csrf": "sai"})  # his own refused request
+    page = d1.get("/console/audit")
+    assert page.status_code == 200
+    text = page.text
+    # about kp1 (his khu phố), or the whole ward, or by him
+    assert f"draft:{p['draft']}" in text and p["ann"] in text and "âm lượng 45" in text and both.id in text
+    assert "a-login" in text and "a-denied" in text  # his own sign-in and refusal
+    # about kp2 only, or other people's sign-ins: not his to read
+    for other in (f"draft:{d2.id}", a3.id, "mưa kp2", "kp2-loa1", "âm lượng 25"):
+        assert other not in text, other
+    rows = text.count('<tr class="a-')
+    assert rows == 6, text  # submit, queue, volume (kp1), queue (both), his login, his refusal
+    assert "SOAN2" not in text.split("<main", 1)[1]
+    # an administrator reads everything
+    q = console.client("quantri").get("/console/audit").text
+    for every in (f"draft:{d2.id}", a3.id, "mưa kp2", "kp2-loa1", f"draft:{p['draft']}"):
+        assert every in q, every

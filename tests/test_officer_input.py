@@ -54,9 +54,10 @@ def test_an_item_longer_than_every_real_window_is_refused(ward_dir: Path) -> Non
     "args,why",
     [
         (["--id", "Họp Tổ 6/kp3", "--text", "Mời họp tổ."], "cannot be used"),
-        (["--text", "🔥🔥🚒 ‼️"], "nothing to read out"),
+        (["--text", "🔥🔥🚒 ‼️"], "biểu tượng cảm xúc (🔥 🚒)"),
+        (["--text", "!!! … ???"], "nothing to read out"),
     ],
-    ids=["id", "emoji"],
+    ids=["id", "emoji", "signs"],
 )
 def test_queue_refuses_bad_ids_and_emoji_only_text(ward_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], why: str) -> None:
     assert main(["keys", "init"]) == 0
@@ -64,6 +65,35 @@ def test_queue_refuses_bad_ids_and_emoji_only_text(ward_dir: Path, capsys: pytes
     assert why in capsys.readouterr().err
     with Store.for_ward(load_ward()) as s:
         assert s.announcements() == []
+
+
+def test_emoji_are_refused_the_same_way_from_the_command_line_a_file_and_the_console(
+        ward_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One check (``config.pictograph_problem`` in ``check_announcements``) for every way in; the
+    console shows the same words beside the field (tests/test_console_http.py)."""
+    from broadcaster.config import pictograph_problem
+
+    assert main(["keys", "init"]) == 0
+    base = ["queue", "--zones", "kp1", "--now", "--engine", "espeak", "--readings", "1"]
+    assert main([*base, "--text", "Mời bà con đi họp 😀 đúng giờ 👍."]) == 1
+    err = capsys.readouterr().err
+    assert pictograph_problem("Mời bà con đi họp 😀 đúng giờ 👍.", "nội dung") in err  # type: ignore[operator]
+    assert "(😀 👍)" in err and "Xóa các biểu tượng" in err
+    assert main([*base, "--title", "Họp tổ 🎉", "--text", "Mời bà con đi họp."]) == 1
+    assert "Trong tiêu đề có biểu tượng cảm xúc (🎉)" in capsys.readouterr().err
+    prog = tmp_path / "emoji.toml"
+    prog.write_text('[[announcement]]\nid = "hop-to"\ntitle = "Họp tổ"\ntext = "Họp tổ lúc 19h ⏰."\nzones = ["kp1"]\n'
+                    'priority = "normal"\nreadings = 1\nschedule = { kind = "now" }\n', encoding="utf-8")
+    assert main(["queue", "--file", str(prog), "--engine", "espeak"]) == 1
+    assert "Trong nội dung có biểu tượng cảm xúc (⏰)" in capsys.readouterr().err
+    with Store.for_ward(load_ward()) as s:
+        assert s.announcements() == []
+    # degrees, per cent and ordinary punctuation are not emoji
+    ok = "Nhiệt độ 39°C, độ ẩm 85% – «nắng nóng»; uống đủ nước (2 lít/ngày)! №1 © UBND."
+    assert pictograph_problem(ok, "nội dung") is None
+    assert main([*base, "--title", "Nắng nóng: 39°C", "--text", ok]) == 0
+    with Store.for_ward(load_ward()) as s:
+        assert [a.title for a in s.announcements()] == ["Nắng nóng: 39°C"]
 
 
 def test_queue_says_when_no_service_runs(ward_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -214,12 +214,12 @@ class Records:
         return [self._draft(r) for r in self.store.rows(sql + " ORDER BY id DESC LIMIT ?", [*args, limit])]
 
     def decide_draft(self, draft_id: int, status: str, by: str, reason: str = "", announcement_id: str | None = None,
-                     expect: str = "pending") -> None:
+                     expect: str = "pending", at: datetime | None = None) -> None:
         with self.store.transaction() as c:
             cur = c.execute(
                 "UPDATE drafts SET status = ?, decided_by = ?, decided_at = ?, reason = ?, announcement_id = ? "
                 "WHERE id = ? AND status = ?",
-                (status, by, fmt_time(utc_now()), reason, announcement_id, draft_id, expect),
+                (status, by, fmt_time(at or utc_now()), reason, announcement_id, draft_id, expect),
             )
             if cur.rowcount != 1:
                 from broadcaster.errors import ScheduleError
@@ -278,12 +278,12 @@ class Records:
             out.update({r[0]: int(r[1]) for r in self.store.rows(f"SELECT item_id, version FROM item_versions WHERE item_id IN ({q})", chunk)})
         return out
 
-    def set_volume(self, device_id: str, volume: int, by: str) -> None:
+    def set_volume(self, device_id: str, volume: int, by: str, at: datetime | None = None) -> None:
         with self.store.transaction() as c:
             c.execute(
                 "INSERT INTO device_volume(device_id, volume, set_by, set_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(device_id) DO UPDATE SET volume = excluded.volume, set_by = excluded.set_by, set_at = excluded.set_at",
-                (device_id, volume, by, fmt_time(utc_now())),
+                (device_id, volume, by, fmt_time(at or utc_now())),
             )
 
     def volumes(self) -> dict[str, int]:

@@ -31,7 +31,7 @@ from broadcaster.central.publisher import DeckSlideSource, Publisher
 from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
-from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, speakable
+from broadcaster.config import ID_RE, Announcement, Deck, ScheduleSpec, Ward, find_deck, pictograph_problem, speakable
 from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
@@ -523,6 +523,10 @@ def check_announcements(ward: Ward, store: Store, anns: list[Announcement], now:
                 f"announcement id {ann.id!r} cannot be used: lowercase letters, digits, - or _ only, e.g. hop-to-6-kp3 "
                 "(mã thông báo chỉ gồm chữ thường không dấu, số, - hoặc _)"
             )
+        for value, where in ((ann.title, "tiêu đề"), (ann.text, "nội dung")):
+            problem = pictograph_problem(value, where)
+            if problem:  # the spoken text would keep them and the slide show boxes
+                raise ScheduleError(f"announcement {ann.id}: {problem}")
         if not speakable(ann.text):
             raise ScheduleError(
                 f"announcement {ann.id}: the text has nothing to read out (only emoji or signs): write it in words "

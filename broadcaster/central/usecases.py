@@ -28,11 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from broadcaster.central import planner
-from broadcaster.central.records import ALL_ZONES, Draft, Records
+from broadcaster.central.records import ALL_ZONES, AuditEntry, Draft, Records
 from broadcaster.central.service import QueueResult, check_announcements, store_produced
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.central.textfmt import slug
-from broadcaster.config import Announcement, ScheduleSpec, Ward
+from broadcaster.config import Announcement, ScheduleSpec, Ward, pictograph_problem
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
 from broadcaster.media import StoredMedia
 from broadcaster.production import ProducedAnnouncement
@@ -116,19 +116,13 @@ def _fmt(t: datetime, ward: Ward) -> str:
     return f"{t.astimezone(ward.tz):%H:%M %d/%m/%Y}"
 
 
-# Emoji and pictographs: the voices cannot read them and the slide font has no glyph (a box on the TV).
-# Ordinary symbols an announcement uses (°, %, №, ©, –) are outside these ranges.
-_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
-
-
 def _pictograph_checks(ann: Announcement) -> list[Check]:
+    """The shared emoji check (``config.pictograph_problem``, also in ``check_announcements``), by field."""
     out = []
     for name, value, where in (("title", ann.title, "tiêu đề"), ("text", ann.text, "nội dung")):
-        found = list(dict.fromkeys(c for c in _PICTOGRAPH.findall(value) if c not in "\uFE0F\u200D"))  # as typed
-        if found or _PICTOGRAPH.search(value):
-            shown = " ".join(found[:5]) or "ký tự ẩn"
-            out.append(Check(name, "error", f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô "
-                                            "vuông. Xóa các biểu tượng đó, viết bằng chữ nếu cần."))
+        problem = pictograph_problem(value, where)
+        if problem:
+            out.append(Check(name, "error", problem))
     return out
 
 
@@ -353,7 +347,7 @@ class UseCases:
             if old is not None and old.status == "active":
                 self.store.cancel(old.id, now)
                 self.records.set_cancelled_by(old.id, actor.username, f"thay bằng bản sửa {st.id}")
-            self.records.decide_draft(draft_id, "approved", actor.username, announcement_id=st.id)
+            self.records.decide_draft(draft_id, "approved", actor.username, announcement_id=st.id, at=self.clock())
             self.records.set_people(st.id, composer=d.composer, approver=actor.username, draft_id=draft_id)
             self._audit(actor, "approve", st.id, f"bản soạn {draft_id} của {d.composer}: {d.title}"
                         + (f"; thay {old.id}" if old else ""))
@@ -369,7 +363,7 @@ class UseCases:
         if not reason:
             raise ScheduleError("Cần ghi lý do trả lại, để người soạn biết phải sửa gì.")
         with self.store.transaction():
-            self.records.decide_draft(draft_id, "returned", actor.username, reason=reason)
+            self.records.decide_draft(draft_id, "returned", actor.username, reason=reason, at=self.clock())
             self._audit(actor, "return", f"draft:{draft_id}", reason)
         return self.records.draft(draft_id)
 
@@ -378,7 +372,7 @@ class UseCases:
         if d.composer != actor.username:
             self.require(actor, "approve", d.zones)
         with self.store.transaction():
-            self.records.decide_draft(draft_id, "withdrawn", actor.username)
+            self.records.decide_draft(draft_id, "withdrawn", actor.username, at=self.clock())
             self._audit(actor, "withdraw", f"draft:{draft_id}", d.title)
         return self.records.draft(draft_id)
 
@@ -466,12 +460,76 @@ class UseCases:
         dev = self.ward.device(device_id)
         # a device of no khu phố (the reception TV) belongs to the whole ward: only a ward-wide account
         self.require(actor, "volume", [dev.zone] if dev.zone else [z.id for z in self.ward.zones])
+        if dev.kind == "display":  # a TV has no loudspeaker and reports no volume: nothing to set
+            raise ScheduleError(f"{dev.id} là TV, không có âm lượng để chỉnh: chỉ chỉnh âm lượng loa.")
         if not 0 <= volume <= 100:
             raise ScheduleError("Âm lượng từ 0 đến 100.")
         with self.store.transaction():
-            self.records.set_volume(device_id, volume, actor.username)
+            self.records.set_volume(device_id, volume, actor.username, at=self.clock())
             self._audit(actor, "volume", device_id, f"âm lượng {volume}")
         self._changed()
+
+
+    # -- audit log ------------------------------------------------------------------------
+
+    def audit_log(self, actor: Actor, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        """The audit log as ``actor`` may read it: everything for a ward-wide account; for one limited
+        to some khu phố, the entries about those khu phố (announcements, drafts, airings, speakers)
+        and his own actions, never another khu phố's work or other people's sign-ins."""
+        self.require(actor, "audit")
+        if ALL_ZONES in actor.zones:
+            return self.records.audit_entries(limit, offset)
+        mine = set(actor.zones)
+        zones_of = _AuditZones(self)
+        out: list[AuditEntry] = []
+        skip, at, batch = offset, 0, 500
+        while len(out) < limit:
+            rows = self.records.audit_entries(batch, at)
+            if not rows:
+                break
+            at += len(rows)
+            for e in rows:
+                if e.username != actor.username and not (zones_of(e) & mine):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                out.append(e)
+                if len(out) == limit:
+                    break
+        return out
+
+
+class _AuditZones:
+    """Which khu phố an audit entry is about, read back from its target (cached per call)."""
+
+    ANNOUNCEMENT_ACTIONS = frozenset({"approve", "queue", "emergency", "cancel", "replay"})
+
+    def __init__(self, uc: UseCases) -> None:
+        self.uc = uc
+        self.cache: dict[str, frozenset[str]] = {}
+
+    def __call__(self, e: AuditEntry) -> frozenset[str]:
+        key = f"{e.action}|{e.target}"
+        if key not in self.cache:
+            self.cache[key] = self._zones(e)
+        return self.cache[key]
+
+    def _zones(self, e: AuditEntry) -> frozenset[str]:
+        t = e.target
+        try:
+            if t.startswith("draft:"):
+                return frozenset(self.uc.records.draft(int(t[6:])).zones)
+            if e.action in self.ANNOUNCEMENT_ACTIONS:
+                return frozenset(self.uc.store.announcement(t).zones)
+            if e.action == "cancel_airing":
+                return frozenset({_split_item(t)[1]})
+            if e.action == "volume":
+                dev = self.uc.ward.device(t)
+                return frozenset({dev.zone} if dev.zone else {z.id for z in self.uc.ward.zones})
+        except (BroadcasterError, ValueError):
+            pass  # a target since removed or malformed: about no khu phố (shown to whoever did it)
+        return frozenset()
 
 
 class Accounts:

@@ -134,13 +134,46 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
         P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
         dt=lambda t: S.fmt_dt(t, tz), hm=lambda t: S.fmt_time(t, tz), hms=lambda t: S.fmt_hms(t, tz),
         dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z),
-        zones_named=lambda zs: _zones_named(ctx.ward, zs), **kw,
+        zones_named=lambda zs: _zones_named(ctx.ward, zs), person=_people_html(ctx), **kw,
     )
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "same-origin",
                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
                                           "script-src 'self'; frame-ancestors 'none'; form-action 'self'"}
     return HTMLResponse(body, status, headers=headers)
+
+
+def _full_names(ctx: ConsoleContext) -> dict[str, str]:
+    return {u.username: u.display_name for u in ctx.records.users() if u.display_name.strip()}
+
+
+def person_text(names: dict[str, str], username: str | None) -> str:
+    """A person as the report's files name him: «Nguyễn Văn An (soan1)», or the login if no full name."""
+    if not username:
+        return ""
+    full = names.get(username)
+    return f"{full} ({username})" if full else S.who(username)
+
+
+def _people_html(ctx: ConsoleContext) -> Callable[[str | None], Any]:
+    """``person(login)`` for the templates: the full name, the login in small text beside it. The
+    accounts are read once per page, and only if the page names someone."""
+    from markupsafe import Markup, escape
+
+    names: dict[str, str] | None = None
+
+    def person(username: str | None) -> Any:
+        nonlocal names
+        if not username:
+            return ""
+        if names is None:
+            names = _full_names(ctx)
+        full = names.get(username)
+        if not full:
+            return S.who(username)
+        return Markup('<span class="person" title="{1}">{0} <small>({1})</small></span>').format(escape(full), escape(username))
+
+    return person
 
 
 def _zones_named(ward: Ward, zones: Sequence[str]) -> str:
@@ -324,7 +357,12 @@ def _devices_view(ctx: ConsoleContext, actor: Actor) -> list[dict[str, Any]]:
         latest = versions.get(target)
         have = d.applied.get(target if d.kind == "speaker" else f"device/{d.id}", d.applied.get(target))
         playing = None
-        if d.playing:
+        if d.playing and d.kind == "display":
+            # a TV reports a slide id (01-catalog-01-<code>-02): shown as what is on the screen
+            from broadcaster.web.screen import describe_showing
+
+            playing = describe_showing(ctx.ward, ctx.store, d.id, d.playing)
+        elif d.playing:
             aid = d.playing.split(".")[0]
             if aid not in titles:
                 try:
@@ -703,6 +741,8 @@ async def report_page(request: Request, ctx: ConsoleContext, actor: Actor, form:
 def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, list[list[object]]]]:
     tz = ctx.ward.tz
     rep, people, started = data["rep"], data["people"], data["started"]
+    names = _full_names(ctx)
+    who = functools.partial(person_text, names)
     detail: list[list[object]] = [["Thời gian (giờ Việt Nam)", "Khu phố", "Mã thông báo", "Tiêu đề", "Mức", "Kết quả",
                                    "Phát thực tế", "Loa đã phát", "Người soạn", "Người duyệt", "Lý do"]]
     for it in rep.items:
@@ -710,7 +750,7 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
         detail.append([S.fmt_dt(it.scheduled, tz), _zone_name(ctx.ward, it.zone), it.announcement_id, it.title,
                        S.PRIORITY.get(it.priority, it.priority), S.OUTCOME[it.outcome],
                        " ".join(S.fmt_hms(t, tz) for t in sorted(started.get(it.item_id, []))),
-                       " ".join(sorted(set(it.devices))), S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else "",
+                       " ".join(sorted(set(it.devices))), who(p["composer"]) if p else "", who(p["approver"]) if p else "",
                        S.reason_vi(it.reason)])
     zones: list[list[object]] = [["Khu phố", "Kế hoạch", *[S.OUTCOME[k] for k in ("played", "interrupted", "failed", "missed", "pending")]]]
     for z, c in data["by_zone"].items():
@@ -719,16 +759,16 @@ def _report_rows(ctx: ConsoleContext, data: dict[str, Any]) -> list[tuple[str, l
     for aid, (title, prio, zs, c) in sorted(rep.by_announcement().items()):
         p = people.get(aid)
         anns.append([aid, title, S.PRIORITY.get(prio, prio), _zones_named(ctx.ward, sorted(zs)), sum(c.values()), c["played"],
-                     S.who(p["composer"]) if p else "", S.who(p["approver"]) if p else ""])
+                     who(p["composer"]) if p else "", who(p["approver"]) if p else ""])
     canc: list[list[object]] = [["Mã", "Thông báo", "Khu phố", "Hủy lúc", "Người hủy", "Lý do"]]
     for a in data["cancelled"]:
         p = people.get(a.id)
-        canc.append([a.id, f"{a.title} ({S.CANCELLED_WHOLE})", _zones_named(ctx.ward, a.zones), S.fmt_dt(a.cancelled_at, tz), S.who(p["cancelled_by"]) if p else "",
+        canc.append([a.id, f"{a.title} ({S.CANCELLED_WHOLE})", _zones_named(ctx.ward, a.zones), S.fmt_dt(a.cancelled_at, tz), who(p["cancelled_by"]) if p else "",
                      p["cancel_reason"] if p else ""])
     for r in data["skipped"]:
         a = data["anns"].get(r["announcement_id"])
         canc.append([r["announcement_id"], f"{a.title if a else r['announcement_id']} ({S.CANCELLED_ONE})",
-                     _zone_name(ctx.ward, r["zone"]), S.fmt_dt(r["at"], tz), S.who(r["by"]), r["reason"]])
+                     _zone_name(ctx.ward, r["zone"]), S.fmt_dt(r["at"], tz), who(r["by"]), r["reason"]])
     return [("Chi tiết", detail), ("Theo khu phố", zones), ("Theo thông báo", anns), ("Đã hủy", canc)]
 
 
@@ -760,7 +800,8 @@ async def audit_page(request: Request, ctx: ConsoleContext, actor: Actor, form: 
         page = max(0, int(request.query_params.get("page", "0")))
     except ValueError:
         page = 0
-    entries = await run_in_threadpool(ctx.records.audit_entries, 100, page * 100)
+    # scoped on the server: an approver of some khu phố reads only what concerns them, and his own actions
+    entries = await run_in_threadpool(ctx.usecases.audit_log, actor, 100, page * 100)
     return render(request, ctx, "audit.html", entries=entries, page=page)
 
 
