@@ -42,6 +42,7 @@ MAX_DURATION_MS = 6 * 3600 * 1000  # no announcement is longer than a broadcast 
 MAX_MEDIA_BYTES = 2 * 1024**3
 MAX_ITEMS = 5000
 MAX_REASON_LEN = 500
+MAX_ITEM_SLIDES = 20  # an announcement's key-facts slide and continuations; a long text makes 3-6
 MAX_PAYLOAD_BYTES = 1024 * 1024  # the broker's max_packet_size; larger never reaches a parser
 MIN_YEAR, MAX_YEAR = 2000, 2200  # times on the wire outside this are absurd (year 1, year 9999)
 TOPIC_ROOT = "bc/v1"
@@ -241,6 +242,18 @@ class ScheduleItem:
     duration_ms: int
     media: MediaRef
     slide: MediaRef | None = None  # shown on the TV while the item airs
+    # Optional, added within v1: every slide of the announcement, the first being ``slide`` (the
+    # key-facts slide), then its continuations. Sent only when there is more than one, so a
+    # single-slide item is byte for byte what it always was; older TVs ignore the field and show
+    # ``slide`` alone.
+    slides: tuple[MediaRef, ...] = ()
+
+    @property
+    def all_slides(self) -> tuple[MediaRef, ...]:
+        """What the TV shows while the item airs, in order (``slides``, else ``slide`` alone)."""
+        if self.slides:
+            return self.slides
+        return (self.slide,) if self.slide is not None else ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -254,6 +267,8 @@ class ScheduleItem:
         }
         if self.slide is not None:
             d["slide"] = asdict(self.slide)
+        if len(self.slides) > 1:
+            d["slides"] = [asdict(m) for m in self.slides]
         return d
 
     @classmethod
@@ -268,6 +283,7 @@ class ScheduleItem:
         title = d.get("title", "")
         if not isinstance(title, str):
             raise ProtocolError(f"{where}.title: expected a string")
+        slide = MediaRef.from_dict(d["slide"], f"{where}.slide") if d.get("slide") else None
         return cls(
             item_id=_need_id(d, "item_id", where),
             announcement_id=_need_id(d, "announcement_id", where),
@@ -276,8 +292,23 @@ class ScheduleItem:
             start=parse_time(d.get("start"), f"{where}.start"),
             duration_ms=duration,
             media=MediaRef.from_dict(d.get("media"), f"{where}.media"),
-            slide=MediaRef.from_dict(d["slide"], f"{where}.slide") if d.get("slide") else None,
+            slide=slide,
+            slides=_item_slides(d, slide, where),
         )
+
+
+def _item_slides(d: dict[str, Any], slide: MediaRef | None, where: str) -> tuple[MediaRef, ...]:
+    """An item's optional ``slides``: 1-MAX_ITEM_SLIDES media refs, the first one equal to ``slide``."""
+    raw = d.get("slides")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_ITEM_SLIDES:
+        raise ProtocolError(f"{where}.slides: expected a list of 1-{MAX_ITEM_SLIDES} slides")
+    refs = tuple(MediaRef.from_dict(m, f"{where}.slides[{n}]") for n, m in enumerate(raw))
+    if refs[0] != slide:
+        # an older TV shows ``slide`` only: both kinds of TV must start from the same key-facts slide
+        raise ProtocolError(f"{where}.slides[0]: must be the item's slide")
+    return refs if len(refs) > 1 else ()  # one slide is ``slide`` itself: the same item as without
 
 
 @dataclass(frozen=True)

@@ -180,8 +180,12 @@ class Central:
         self.conn.stop()
 
 
-def item(item_id: str, start: datetime, media: MediaRef, *, priority: str = "normal", slide: MediaRef | None = None, duration_ms: int = 1000) -> ScheduleItem:
-    return ScheduleItem(item_id=item_id, announcement_id=f"ann-{item_id}", title=item_id, priority=priority, start=start, duration_ms=duration_ms, media=media, slide=slide)
+def item(item_id: str, start: datetime, media: MediaRef, *, priority: str = "normal", slide: MediaRef | None = None, duration_ms: int = 1000,
+         slides: tuple[MediaRef, ...] = ()) -> ScheduleItem:
+    """A schedule item; ``slides`` (key facts first) makes ``slide`` their first when it is not given."""
+    slide = slide or (slides[0] if slides else None)
+    return ScheduleItem(item_id=item_id, announcement_id=f"ann-{item_id}", title=item_id, priority=priority, start=start, duration_ms=duration_ms, media=media, slide=slide,
+                        slides=slides)
 
 
 def wait_for(pred: Callable[[], Any], timeout: float = 10.0, step: float = 0.05) -> Any:

@@ -176,3 +176,133 @@ def test_emergency_own_slide_at_once_for_its_airing_plus_tail_then_hidden_announ
         assert 1.0 < (parse_time(after[3]["at"]) - left).total_seconds() < 5
     finally:
         agent.stop()
+
+
+# -- a long announcement's slides: key facts, then continuations ---------------------------------
+
+def test_slide_at_shares_the_airing_equally_at_least_the_minimum_and_cycles() -> None:
+    """Fixed clock: which slide of a long announcement is on screen when (pure function)."""
+    from datetime import datetime, timezone
+
+    from broadcaster.agents.display import SLIDE_MAX, SLIDE_MIN, slide_at
+
+    t0 = datetime(2026, 12, 1, 3, 0, 0, tzinfo=timezone.utc)
+    at = lambda n, span_s, s: slide_at(n, t0, t0 + timedelta(seconds=span_s), t0 + timedelta(seconds=s))  # noqa: E731
+    assert SLIDE_MIN == timedelta(seconds=8) and SLIDE_MAX == timedelta(seconds=30)
+    # 60 s, 3 slides: 20 s each, one pass
+    assert [at(3, 60, s)[0] for s in (0, 19.9, 20, 39.9, 40, 59.9)] == [0, 0, 1, 1, 2, 2]
+    assert at(3, 60, 5)[1] == t0 + timedelta(seconds=20) and at(3, 60, 45)[1] == t0 + timedelta(seconds=60)
+    # 12 s, 3 slides: never under 8 s each, so the third does not fit (the airing is over first)
+    assert [at(3, 12, s)[0] for s in (0, 7.9, 8, 11.9)] == [0, 0, 1, 1]
+    assert at(3, 12, 9)[1] == t0 + timedelta(seconds=12)  # cut at the airing's end
+    # 150 s, 2 slides: 75 s each would be more than 30 s, so 3 passes of 25 s each, in order
+    assert [at(2, 150, s)[0] for s in range(0, 150, 25)] == [0, 1, 0, 1, 0, 1]
+    # one slide: the whole airing
+    assert at(1, 60, 30) == (0, t0 + timedelta(seconds=60))
+
+
+def _frames_of(out: Path, label: str) -> list[tuple[str, bytes, str]]:
+    """(reason, image bytes, at) of every redraw for ``label``, read back from what the TV drew."""
+    return [(r["reason"], (out / TV / r["file"]).read_bytes(), r["at"]) for r in read_jsonl(out / TV / "shown.jsonl")
+            if r["label"] == label]
+
+
+@pytest.fixture
+def continuations(tmp_path: Path, server: MediaServer) -> dict[str, Any]:
+    return {name: server.add(f"{name}.png", make_png(tmp_path / f"{name}.png", color), "image/png")
+            for name, color in (("kf", "white"), ("c1", "orange"), ("c2", "purple"))}
+
+
+def long_tv(ward: Ward, central: Central, mosquitto: LocalMosquitto, out: Path) -> DisplayAgent:
+    agent = DisplayAgent(
+        ward, ward.device(TV), output=HeadlessOutput(out, TV), verifier=Verifier(central.public_pem),
+        broker_url=mosquitto.url, fetch_retry_s=0.5, state_interval=5.0,
+        emergency_tail=timedelta(seconds=1), catch_up_min=timedelta(seconds=1),
+        slide_min=timedelta(seconds=0.4), slide_max=timedelta(seconds=5),
+    )
+    agent.start()
+    return agent
+
+
+def test_long_announcement_shows_key_facts_then_each_continuation_while_it_airs(
+        ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], continuations: dict[str, Any],
+        server: MediaServer, tmp_path: Path) -> None:
+    from broadcaster.protocol import parse_time
+
+    out = tmp_path / "out"
+    agent = long_tv(ward, central, mosquitto, out)
+    try:
+        central.deck(TV, deck_body(media, 1))
+        wait_for(lambda: ("deck", "s2") in shown(out), timeout=8)
+        t0 = utc_now()
+        refs = (continuations["kf"], continuations["c1"], continuations["c2"])
+        ann = item("long1", t0 + timedelta(seconds=4), media["mp3"], slides=refs, duration_ms=3000)
+        central.deck(TV, deck_body(media, 2, (ann,)))
+        # every slide is on disk before airtime, continuations too
+        wait_for(lambda: all(agent.cache.get(r) is not None for r in refs), timeout=3)
+        assert utc_now() < ann.start
+        wait_for(lambda: shown(out)[-1][0] == "deck" and ("announcement", "long1") in shown(out), timeout=12)
+        frames = _frames_of(out, "long1")
+        assert [f[1] for f in frames] == [server.files["kf.png"], server.files["c1.png"], server.files["c2.png"]]
+        # an equal share each (1 s of the 3 s airing), from the TV's own clock; generous margins
+        offsets = [(parse_time(f[2]) - ann.start).total_seconds() for f in frames]
+        assert -0.05 < offsets[0] < 1.0 and 0.95 < offsets[1] < 2.0 and 1.95 < offsets[2] < 3.0
+        assert agent.state_fields()["missing"] == ()
+    finally:
+        agent.stop()
+
+
+def test_a_missing_continuation_never_blanks_the_screen(
+        ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], continuations: dict[str, Any],
+        server: MediaServer, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    agent = long_tv(ward, central, mosquitto, out)
+    try:
+        central.deck(TV, deck_body(media, 1))
+        wait_for(lambda: ("deck", "s2") in shown(out), timeout=8)
+        gone = server.add("gone.png", make_png(tmp_path / "gone.png", "black"), "image/png")
+        del server.files["gone.png"]  # the middle continuation cannot be had (404)
+        t0 = utc_now()
+        ann = item("long2", t0 + timedelta(seconds=2), media["mp3"], slides=(continuations["kf"], gone, continuations["c2"]),
+                   duration_ms=3000)
+        central.deck(TV, deck_body(media, 2, (ann,)))
+        wait_for(lambda: shown(out)[-1][0] == "deck" and ("announcement", "long2") in shown(out), timeout=12)
+        recs = read_jsonl(out / TV / "shown.jsonl")
+        first = next(i for i, r in enumerate(recs) if r["label"] == "long2")
+        back = next(i for i in range(first, len(recs)) if recs[i]["reason"] == "deck")  # the deck again, after it aired
+        during = [((out / TV / r["file"]).read_bytes(), r["reason"]) for r in recs[first:back]]
+        # key facts stay up through the missing slide's share, then the last slide: nothing in between
+        assert during == [(server.files["kf.png"], "announcement"), (server.files["c2.png"], "announcement")]
+        assert recs[first - 1]["reason"] == "deck"
+        assert gone.sha256 in agent.state_fields()["missing"]  # reported, so the officer can see it
+    finally:
+        agent.stop()
+
+
+def test_long_announcement_hidden_by_an_emergency_is_shown_whole_afterwards(
+        ward: Ward, central: Central, mosquitto: LocalMosquitto, media: dict[str, Any], continuations: dict[str, Any],
+        server: MediaServer, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    agent = long_tv(ward, central, mosquitto, out)
+    try:
+        central.deck(TV, deck_body(media, 1))
+        wait_for(lambda: ("deck", "s2") in shown(out), timeout=8)
+        t0 = utc_now()
+        refs = (continuations["kf"], continuations["c1"], continuations["c2"])
+        ann = item("long3", t0 + timedelta(seconds=1), media["mp3"], slides=refs, duration_ms=1500)
+        central.deck(TV, deck_body(media, 2, (ann,)))
+        em = Emergency("em3", item("kc3", t0, media["mp3"], priority="emergency", slide=media["em"], duration_ms=2500),
+                       t0 + timedelta(minutes=10))
+        central.emergency("kp3", em.to_body())
+        wait_for(lambda: ("announcement", "long3") in shown(out) and shown(out)[-1][0] == "deck", timeout=15)
+        recs = read_jsonl(out / TV / "shown.jsonl")
+        first = next(i for i, r in enumerate(recs) if r["label"] == "em3")
+        after = [(r["reason"], r["label"], (out / TV / r["file"]).read_bytes()) for r in recs[first:]]
+        ems = [a for a in after if a[0] == "emergency"]
+        hidden = [a for a in after if a[1] == "long3"]
+        assert ems and after[: len(ems)] == ems  # the emergency first, nothing of long3 under it
+        # then the hidden announcement, every slide of it in order, then the deck
+        assert [h[2] for h in hidden] == [server.files["kf.png"], server.files["c1.png"], server.files["c2.png"]]
+        assert after[len(ems): len(ems) + 3] == hidden and after[len(ems) + 3][0] == "deck"
+    finally:
+        agent.stop()

@@ -431,3 +431,45 @@ def test_the_service_warns_of_a_node_clock_minutes_off(env: tuple[Ward, Producer
     finally:
         pub.stop()
         svc.stop()
+
+
+LONG_TEXT = (
+    "UBND phường thông báo lịch tiêm chủng mở rộng cho trẻ em dưới năm tuổi tại trạm y tế phường, số 12 đường Lê Lợi. "
+    "Thời gian từ 7 giờ 30 đến 11 giờ sáng thứ Bảy và Chủ nhật. Phụ huynh mang theo sổ tiêm chủng và thẻ bảo hiểm y tế của trẻ. "
+    "Trẻ đang sốt, đang ốm hoặc mới khỏi bệnh cần báo cho cán bộ y tế trước khi tiêm. Sau khi tiêm, phụ huynh cho trẻ ở lại "
+    "trạm ba mươi phút để theo dõi phản ứng. Trẻ chưa tiêm đủ mũi theo lịch được tiêm bù miễn phí. Các gia đình có trẻ mới "
+    "chuyển đến phường liên hệ tổ trưởng tổ dân phố để được ghi tên vào danh sách. Mọi thắc mắc xin liên hệ trạm y tế phường "
+    "qua số điện thoại 0233 3852 115 trong giờ hành chính, hoặc đường dây nóng của phường. Đề nghị các tổ dân phố thông báo "
+    "rộng rãi đến từng hộ gia đình để không trẻ nào bị bỏ sót trong đợt tiêm chủng này."
+)
+
+
+def test_a_long_announcement_reaches_the_tv_with_all_its_slides(env: tuple[Ward, Producer]) -> None:
+    """The store keeps every slide of an announcement; the TV's deck carries them all (key facts first),
+    the loudspeakers' schedule stays as it was (``slide`` only)."""
+    ward, producer = env
+    svc = CentralService(ward).start()
+    node = Node(ward, "kp1-loa1", "kp1")
+    tv = Node(ward, "tv-tnkq", "")
+    try:
+        assert svc.conn.wait_connected(WAIT)
+        a = Announcement("tiem-chung", "Lịch tiêm chủng mở rộng", LONG_TEXT, ("kp1",), "normal", 1, False, True,
+                         ScheduleSpec("once", at=in_window_soon(ward, "kp1")))
+        with Store.for_ward(ward) as s:
+            queue_announcement(ward, s, producer, a)
+            stored = next(x for x in s.announcements() if x.id == "tiem-chung").slides
+        assert len(stored) > 1  # a key-facts slide and continuations
+        _, deck = tv.wait_for(lambda t, b: isinstance(b, protocol.Deck) and any(o.announcement_id == "tiem-chung" for o in b.overlays))
+        o = next(o for o in deck.overlays if o.announcement_id == "tiem-chung")
+        assert o.slide == o.slides[0] and len(o.slides) == len(stored)
+        with Store.for_ward(ward) as s:
+            assert [r.sha256 for r in o.slides] == [s.media(n).sha256 for n in stored]
+        _, sched = node.wait_for(is_schedule_with("tiem-chung"))
+        it = next(i for i in sched.items if i.announcement_id == "tiem-chung")
+        assert it.slide == o.slide and it.slides == ()
+        raw = [p for t, p in node.raw if t.endswith("/schedule") and b"tiem-chung" in p]
+        assert raw and all(b'"slides"' not in p for p in raw)
+    finally:
+        tv.stop()
+        node.stop()
+        svc.stop()

@@ -17,6 +17,10 @@ WARD = "p1-quangtri"
 MEDIA = p.MediaRef(url="http://127.0.0.1:8750/media/" + "a" * 64 + ".mp3", sha256="a" * 64, size=1234)
 SLIDE = p.MediaRef(url="http://127.0.0.1:8750/media/" + "b" * 64 + ".png", sha256="b" * 64, size=99, type="image/png")
 ITEM = p.ScheduleItem("cchc.kp1.20261201T1000Z", "cchc", "Nộp hồ sơ trực tuyến", "normal", NOW, 43_000, MEDIA, SLIDE)
+# a long announcement: its key-facts slide (SLIDE) and two continuations
+CONT = tuple(p.MediaRef(url=f"http://127.0.0.1:8750/media/{c * 64}.png", sha256=c * 64, size=98 + n, type="image/png")
+             for n, c in enumerate("cd"))
+LONG = p.ScheduleItem("tiem.kp1.20261201T1000Z", "tiem", "Tiêm chủng", "normal", NOW, 95_000, MEDIA, SLIDE, (SLIDE, *CONT))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +32,9 @@ def keys() -> tuple[p.Signer, p.Verifier]:
 BODIES: list[tuple[str, Any]] = [
     (p.T_SCHEDULE, p.Schedule("zone/kp1", 7, (ITEM,), NOW + timedelta(hours=48))),
     (p.T_DECK, p.Deck("device/tv-tnkq", 3, (p.DeckSlide("00-hotline", SLIDE, 15.0),), (ITEM,))),
+    (p.T_DECK, p.Deck("device/tv-tnkq", 4, (p.DeckSlide("00-hotline", SLIDE, 15.0),), (ITEM, LONG))),
     (p.T_EMERGENCY, p.Emergency("bao-lu.kp1.20261201T1000Z", ITEM, NOW + timedelta(minutes=20))),
+    (p.T_EMERGENCY, p.Emergency("bao-lu.kp1.20261201T1000Z", LONG, NOW + timedelta(minutes=20))),
     (p.T_CONFIG, p.DeviceConfig(volume=70)),
     (p.T_EVENT_ACK, p.EventAck("kp1-loa1", (("ev-1", "stored", ""), ("ev-2", "refused", "item of another zone")))),
 ]
@@ -53,7 +59,7 @@ TOPIC_OF = {
 }
 
 
-@pytest.mark.parametrize("msg_type,body", BODIES, ids=[b[0] for b in BODIES])
+@pytest.mark.parametrize("msg_type,body", BODIES, ids=[f"{b[0]}-{n}" for n, b in enumerate(BODIES)])
 def test_central_messages_round_trip_signed(keys: tuple[p.Signer, p.Verifier], msg_type: str, body: Any) -> None:
     signer, verifier = keys
     env = signer.sign(p.make_envelope(msg_type, body.to_body(), ward=WARD, sender="central", seq=5, ttl=timedelta(days=3), now=NOW, topic=TOPIC_OF[msg_type]))
@@ -177,6 +183,15 @@ def _absurd_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("year 1", p.T_SCHEDULE, {**sched, "items": [{**item, "start": "0001-01-01T00:00:00.000Z"}]}),
         ("emergency valid before it starts", p.T_EMERGENCY, {**em, "valid_until": p.fmt_time(NOW - timedelta(minutes=1))}),
         ("emergency valid for a year", p.T_EMERGENCY, {**em, "valid_until": p.fmt_time(NOW + timedelta(days=365))}),
+        ("21 slides", p.T_SCHEDULE, {**sched, "items": [{**item, "slides": [item["slide"]] * (p.MAX_ITEM_SLIDES + 1)}]}),
+        ("empty slides", p.T_SCHEDULE, {**sched, "items": [{**item, "slides": []}]}),
+        ("slides not a list", p.T_SCHEDULE, {**sched, "items": [{**item, "slides": item["slide"]}]}),
+        ("slides not starting with the slide", p.T_SCHEDULE,
+         {**sched, "items": [{**item, "slides": [{**item["slide"], "sha256": "e" * 64}, item["slide"]]}]}),
+        ("slides without a slide", p.T_SCHEDULE,
+         {**sched, "items": [{k: v for k, v in item.items() if k != "slide"} | {"slides": [item["slide"]] * 2}]}),
+        ("a continuation with a file URL", p.T_EMERGENCY,
+         {**em, "item": {**item, "slides": [item["slide"], {**item["slide"], "url": "file:///etc/passwd"}]}}),
     ]
 
 
@@ -252,3 +267,53 @@ def test_verified_over_what_was_received(spell: str, indent: int | None, reverse
         signed[key] = value
         with pytest.raises(SignatureError):
             p.open_envelope(json.dumps(signed).encode(), topic, verifier, p.ReplayGuard(), ward=WARD, now=NOW)
+
+
+# What a single-slide item and a long announcement's item look like on the wire, byte for byte: a
+# single-slide item is exactly what it was before ``slides`` existed (no version bump, no new digest
+# for every deck and schedule after an upgrade); ``slides`` comes only with continuations.
+GOLDEN_ITEM = (
+    '{"announcement_id":"cchc","duration_ms":43000,"item_id":"cchc.kp1.20261201T1000Z",'
+    '"media":{"sha256":"' + "a" * 64 + '","size":1234,"type":"audio/mpeg","url":"http://127.0.0.1:8750/media/' + "a" * 64 + '.mp3"},'
+    '"priority":"normal",'
+    '"slide":{"sha256":"' + "b" * 64 + '","size":99,"type":"image/png","url":"http://127.0.0.1:8750/media/' + "b" * 64 + '.png"},'
+    '"start":"2026-12-01T10:00:00.123Z","title":"Nộp hồ sơ trực tuyến"}'
+)
+
+
+def _ref(c: str, size: int) -> str:
+    return f'{{"sha256":"{c * 64}","size":{size},"type":"image/png","url":"http://127.0.0.1:8750/media/{c * 64}.png"}}'
+
+
+GOLDEN_LONG = (
+    '{"announcement_id":"tiem","duration_ms":95000,"item_id":"tiem.kp1.20261201T1000Z",'
+    '"media":{"sha256":"' + "a" * 64 + '","size":1234,"type":"audio/mpeg","url":"http://127.0.0.1:8750/media/' + "a" * 64 + '.mp3"},'
+    '"priority":"normal","slide":' + _ref("b", 99) + ',"slides":[' + ",".join([_ref("b", 99), _ref("c", 98), _ref("d", 99)]) + '],'
+    '"start":"2026-12-01T10:00:00.123Z","title":"Tiêm chủng"}'
+)
+
+
+def test_item_golden_bytes() -> None:
+    assert p.canonical_json(ITEM.to_dict()).decode() == GOLDEN_ITEM
+    assert p.canonical_json(LONG.to_dict()).decode() == GOLDEN_LONG
+    assert p.ScheduleItem.from_dict(json.loads(GOLDEN_LONG)) == LONG
+    assert p.ScheduleItem.from_dict(json.loads(GOLDEN_ITEM)) == ITEM
+
+
+def test_all_slides_key_facts_first_and_the_single_slide_case() -> None:
+    assert LONG.all_slides == (SLIDE, *CONT)
+    assert ITEM.all_slides == (SLIDE,) and ITEM.slides == ()
+    assert p.ScheduleItem("x", "x", "", "normal", NOW, 1000, MEDIA).all_slides == ()
+    # "slides" holding the slide alone is the same item as without it (and encodes without it)
+    one = p.ScheduleItem.from_dict({**ITEM.to_dict(), "slides": [ITEM.to_dict()["slide"]]})
+    assert one == ITEM and "slides" not in one.to_dict()
+
+
+def test_unknown_item_fields_are_ignored() -> None:
+    """What lets ``slides`` (and any later optional field) be added within v1: a decoder ignores an
+    item field it does not know. A TV of before ``slides`` decodes LONG as ITEM-like: ``slide`` only."""
+    got = p.ScheduleItem.from_dict({**ITEM.to_dict(), "subtitles": {"vi": "x"}, "qr": 3})
+    assert got == ITEM
+    body = p.Deck("device/tv-tnkq", 4, (), (LONG,)).to_body()
+    body["overlays"][0]["slides_v9"] = [{"anything": True}]
+    assert p.Deck.from_body(body).overlays[0] == LONG

@@ -12,7 +12,10 @@ reboot). On top of the cycle, by priority:
    slide shows as soon as it is on disk (it is fetched before anything else); until then a built-in
    red "KHẨN CẤP" notice;
 2. an announcement slide (an overlay item's ``slide``) while that announcement airs, i.e. from the
-   item's start for its ``duration_ms``;
+   item's start for its ``duration_ms``. A long announcement has several (the item's ``slides``: key
+   facts first, then continuations): each gets an equal share of the airing, at least ``SLIDE_MIN``,
+   and when a share would exceed ``SLIDE_MAX`` they come round again (``slide_at``). A continuation
+   not on disk yet never blanks the screen: the nearest earlier slide that is stays up;
 3. announcements whose airing was hidden by an emergency, one after another once the emergency is
    off the screen, each for as long as it aired (at least ``CATCH_UP_MIN``): nothing that aired in
    the office is lost from the TV;
@@ -59,6 +62,32 @@ EMERGENCY_TAIL = timedelta(seconds=30)
 CATCH_UP_MIN = timedelta(seconds=15)
 # ...unless the emergency went on so long that the announcement is old news.
 CATCH_UP_MAX_AGE = timedelta(hours=2)
+# An announcement of several slides: each on screen at least this long (time to read a few lines
+# from the bench; slides that do not fit in the airing are not shown)...
+SLIDE_MIN = timedelta(seconds=8)
+# ...and at most this long at a time: a long airing shows them all again rather than one for minutes.
+SLIDE_MAX = timedelta(seconds=30)
+
+
+def slide_at(count: int, begin: datetime, end: datetime, now: datetime, *, min_dwell: timedelta = SLIDE_MIN,
+             max_dwell: timedelta = SLIDE_MAX) -> tuple[int, datetime]:
+    """Which of ``count`` slides shows at ``now`` in the airing [begin, end), and until when.
+
+    Equal shares of the airing, in whole passes: the share is ``span / count``, raised to
+    ``min_dwell``; if it is above ``max_dwell`` the slides go round as many times as needed to bring
+    it down to at most that. Pure (depends only on its arguments), so a restart resumes the same slide.
+    """
+    span = end - begin
+    if count <= 1 or span <= timedelta(0):
+        return 0, end
+    dwell = span / count
+    if dwell < min_dwell:
+        dwell = min_dwell
+    elif dwell > max_dwell:
+        passes = -(-span // (max_dwell * count))  # ceiling division of timedeltas
+        dwell = span / (count * passes)
+    k = max(0, int((now - begin) / dwell))
+    return k % count, min(begin + dwell * (k + 1), end)
 
 
 class DisplayAgent(Agent):
@@ -79,6 +108,8 @@ class DisplayAgent(Agent):
         mqtt_ca: str | None = None,
         emergency_tail: timedelta = EMERGENCY_TAIL,
         catch_up_min: timedelta = CATCH_UP_MIN,
+        slide_min: timedelta = SLIDE_MIN,
+        slide_max: timedelta = SLIDE_MAX,
     ) -> None:
         super().__init__(
             ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
@@ -87,6 +118,7 @@ class DisplayAgent(Agent):
         self.output = output
         self.emergency_tail = emergency_tail
         self.catch_up_min = catch_up_min
+        self.slide_min, self.slide_max = slide_min, slide_max
         self.notice: Path | None = None
         self.idle: Path | None = None
         self.showing: tuple[str, str] | None = None  # (reason, label) on screen
@@ -157,8 +189,9 @@ class DisplayAgent(Agent):
     def _active_emergencies(self, now: datetime) -> list[tuple[Emergency, datetime]]:
         return [(em, end) for em, end in self._emergency_periods() if em.item.start <= now < end]
 
-    def _catch_up(self, deck: Deck, now: datetime) -> tuple[ScheduleItem | None, datetime | None]:
-        """The hidden announcement to show now, if any, and until when; else the next such slot's start.
+    def _catch_up(self, deck: Deck, now: datetime) -> tuple[ScheduleItem | None, datetime | None, datetime | None]:
+        """The hidden announcement to show now, if any, with its slot's (begin, end); else (None, the
+        next such slot's start, None).
 
         Slots are laid out afresh on every call from what is remembered (deterministic: a restart
         in the middle resumes the same sequence): each hidden overlay, in airing order, starts when
@@ -166,7 +199,7 @@ class DisplayAgent(Agent):
         """
         periods = [(em.item.start, end) for em, end in self._emergency_periods() if end > em.item.start]
         if not periods:
-            return None, None
+            return None, None, None
         slot_end: datetime | None = None
         for o in sorted(deck.overlays, key=lambda o: o.start):
             if not o.slide or o.priority == "emergency":
@@ -182,22 +215,24 @@ class DisplayAgent(Agent):
             if any(s <= begin < e for s, e in periods):
                 continue  # another emergency is on the screen at that time: it wins
             if begin <= now < slot_end:
-                return o, slot_end
+                return o, begin, slot_end
             if begin > now:
-                return None, begin
-        return None, None
+                return None, begin, None
+        return None, None, None
 
     def needed_media(self, now: datetime) -> list[MediaRef]:
         # Emergency slides first: the fetcher goes in this order, and a citizen must not wait for
         # a deck's dozens of slides to download before reading what the emergency is about.
         refs: list[MediaRef] = []
         for em, end in self._emergency_periods():
-            if em.item.slide and now < end:
-                refs.append(em.item.slide)
+            if now < end:
+                refs += em.item.all_slides
         deck = self.deck()
         if deck:
-            refs += [o.slide for o in deck.overlays
-                     if o.slide and o.start + timedelta(milliseconds=o.duration_ms) + CATCH_UP_MAX_AGE > now]
+            # every slide of an announcement, continuations too, before its airtime like the first
+            live = [o for o in deck.overlays if o.start + timedelta(milliseconds=o.duration_ms) + CATCH_UP_MAX_AGE > now]
+            refs += [o.slide for o in live if o.slide]
+            refs += [r for o in live for r in o.all_slides[1:]]
             refs += [s.media for s in deck.slides]
         return list({r.sha256: r for r in refs}.values())
 
@@ -266,13 +301,29 @@ class DisplayAgent(Agent):
         tmp.replace(path)
         return path
 
+    def item_image(self, item: ScheduleItem, begin: datetime, end: datetime, now: datetime) -> tuple[Path | None, datetime]:
+        """The slide of ``item`` to show at ``now`` in its time on screen [begin, end), and until when.
+
+        If that slide is not on disk, the nearest earlier one that is (then a later one): the screen
+        keeps what it has rather than going blank. None if none of the item's slides is on disk.
+        """
+        refs = item.all_slides
+        if not refs:
+            return None, end
+        idx, until = slide_at(len(refs), begin, end, now, min_dwell=self.slide_min, max_dwell=self.slide_max)
+        for j in [*range(idx, -1, -1), *range(idx + 1, len(refs))]:
+            img = self.cache.get(refs[j])
+            if img is not None:
+                return img, until
+        return None, until
+
     def frame(self, now: datetime) -> tuple[str, str, Path | None, datetime | None]:
         """What should be on screen now: (reason, label, image, until). Call with the lock held."""
         ems = self._active_emergencies(now)
         if ems:
             em, end = ems[-1]
-            img = self.cache.get(em.item.slide) if em.item.slide else None
-            return "emergency", em.emergency_id, img or self.notice_for(em) or self.notice, end
+            img, until = self.item_image(em.item, em.item.start, end, now)
+            return "emergency", em.emergency_id, img or self.notice_for(em) or self.notice, until
         deck = self.deck()
         if deck is None:
             return "idle", "idle", self.idle, None
@@ -288,18 +339,19 @@ class DisplayAgent(Agent):
         for o in sorted(deck.overlays, key=lambda o: o.start):
             end = o.start + timedelta(milliseconds=o.duration_ms)
             if o.slide and o.start <= now < end:
-                img = self.cache.get(o.slide)
+                img, part_end = self.item_image(o, o.start, end, now)
                 if img:
-                    return "announcement", o.item_id, img, min(end, next_change or end)
+                    return "announcement", o.item_id, img, min(part_end, next_change or part_end)
             if o.slide:
                 soon(o.start)
-        hidden, until = self._catch_up(deck, now)
+        hidden, begin, until = self._catch_up(deck, now)
         if hidden is not None and hidden.slide is not None:
-            img = self.cache.get(hidden.slide)
+            assert begin is not None and until is not None
+            # the same slides as on air, in the same order, shared out over the catch-up slot
+            img, part_end = self.item_image(hidden, begin, until, now)
             if img:
-                assert until is not None
-                return "announcement", hidden.item_id, img, min(until, next_change or until)
-        soon(until)
+                return "announcement", hidden.item_id, img, min(part_end, next_change or part_end)
+        soon(until if hidden is not None else begin)  # this slot's end, or the next slot's start
         slides = [s for s in deck.slides if self.cache.get(s.media) is not None]
         if not slides:
             return "idle", "idle", self.idle, next_change

@@ -11,7 +11,8 @@ What goes where (docs/protocol.md):
   ``expires_at`` one day beyond the horizon, so a node never plays a stale plan forever.
 * ``zone/<id>/emergency`` retained: the valid emergency (protocol.Emergency, expires at
   ``valid_until``), then a retained ``emergency_clear`` replacing it.
-* ``device/<tv>/deck`` retained: slides of the TV's deck plus overlays (items with a slide).
+* ``device/<tv>/deck`` retained: slides of the TV's deck plus overlays (items with a slide; a long
+  announcement's items carry all its slides in ``slides``, key facts first).
 * ``device/<id>/config`` retained: volume from the ward file.
 """
 
@@ -99,10 +100,15 @@ class Publisher:
         return protocol.MediaRef(url=media_url(self.ward.service.media_url, m.name), sha256=m.sha256, size=m.size, type=m.type)
 
     def schedule_item(self, it: PlannedItem, ann: StoredAnnouncement) -> protocol.ScheduleItem:
-        slide = self.media_ref(ann.slides[0]) if ann.slides and ann.show_on_tv else None
+        refs = tuple(self.media_ref(n) for n in ann.slides) if ann.show_on_tv else ()
+        if len(refs) > protocol.MAX_ITEM_SLIDES:
+            # a TV refuses more (an absurd-value bound): the key facts and what follows them still air
+            log.warning("announcement %s has %d slides; the TV is sent the first %d", ann.id, len(refs), protocol.MAX_ITEM_SLIDES)
+            refs = refs[: protocol.MAX_ITEM_SLIDES]
         return protocol.ScheduleItem(
             item_id=it.item_id, announcement_id=it.announcement_id, title=ann.title, priority=it.priority,
-            start=it.start, duration_ms=it.duration_ms, media=self.media_ref(ann.audio), slide=slide,
+            start=it.start, duration_ms=it.duration_ms, media=self.media_ref(ann.audio),
+            slide=refs[0] if refs else None, slides=refs if len(refs) > 1 else (),
         )
 
     # -- desired state -----------------------------------------------------------------------

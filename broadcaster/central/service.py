@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from collections.abc import Callable
@@ -409,7 +409,9 @@ class CentralService:
                 items = []
                 for it in plan.for_zone(zone.id):
                     si = self.publisher.schedule_item(it, anns[it.announcement_id])
-                    items.append(si)
+                    # a loudspeaker shows nothing: its schedule stays as it was (``slide`` only), the
+                    # continuation slides travel in the TV's deck and in the emergency message
+                    items.append(replace(si, slides=()))
                     if si.slide is not None:
                         overlays.setdefault((it.announcement_id, it.requested), si)
                 version = self.publisher.zone_schedule(zone.id, items, horizon, force=force, now=now)
