@@ -111,3 +111,13 @@ def test_short_texts_grow_long_ones_get_key_facts_first() -> None:
     assert {"Việc gì", "Ở đâu", "Việc cần làm", "KHẨN CẤP"} <= em_labels
     assert "Khu phố 1, Khu phố 2" in " ".join(ln.text for ln in em.lines)
     assert len(KINDS["hotline"]) == 1  # the feedback slide is one slide
+
+
+def test_key_facts_say_where_to_go_not_only_whom_it_is_for() -> None:
+    first, *_ = layout_announcement("Tổng vệ sinh môi trường", LONG, where="Toàn phường", **W)
+    body = " ".join(ln.text for ln in first.lines)
+    assert "tuyến đường" in body and "Toàn phường" not in body  # the venue the text names
+    bare = ("Từ 7h00 ngày 06/12/2026, đề nghị bà con " + "giữ gìn vệ sinh chung và thu gom rác đúng giờ quy định, " * 12
+            + "mọi thắc mắc xin liên hệ tổ trưởng, điện thoại 0912 345 678.")
+    first, *_ = layout_announcement("Vệ sinh", bare, where="Khu phố 3", **W)
+    assert "Khu phố 3" in " ".join(ln.text for ln in first.lines)  # no venue in the text: the khu phố

@@ -442,7 +442,9 @@ def _facts_items(facts: KeyFacts, what_limit: int, *, emergency: bool, where: st
             items.append(Para("Việc cần làm", "heading", "accent", space_before=0.5, keep_with_next=True))
             items += [Para(t, "body", marker="•", space_before=0.2) for t in facts.todo]
         return items  # the hotline is in the footer of every slide
-    return _labelled([("Nội dung", what), ("Thời gian", facts.when), ("Địa điểm", where or facts.where),
+    # the venue the text names ("tại Nhà văn hóa KP2") tells a citizen where to go; the khu phố the
+    # announcement is for only when the text names none (an emergency's "where" is its khu phố)
+    return _labelled([("Nội dung", what), ("Thời gian", facts.when), ("Địa điểm", facts.where or where),
                       ("Liên hệ", facts.contact)])
 
 
