@@ -94,10 +94,10 @@ def _programme(tmp_path: Path, body: str) -> Path:
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nzones=["kp9"]\n', "announcement[0].zones[0]", "kp1"),
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\npriority="urgent"\n', "announcement[0].priority", "emergency"),
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="once", at="31/02/2026 17:00"}\n', "announcement[0].schedule.at", "DD/MM/YYYY"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="daily", times=["17:00"], from="05/12/2026", until="01/12/2026"}\n', "announcement[0].schedule.until", "end date"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="weekly", times=["17:00"], from="01/12/2026", until="09/12/2026", weekdays=["t8"]}\n', "announcement[0].schedule.weekdays", "t2"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext=""\n', "announcement[0].text", "text"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nreadings=0\n', "announcement[0].readings", "1 to 5"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="daily", times=["17:00"], from="05/12/2026", until="01/12/2026"}\n', "announcement[0].schedule.until", "Ngày kết thúc 01/12/2026 trước ngày bắt đầu"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="weekly", times=["17:00"], from="01/12/2026", until="09/12/2026", weekdays=["t8"]}\n', "announcement[0].schedule.weekdays[0]", "t2"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext=""\n', "announcement[0].text", "Chưa có nội dung"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nreadings=0\n', "announcement[0].readings", "từ 1 đến 5"),
     ],
 )
 def test_announcement_errors(tmp_path: Path, body: str, key: str, hint: str) -> None:

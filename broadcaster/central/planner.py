@@ -36,6 +36,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from broadcaster.announce import messages_vi as M
+from broadcaster.announce.spec import CLI_DOOR, Door, Problem
 from broadcaster.config import ScheduleSpec, Ward, Window, Zone
 from broadcaster.errors import ScheduleError, UnknownZoneError
 
@@ -227,71 +229,99 @@ def _fmt_local(t: datetime, tz: ZoneInfo) -> str:
     return f"{t.astimezone(tz):%H:%M %d/%m/%Y}"
 
 
-def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
-    """Refuse what cannot be scheduled (ScheduleError naming why); return notes for the officer.
+def schedule_problems(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None,
+                      door: Door = CLI_DOOR) -> tuple[list[Problem], list[str]]:
+    """What cannot be scheduled (``Problem``s, in Vietnamese, by field) and notes for the officer.
 
-    ``duration_ms`` may be left out to check the schedule before the audio exists.
+    The one check of the schedule against the clock, the windows and the length on air, for
+    ``broadcaster queue``, programme files and the console alike. ``duration_ms`` may be left out
+    to check the schedule before the audio exists.
     """
     tz = ward.tz
+    problems: list[Problem] = []
     notes: list[str] = []
+
+    def refuse(name: str, message: str, gloss: str = "") -> None:
+        problems.append(Problem(name, door.where(name), message, gloss))
+
     if not ann.zones:
-        raise ScheduleError(f"announcement {ann.id}: no zone given: use --zones kp1,kp2 or all")
+        refuse("zones", M.ZONES_NONE)
+        return problems, notes
+    known = {z.id: z for z in ward.zones}
     zones = []
     for z in ann.zones:
-        try:
-            zones.append(ward.zone(z))
-        except UnknownZoneError as exc:
-            raise UnknownZoneError(f"announcement {ann.id}: {exc}") from exc
+        if z in known:
+            zones.append(known[z])
+        else:
+            refuse("zones", M.ZONE_UNKNOWN.format(v=z, known=", ".join(known)), M.ZONE_UNKNOWN_EN.format(v=z))
     spec = ann.schedule
     today = now.astimezone(tz).date()
     if spec.kind == "once":
         at = to_utc(spec.at) if spec.at else None
         if at is None or at < now - timedelta(minutes=1):
-            raise ScheduleError(
-                f"announcement {ann.id}: {_fmt_local(at, tz) if at else 'the time'} is in the past "
-                f"(now is {_fmt_local(now, tz)}): give a time from now on, or --now"
-            )
+            shown = _fmt_local(at, tz) if at else "?"
+            refuse("schedule.at", M.PAST.format(at=shown, now=_fmt_local(now, tz)), M.PAST_EN.format(at=shown))
     elif spec.kind in ("daily", "weekly"):
         assert spec.start_date and spec.end_date
         if spec.end_date < today:
-            raise ScheduleError(
-                f"announcement {ann.id}: the period ends {spec.end_date:%d/%m/%Y}, which is in the past: give an --until date from today on"
-            )
-        if spec.start_date > spec.end_date:
-            raise ScheduleError(f"announcement {ann.id}: --from {spec.start_date:%d/%m/%Y} is after --until {spec.end_date:%d/%m/%Y}")
-        horizon_end = datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
-        if not occurrences(spec, tz, now, now, horizon_end):
-            raise ScheduleError(
-                f"announcement {ann.id}: {spec.describe()} has no occurrence from now on: check the weekdays and dates"
-            )
-    if ann.priority == "emergency":
-        return notes
-    # normal / priority: every typed time must fall inside a window of every target zone
+            end = f"{spec.end_date:%d/%m/%Y}"
+            refuse("schedule.until", M.PERIOD_OVER.format(end=end), M.PERIOD_OVER_EN.format(end=end))
+        elif spec.start_date > spec.end_date:
+            refuse("schedule.until", M.UNTIL_BEFORE_FROM.format(end=f"{spec.end_date:%d/%m/%Y}", start=f"{spec.start_date:%d/%m/%Y}"))
+        else:
+            horizon_end = datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+            if not occurrences(spec, tz, now, now, horizon_end):
+                refuse("schedule.weekdays" if spec.kind == "weekly" else "schedule.times",
+                       M.NO_OCCURRENCE.format(spec=spec.describe()), M.NO_OCCURRENCE_EN)
+    if ann.priority == "emergency" or problems:
+        return problems, notes
+    # normal / priority: every typed time inside a window of every target zone, and the item no
+    # longer than the windows it may air in (else it overflows window after window, never airing)
+    minutes = f"{duration_ms / 60000:.1f}" if duration_ms is not None else ""
+    long = timedelta(milliseconds=duration_ms) if duration_ms is not None else None
     for zone in zones:
         windows = ", ".join(str(w) for w in zone.windows)
+        longest = max(w.length for w in zone.windows)
         if spec.kind == "now":
             if window_containing(zone, tz, now) is None:
                 ws, _ = next_window(zone, tz, now)
-                notes.append(f"{zone.id}: now is outside the broadcast windows ({windows}); it will play in the next window, {_fmt_local(ws, tz)}")
-        else:
-            probe = [spec.at] if spec.kind == "once" and spec.at else [
-                datetime.combine(today, t, tz) for t in spec.times
-            ]
-            for t in probe:
-                lt = t.astimezone(tz)
-                if not any(w.contains(lt.time()) for w in zone.windows):
-                    raise ScheduleError(
-                        f"announcement {ann.id}: {lt:%H:%M} is outside every broadcast window of "
-                        f"{zone.id} ({windows}); normal and priority items play only inside them: choose a time in a window, "
-                        "or --priority emergency if it really cannot wait"
-                    )
-        if duration_ms is not None:
-            longest = max(w.length for w in zone.windows)
-            if timedelta(milliseconds=duration_ms) > longest:
-                raise ScheduleError(
-                    f"announcement {ann.id}: it lasts {duration_ms / 60000:.1f} min, longer than the longest window of "
-                    f"{zone.id} ({longest.total_seconds() / 60:.0f} min): shorten the text or use fewer --readings"
-                )
+                notes.append(M.NOW_OUTSIDE.format(zone=zone.name, windows=windows, next=_fmt_local(ws, tz)))
+            if long is not None and long > longest:
+                refuse("text", M.TOO_LONG.format(minutes=minutes, zone=zone.name, longest=f"{longest.total_seconds() / 60:.0f}"),
+                       M.TOO_LONG_EN.format(zone_id=zone.id))
+            continue
+        typed = [spec.at.astimezone(tz).time()] if spec.kind == "once" and spec.at else list(spec.times)
+        for t in typed:
+            inside = [w for w in zone.windows if w.contains(t)]
+            shown = f"{t:%H:%M}"
+            if not inside:
+                refuse("schedule.at" if spec.kind == "once" else "schedule.times",
+                       M.OUTSIDE_WINDOW.format(zone=zone.name, t=shown, windows=windows),
+                       M.OUTSIDE_WINDOW_EN.format(t=shown, zone_id=zone.id))
+                break
+            if long is None:
+                continue
+            if long > longest:
+                refuse("text", M.TOO_LONG.format(minutes=minutes, zone=zone.name, longest=f"{longest.total_seconds() / 60:.0f}"),
+                       M.TOO_LONG_EN.format(zone_id=zone.id))
+                break
+            w = max(inside, key=lambda x: x.length)
+            if long > w.length:
+                longer = ", ".join(str(x) for x in zone.windows if x.length >= long) or M.NO_LONGER_WINDOW
+                refuse("text", M.TOO_LONG_FOR_WINDOW.format(zone=zone.name, minutes=minutes, window=w, t=shown,
+                                                            length=f"{w.length.total_seconds() / 60:.0f}", longer=longer),
+                       M.TOO_LONG_FOR_WINDOW_EN.format(window=w, t=shown, zone_id=zone.id))
+                break
+    return problems, notes
+
+
+def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
+    """Refuse what cannot be scheduled (``ScheduleError`` naming why, in Vietnamese with an English
+    gloss); return notes for the officer. See ``schedule_problems``."""
+    problems, notes = schedule_problems(ann, ward, now, duration_ms=duration_ms)
+    if problems:
+        cls = UnknownZoneError if problems[0].field == "zones" and "zone" in problems[0].gloss else ScheduleError
+        raise cls(f"announcement {ann.id}: " + "; ".join(p.said() for p in problems))
     return notes
 
 
