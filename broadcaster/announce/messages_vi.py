@@ -81,6 +81,9 @@ NOW_OUTSIDE_EN = "now is outside the windows of {zone_id}; it will play in the n
 
 # -- an airing the planner cannot place any more (shown in `broadcaster list` and the console) --
 
+EXPIRED_MARK = "Hết thời hạn"  # how an expired airing's reason begins (stored with it)
 EXPIRED = ("Hết thời hạn: không khung giờ nào đến hết ngày {end} còn chỗ cho lượt phát {requested}, "
            "nên lượt này không phát.")
-EXPIRED_SHORT = "không phát được (hết thời hạn)"
+EXPIRED_SHORT = "không phát được (hết thời hạn) / not airable before its end date"
+ENDED = "đã hết thời hạn {end} / ended"
+NOT_AIRABLE = "⚠ Không phát được / not airable (hết thời hạn, đã bỏ):"

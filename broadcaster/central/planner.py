@@ -19,7 +19,10 @@ Rules (Thông tư 39/2020/TT-BTTTT levels; docs/protocol.md "Scheduling" says th
   because it is stable: adding an item never moves one that already started.
 * **Overflow**: an item that would end after its window closes moves to the zone's next window
   occurrence (where it competes again); the officer is told. After ``MAX_MOVES`` moves it is given
-  up and reported as missed.
+  up and reported as missed. A daily or weekly item never moves past its last day (``until``):
+  when no window left in its period can hold it, it is reported missed at once, with the reason
+  (``messages_vi.EXPIRED``), and never shown as still to play. An item longer than the windows its
+  typed times fall in is refused at queue time (``schedule_problems``), so it cannot drift at all.
 * **Missed while the service was down**: an item whose start has passed and that was never
   delivered to the nodes plays at once ("late") if it is late by at most ``missed_grace`` and now
   is outside the quiet hours (emergencies ignore quiet hours); otherwise it is recorded as missed
@@ -416,6 +419,9 @@ def plan(
                     win = next_window(zone, tz, occ)
                 if win[1] <= queued:
                     continue  # that window was over before the item was queued: never meant to play
+                if _expired(ann.schedule, win[0], tz):
+                    result.missed.append(_expired_missed(ann, zid, occ, tz))
+                    continue
                 release = max(win[0], occ, queued + lead)
                 buckets[zid][win].append(_Pending(ann, zid, occ, release))
 
@@ -445,6 +451,11 @@ def plan(
                     )
                     continue
                 nxt = next_window(zone, tz, we)
+                if _expired(p.ann.schedule, nxt[0], tz):
+                    # the next window is past its last day: it must not drift beyond what the officer asked
+                    result.overflows.append(Overflow(p.ann.id, p.ann.title, zid, p.requested, ws, None))
+                    result.missed.append(_expired_missed(p.ann, zid, p.requested, tz))
+                    continue
                 result.overflows.append(Overflow(p.ann.id, p.ann.title, zid, p.requested, ws, nxt[0]))
                 if nxt[0] >= until:
                     continue  # beyond the horizon: a later plan places it
@@ -459,6 +470,25 @@ def plan(
     result.emergencies.sort(key=lambda i: (i.zone, i.start))
     result.overflows = [o for o in result.overflows if (o.moved_to or o.window_start) >= now - timedelta(days=1)]
     return result
+
+
+def valid_until(spec: ScheduleSpec, tz: ZoneInfo) -> datetime | None:
+    """The end of a daily or weekly schedule's last day (UTC): no airing of it starts later. None
+    for one-off and "now" items (bounded by ``MAX_MOVES`` instead)."""
+    if spec.kind in ("daily", "weekly") and spec.end_date is not None:
+        return datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return None
+
+
+def _expired(spec: ScheduleSpec, window_start: datetime, tz: ZoneInfo) -> bool:
+    end = valid_until(spec, tz)
+    return end is not None and window_start >= end
+
+
+def _expired_missed(ann: Plannable, zone: str, requested: datetime, tz: ZoneInfo) -> Missed:
+    assert ann.schedule.end_date is not None
+    reason = M.EXPIRED.format(end=f"{ann.schedule.end_date:%d/%m/%Y}", requested=_fmt_local(requested, tz))
+    return Missed(item_id(ann.id, zone, requested), ann.id, zone, ann.priority, requested, ann.duration_ms, reason)
 
 
 def _apply_missed_policy(
