@@ -265,7 +265,7 @@ def _readings(c: _Collect, v: Any) -> int:
     elif isinstance(v, str) and re.fullmatch(r"\s*\d{1,2}\s*", v):
         n = int(v)
     if n is None or not 1 <= n <= 5:
-        c.add("readings", M.READINGS_BAD.format(v=kind_of(v) if not isinstance(v, int) else v))
+        c.add("readings", M.READINGS_BAD.format(v=n if n is not None else kind_of(v)))
         return 2
     return n
 
@@ -313,7 +313,7 @@ def _times(c: _Collect, v: Any) -> tuple[time, ...]:
 def _weekdays(c: _Collect, v: Any) -> tuple[int, ...]:
     from broadcaster.central.words import weekday_words
 
-    if v is None or v == "" or v == [] or v == ():
+    if v is None or (isinstance(v, str) and not v.strip()) or v == [] or v == ():
         c.add("schedule.weekdays", M.WEEKDAYS_MISSING)
         return ()
     items: Iterable[Any] = [v] if isinstance(v, str) else v if isinstance(v, (list, tuple)) else [v]
