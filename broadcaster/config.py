@@ -59,7 +59,9 @@ PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u231A\
 def pictograph_problem(value: str, where: str) -> str | None:
     """None if ``value`` has no emoji, else what an officer reads (Vietnamese) naming ``where``
     (``tiêu đề``, ``nội dung``): the check of ``announce.spec``, which every way in runs."""
-    from broadcaster.announce.spec import pictograph_message  # announce.spec builds on this module
+    from broadcaster.announce.spec import (
+        pictograph_message,  # announce.spec builds on this module
+    )
 
     return pictograph_message(value, where)
 
@@ -686,7 +688,9 @@ def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
     validation path of the command line and the console too); every problem of the file is named
     by its key (``announcement[1].schedule.times[0]``), nothing is returned half-read."""
     from broadcaster.announce import messages_vi as M
-    from broadcaster.announce import spec  # built on this module's Ward and Announcement
+    from broadcaster.announce import (
+        spec,  # built on this module's Ward and Announcement
+    )
 
     p = Path(path)
     r = _Reader(p)

@@ -5,23 +5,22 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_planner import Ann
 
 from broadcaster.central import planner
 from broadcaster.central.store import Store
 from broadcaster.cli.main import main
 from broadcaster.config import ScheduleSpec, load_ward
 from broadcaster.errors import ConfigError, ScheduleError
-from test_planner import Ann
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2026, 11, 30, 9, tzinfo=TZ).astimezone(timezone.utc)
+NOW = datetime(2026, 11, 30, 9, tzinfo=TZ).astimezone(UTC)
 
 
 def test_a_window_ending_before_it_starts_is_refused(ward_dir: Path) -> None:
@@ -146,8 +145,8 @@ def test_an_item_longer_than_the_window_its_time_falls_in_is_refused(ward_dir: P
     console says the same words beside the text."""
     _short_evening(ward_dir)
     ward = load_ward()
-    daily = ScheduleSpec("daily", times=(datetime(2026, 12, 1, 17).time(),), start_date=datetime(2026, 12, 1).date(),
-                         end_date=datetime(2026, 12, 3).date())
+    daily = ScheduleSpec("daily", times=(time(17),), start_date=date(2026, 12, 1),
+                         end_date=date(2026, 12, 3))
     item = Ann("dai", "normal", ("kp1",), daily, 1, 1, NOW)
     with pytest.raises(ScheduleError) as info:
         planner.validate(item, ward, NOW, duration_ms=30 * 60_000)
@@ -157,7 +156,7 @@ def test_an_item_longer_than_the_window_its_time_falls_in_is_refused(ward_dir: P
     assert [p.field for p in problems] == ["text"]
     # 15 minutes fit the evening window: accepted; 30 minutes at 05:45 fit the morning one: accepted
     planner.validate(item, ward, NOW, duration_ms=15 * 60_000)
-    morning = ScheduleSpec("daily", times=(datetime(2026, 12, 1, 5, 45).time(),), start_date=daily.start_date,
+    morning = ScheduleSpec("daily", times=(time(5, 45),), start_date=daily.start_date,
                            end_date=daily.end_date)
     planner.validate(Ann("sang", "normal", ("kp1",), morning, 1, 1, NOW), ward, NOW, duration_ms=30 * 60_000)
     # an emergency ignores windows
@@ -168,8 +167,8 @@ def _last_day_full(ward: object) -> list[Ann]:
     """Two 25-minute priority items fill kp2's evening of 01/12; a 25-minute daily item whose last day
     is 01/12 no longer fits that evening."""
     at = ScheduleSpec("once", at=datetime(2026, 12, 1, 17, tzinfo=TZ))
-    daily = ScheduleSpec("daily", times=(datetime(2026, 12, 1, 17).time(),), start_date=datetime(2026, 11, 30).date(),
-                         end_date=datetime(2026, 12, 1).date())
+    daily = ScheduleSpec("daily", times=(time(17),), start_date=date(2026, 11, 30),
+                         end_date=date(2026, 12, 1))
     return [Ann("n1", "priority", ("kp2",), at, 25 * 60_000, 1, NOW), Ann("n2", "priority", ("kp2",), at, 25 * 60_000, 2, NOW),
             Ann("hang-ngay", "normal", ("kp2",), daily, 25 * 60_000, 3, NOW)]
 
@@ -213,7 +212,7 @@ def test_list_shows_an_expired_airing_as_not_airable_never_pending(ward_dir: Pat
     with Store.for_ward(ward) as s:
         _store_anns(s, tmp_path, _last_day_full(ward))
         # on its last morning: its only airing left cannot fit
-        at = datetime(2026, 12, 1, 9, tzinfo=TZ).astimezone(timezone.utc)
+        at = datetime(2026, 12, 1, 9, tzinfo=TZ).astimezone(UTC)
         text = "\n".join(report(ward, s, at, days=3))
         row = next(line for line in text.splitlines() if line.startswith("hang-ngay"))
         assert "không phát được (hết thời hạn)" in row and not re.search(r"\d\d:\d\d \d\d/\d\d$", row), text
@@ -225,7 +224,7 @@ def test_list_shows_an_expired_airing_as_not_airable_never_pending(ward_dir: Pat
         row = next(line for line in text.splitlines() if line.startswith("hang-ngay"))
         assert "không phát được (hết thời hạn)" in row, text
         # after its last day, an ended schedule says so
-        later = datetime(2026, 12, 5, 9, tzinfo=TZ).astimezone(timezone.utc)
+        later = datetime(2026, 12, 5, 9, tzinfo=TZ).astimezone(UTC)
         assert "không phát được" in next(line for line in report(ward, s, later)[0].splitlines() if line.startswith("hang-ngay"))
 
 

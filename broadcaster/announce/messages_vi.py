@@ -34,7 +34,7 @@ NOTHING_TO_READ_EN = "the text has nothing to read out"
 ZONES_NONE = "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."
 ZONES_BAD = 'Khu phố là «all» (toàn phường) hoặc danh sách mã như ["kp1", "kp3"], không phải {got}.'
 ZONE_UNKNOWN = "Khu phố «{v}» không có trong tệp phường: dùng «toàn phường» (all) hoặc các mã {known}."
-ZONE_UNKNOWN_EN = "zone {v!r} is not in the ward file"
+ZONE_UNKNOWN_EN = "unknown zone {v!r}: not in the ward file"
 
 PRIORITY_BAD = "Mức ưu tiên «{v}» không có: dùng thường / ưu tiên / khẩn cấp (normal, priority, emergency)."
 READINGS_BAD = "Số lần đọc là một số nguyên từ 1 đến 5, không phải {v}."

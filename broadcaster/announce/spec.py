@@ -29,8 +29,16 @@ from typing import Any
 
 from broadcaster.announce import messages_vi as M
 from broadcaster.config import (
-    ID_RE, PICTOGRAPH, SCHEDULE_KINDS, Announcement, ScheduleSpec, Ward, parse_clock, parse_date,
-    parse_local_datetime, speakable,
+    ID_RE,
+    PICTOGRAPH,
+    SCHEDULE_KINDS,
+    Announcement,
+    ScheduleSpec,
+    Ward,
+    parse_clock,
+    parse_date,
+    parse_local_datetime,
+    speakable,
 )
 from broadcaster.errors import ConfigError
 

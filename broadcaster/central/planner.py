@@ -35,7 +35,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,6 @@ from broadcaster.announce.spec import CLI_DOOR, Door, Problem
 from broadcaster.config import ScheduleSpec, Ward, Window, Zone
 from broadcaster.errors import ScheduleError, UnknownZoneError
 
-UTC = timezone.utc
 GAP = timedelta(seconds=5)  # silence between two items of a bulletin
 LEAD = timedelta(seconds=30)  # earliest start after queueing: time to publish and for nodes to fetch
 MAX_MOVES = 3  # overflow moves before an item is given up
@@ -52,17 +51,32 @@ PRIORITY_RANK = {"emergency": 0, "priority": 1, "normal": 2}
 LOOKBACK = timedelta(days=2)  # planning starts this far back so open windows and carried overflow stay stable
 
 
-class Plannable(Protocol):
+class Schedulable(Protocol):
+    """What the queue-time checks need of an announcement (``config.Announcement`` has it).
+
+    Read-only members, so frozen dataclasses (``Announcement``, ``StoredAnnouncement``, ``Probe``) fit."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+    @property
+    def schedule(self) -> ScheduleSpec: ...
+
+
+class Plannable(Schedulable, Protocol):
     """What the planner needs of an announcement (``store.StoredAnnouncement`` has it)."""
 
-    id: str
-    title: str
-    priority: str
-    zones: tuple[str, ...]
-    schedule: ScheduleSpec
-    duration_ms: int
-    queue_seq: int
-    queued_at: datetime
+    @property
+    def title(self) -> str: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def queue_seq(self) -> int: ...
+    @property
+    def queued_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -232,7 +246,7 @@ def _fmt_local(t: datetime, tz: ZoneInfo) -> str:
     return f"{t.astimezone(tz):%H:%M %d/%m/%Y}"
 
 
-def schedule_problems(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None,
+def schedule_problems(ann: Schedulable, ward: Ward, now: datetime, *, duration_ms: int | None = None,
                       door: Door = CLI_DOOR) -> tuple[list[Problem], list[str]]:
     """What cannot be scheduled (``Problem``s, in Vietnamese, by field) and notes for the officer.
 
@@ -318,7 +332,7 @@ def schedule_problems(ann: Plannable, ward: Ward, now: datetime, *, duration_ms:
     return problems, notes
 
 
-def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
+def validate(ann: Schedulable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
     """Refuse what cannot be scheduled (``ScheduleError`` naming why, in Vietnamese with an English
     gloss); return notes for the officer. See ``schedule_problems``."""
     problems, notes = schedule_problems(ann, ward, now, duration_ms=duration_ms)

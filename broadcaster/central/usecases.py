@@ -24,16 +24,16 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
+from broadcaster.announce import messages_vi as M
+from broadcaster.announce import spec
 from broadcaster.central import planner
 from broadcaster.central.records import ALL_ZONES, AuditEntry, Draft, Records
 from broadcaster.central.service import QueueResult, store_produced
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.central.textfmt import slug
-from broadcaster.announce import messages_vi as M
-from broadcaster.announce import spec
 from broadcaster.config import Announcement, ScheduleSpec, Ward
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
 from broadcaster.media import StoredMedia
@@ -154,7 +154,7 @@ def _taken(store: Store, ann_id: str) -> bool:
 def _overflow_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int) -> list[Check]:
     """Would it overflow its window, with what is queued already? Planned exactly as the service does."""
     probe = planner.Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, duration_ms, 1 << 40, now)
-    anns = [*store.announcements(), probe]
+    anns: list[planner.Plannable] = [*store.announcements(), probe]
     until = planner.reach_first_airings([probe], ward.tz, now, now + ward.service.horizon)
     p = planner.plan(ward, anns, now, until, delivered=store.delivered_ids(), decided=store.decided_ids())
     out = []
@@ -513,7 +513,7 @@ class Accounts:
             raise ScheduleError(why)
         with self.uc.store.transaction():
             self.uc.records.add_user(User(name, display_name.strip(), role, zones, True, self.hash(password)))
-            self.uc._audit(actor, "user_add", name, f"{role} {','.join(zones)}")  # noqa: SLF001
+            self.uc._audit(actor, "user_add", name, f"{role} {','.join(zones)}")
 
     def set_active(self, actor: Actor, username: str, active: bool) -> None:
         self.uc.require(actor, "users")
@@ -521,7 +521,7 @@ class Accounts:
             raise ScheduleError("Không thể tự khóa tài khoản của mình.")
         with self.uc.store.transaction():
             self.uc.records.update_user(username, active=active)
-            self.uc._audit(actor, "user_disable" if not active else "user_add", username, "khóa" if not active else "mở lại")  # noqa: SLF001
+            self.uc._audit(actor, "user_disable" if not active else "user_add", username, "khóa" if not active else "mở lại")
 
 
 def _split_item(item_id: str) -> tuple[str, str, str]:

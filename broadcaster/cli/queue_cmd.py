@@ -105,12 +105,12 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.planner import occurrences
     from broadcaster.central.service import media_store
     from broadcaster.central.store import Store
-    from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local
+    from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.cli.render_cmd import voice_label
     from broadcaster.production import Producer
-    from broadcaster.tts import messages_vi as vi
     from broadcaster.protocol import utc_now
+    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
     now = utc_now()
@@ -143,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
             for when, zones in by_time.items():
                 print(f"  {label}: {', '.join(zones)} {when}")
         if not r.items and not r.emergencies:
-            first = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
-            when = local(first[0], tz) if first else "—"
+            occ = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
+            when = local(occ[0], tz) if occ else "—"
             print(f"  lần phát đầu tiên / first occurrence: {when} (sent to the nodes {ward.service.horizon.total_seconds() / 3600:.0f} h ahead)")
         for o in r.overflows:
             where = f"chuyển sang / moved to {local(o.moved_to, tz)}" if o.moved_to else "không còn khung giờ / given up"

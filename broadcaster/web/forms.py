@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from broadcaster.central.usecases import new_id
 from broadcaster.announce import spec
+from broadcaster.central.usecases import new_id
 from broadcaster.config import Announcement, ScheduleSpec, Ward
 from broadcaster.protocol import PRIORITIES
 from broadcaster.web import strings as S
