@@ -714,8 +714,7 @@ def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
             f = Path(t["audio"].strip()).expanduser()  # a recording next to the programme file
             audio = f if f.is_absolute() else p.resolve().parent / f
         elif "audio" in t:
-            problems.append(spec.Problem("audio", door.where("audio"), M.NOT_TEXT.format(what=door.where("audio"),
-                                                                                             got=spec.kind_of(t["audio"]))))
+            problems.append(spec.Problem("audio", door.where("audio"), M.NOT_TEXT.format(got=spec.kind_of(t["audio"]))))
             continue
         typed = spec.Raw(
             id=t.get("id"), title=t.get("title"), text=t.get("text"), zones=t.get("zones", "all"),

@@ -117,3 +117,19 @@ def test_unknown_zone_lookup_lists_known_zones() -> None:
 @pytest.mark.parametrize(("s", "t"), [("17:00", time(17)), ("7h30", time(7, 30)), ("7h", time(7)), ("07g05", time(7, 5)), ("17:00:20", time(17, 0, 20)), ("24:00", None), ("7.30", None)])
 def test_clock_formats(s: str, t: time | None) -> None:
     assert parse_clock(s) == t
+
+
+def test_every_mistake_of_a_programme_file_is_named_at_once(tmp_path: Path) -> None:
+    from broadcaster.announce.spec import AnnouncementInputError
+
+    ward = load_ward(WARD, env={})
+    body = ('[[announcement]]\nid = "Họp Tổ 6/kp3"\ntitle = "t"\ntext = "x"\nreadings = 9\n'
+            '[[announcement]]\nid = "b"\ntitle = "t"\ntext = "x"\n'
+            'schedule = { kind = "daily", times = ["17:00", "25:00"], from = "01/12/2026" }\n'
+            '[[announcement]]\nid = "b"\ntitle = "t"\ntext = "x"\nchime = "có"\n')
+    with pytest.raises(AnnouncementInputError) as info:
+        load_announcements(_programme(tmp_path, body), ward)
+    where = [p.where for p in info.value.problems]
+    assert where == ["announcement[0].id", "announcement[0].readings", "announcement[1].schedule.times[1]",
+                     "announcement[1].schedule.until", "announcement[2].chime"], where
+    assert "Thiếu «Đến ngày»" in str(info.value) and "«25:00» không phải giờ" in str(info.value)

@@ -18,7 +18,7 @@ ID_TWICE = "Mã «{v}» dùng hai lần trong tệp: mỗi thông báo một mã
 ID_TAKEN = "Mã «{v}» đã có trong kho lịch phát: đặt mã khác (hoặc hủy thông báo cũ rồi dùng mã mới)."
 ID_TAKEN_EN = "announcement {v!r} is already in the store"
 
-NOT_TEXT = "«{what}» phải là chữ (trong dấu ngoặc kép), không phải {got}."
+NOT_TEXT = "Cần viết bằng chữ (trong dấu ngoặc kép), không phải {got}."
 TITLE_MISSING = "Chưa có tiêu đề: nhập một tiêu đề ngắn (hiện trên TV và trong danh sách)."
 TITLE_LONG = "Tiêu đề quá dài ({n} ký tự, tối đa {max}): rút gọn, chi tiết để trong nội dung."
 TEXT_MISSING = "Chưa có nội dung: nhập lời thông báo."
@@ -38,7 +38,7 @@ ZONE_UNKNOWN_EN = "unknown zone {v!r}: not in the ward file"
 
 PRIORITY_BAD = "Mức ưu tiên «{v}» không có: dùng thường / ưu tiên / khẩn cấp (normal, priority, emergency)."
 READINGS_BAD = "Số lần đọc là một số nguyên từ 1 đến 5, không phải {v}."
-BOOL_BAD = "«{what}» là true hoặc false, không phải {v}."
+BOOL_BAD = "Cần là true hoặc false, không phải {v}."
 AUDIO_MISSING = "Không thấy tệp ghi âm {name}: đặt tệp (MP3, WAV, M4A) cạnh tệp chương trình, hoặc ghi đúng đường dẫn."
 
 # -- the schedule as typed ---------------------------------------------------------------------

@@ -225,7 +225,7 @@ def _text(c: _Collect, name: str, v: Any) -> str | None:
     if v is None:
         return ""
     if not isinstance(v, str):
-        c.add(name, M.NOT_TEXT.format(what=c.door.where(name), got=kind_of(v)))
+        c.add(name, M.NOT_TEXT.format(got=kind_of(v)))
         return None
     return v.strip()
 
@@ -239,6 +239,7 @@ def _zones(c: _Collect, v: Any, ward: Ward, allowed: Sequence[str] | None) -> tu
         try:
             return zone_words(v, ids)
         except ConfigError as exc:
+            # zone_words names the unknown khu phố as 'kp9' in its problem; otherwise none was left
             bad = re.search(r"'([^']*)'", exc.problem)
             if bad:
                 c.add("zones", M.ZONE_UNKNOWN.format(v=bad.group(1), known=known), gloss=M.ZONE_UNKNOWN_EN.format(v=bad.group(1)))
@@ -280,7 +281,7 @@ def _readings(c: _Collect, v: Any) -> int:
 
 def _bool(c: _Collect, name: str, v: Any) -> bool:
     if not isinstance(v, bool):
-        c.add(name, M.BOOL_BAD.format(what=c.door.where(name), v=kind_of(v)))
+        c.add(name, M.BOOL_BAD.format(v=kind_of(v)))
         return True
     return v
 
