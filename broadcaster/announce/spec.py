@@ -77,7 +77,11 @@ class AnnouncementInputError(ConfigError):
         first = problems[0]
         super().__init__(source, first.where, first.message)
         self.problems = list(problems)
-        self.args = (f"{source}: " + "; ".join(str(p) for p in self.problems),)
+        if len(self.problems) == 1:
+            self.args = (f"{source}: {first}",)
+        else:  # one line each, so an officer can tick them off
+            self.args = (f"{source}: {len(self.problems)} lỗi, chưa lưu gì / {len(self.problems)} problems, nothing stored:\n"
+                         + "\n".join(f"  - {p}" for p in self.problems),)
 
     def __str__(self) -> str:
         return str(self.args[0])
