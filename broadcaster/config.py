@@ -701,12 +701,13 @@ def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
                     "one or more [[announcement]] tables")
     out: list[Announcement] = []
     problems: list[spec.Problem] = []
+    lines = spec.announcement_lines(p.read_text(encoding="utf-8", errors="replace"))
     for n, a in enumerate(items):
-        door = spec.file_door(p, f"announcement[{n}].")
+        door = spec.file_door(p, f"announcement[{n}].", lines[n] if n < len(lines) else None)
         t = r.table(a, f"announcement[{n}]")
         s = t.get("schedule")
         if s is not None and s != "now" and not isinstance(s, Mapping):
-            problems.append(spec.Problem("schedule.kind", door.where("schedule"), M.SCHEDULE_BAD.format(got=spec.kind_of(s))))
+            problems.append(door.problem("schedule", M.SCHEDULE_BAD.format(got=spec.kind_of(s))))
             continue
         s = s if isinstance(s, Mapping) else {}
         audio = None
@@ -714,7 +715,7 @@ def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
             f = Path(t["audio"].strip()).expanduser()  # a recording next to the programme file
             audio = f if f.is_absolute() else p.resolve().parent / f
         elif "audio" in t:
-            problems.append(spec.Problem("audio", door.where("audio"), M.NOT_TEXT.format(got=spec.kind_of(t["audio"]))))
+            problems.append(door.problem("audio", M.NOT_TEXT.format(got=spec.kind_of(t["audio"]))))
             continue
         typed = spec.Raw(
             id=t.get("id"), title=t.get("title"), text=t.get("text"), zones=t.get("zones", "all"),
@@ -729,7 +730,7 @@ def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
             problems += exc.problems
             continue
         if any(x.id == ann.id for x in out):
-            problems.append(spec.Problem("id", door.where("id"), M.ID_TWICE.format(v=ann.id)))
+            problems.append(door.problem("id", M.ID_TWICE.format(v=ann.id)))
             continue
         out.append(ann)
     spec.raise_if(problems, str(p))

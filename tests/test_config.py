@@ -123,13 +123,16 @@ def test_every_mistake_of_a_programme_file_is_named_at_once(tmp_path: Path) -> N
     from broadcaster.announce.spec import AnnouncementInputError
 
     ward = load_ward(WARD, env={})
-    body = ('[[announcement]]\nid = "Họp Tổ 6/kp3"\ntitle = "t"\ntext = "x"\nreadings = 9\n'
-            '[[announcement]]\nid = "b"\ntitle = "t"\ntext = "x"\n'
-            'schedule = { kind = "daily", times = ["17:00", "25:00"], from = "01/12/2026" }\n'
-            '[[announcement]]\nid = "b"\ntitle = "t"\ntext = "x"\nchime = "có"\n')
+    body = ('[[announcement]]\nid = "Họp Tổ 6/kp3"\ntitle = "t"\ntext = "x"\nreadings = 9\n\n'
+            '[[announcement]]\nid = "b"\ntitle = "t"\n# a comment\n'
+            'schedule = { kind = "daily", times = ["17:00", "25:00"], from = "01/12/2026" }\ntext = "x"\n\n'
+            '[[announcement]]\nid = "c"\ntitle = "t"\ntext = "x"\nchime = "có"\n')
     with pytest.raises(AnnouncementInputError) as info:
         load_announcements(_programme(tmp_path, body), ward)
     where = [p.where for p in info.value.problems]
     assert where == ["announcement[0].id", "announcement[0].readings", "announcement[1].schedule.times[1]",
                      "announcement[1].schedule.until", "announcement[2].chime"], where
     assert "Thiếu «Đến ngày»" in str(info.value) and "«25:00» không phải giờ" in str(info.value)
+    # and on which line: the key's, or its [[announcement]] header's when the key is missing
+    assert [p.line for p in info.value.problems] == [2, 5, 11, 11, 18]
+    assert "announcement[1].schedule.times[1] (dòng 11): «25:00»" in str(info.value)

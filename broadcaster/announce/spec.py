@@ -48,7 +48,7 @@ DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng
 _INVISIBLE = "\uFE0F\u200D"  # variation selector, zero-width joiner: part of an emoji, not seen alone
 
 # The fields every door speaks of, by one name each.
-FIELDS = ("id", "title", "text", "zones", "priority", "readings", "chime", "show_on_tv", "audio",
+FIELDS = ("id", "title", "text", "zones", "priority", "readings", "chime", "show_on_tv", "audio", "schedule",
           "schedule.kind", "schedule.at", "schedule.times", "schedule.from", "schedule.until", "schedule.weekdays")
 
 
@@ -60,13 +60,15 @@ class Problem:
     where: str  # as the door names it: "announcement[0].schedule.times[1]", "--times", "schedule"
     message: str  # Vietnamese: what is wrong and what to do
     gloss: str = ""  # a short English gloss for the command line and logs
+    line: int | None = None  # in a file: the line of the key (or of its [[announcement]])
 
     def said(self) -> str:
         """The message, with its English gloss if any (command line, logs)."""
         return f"{self.message} ({self.gloss})" if self.gloss else self.message
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.said()}"
+        at = f" (dòng {self.line})" if self.line else ""
+        return f"{self.where}{at}: {self.said()}"
 
 
 class AnnouncementInputError(ConfigError):
@@ -96,17 +98,45 @@ class Door:
     prefix: str = ""  # in a file: "announcement[2]."
     indexed: bool = False  # a file names the n-th time "times[1]"; a flag or a form field has no index
     default_title: bool = False  # the command line gives an untitled announcement its priority's title
+    lines: Mapping[str, int] = field(default_factory=dict)  # in a file: top-level key -> line ("" = its header)
 
     def where(self, name: str, index: int | None = None) -> str:
         w = self.prefix + self.names.get(name, name)
         return f"{w}[{index}]" if self.indexed and index is not None else w
 
-    def at(self, prefix: str) -> Door:
-        return Door(self.source, self.names, prefix, self.indexed, self.default_title)
+    def line_of(self, name: str) -> int | None:
+        return self.lines.get(name.split(".", 1)[0]) or self.lines.get("")
+
+    def problem(self, name: str, message: str, index: int | None = None, gloss: str = "") -> Problem:
+        return Problem(name, self.where(name, index), message, gloss, self.line_of(name))
 
 
-def file_door(path: str | Path, prefix: str = "") -> Door:
-    return Door(str(path), {}, prefix, indexed=True)
+def file_door(path: str | Path, prefix: str = "", lines: Mapping[str, int] | None = None) -> Door:
+    return Door(str(path), {}, prefix, indexed=True, lines=dict(lines or {}))
+
+
+_HEADER = re.compile(r"\s*\[\[\s*announcement\s*\]\]")
+_SUBTABLE = re.compile(r"\s*\[\s*announcement\.(\w+)\s*\]")
+_KEY = re.compile(r"\s*([A-Za-z_][\w-]*)\s*=")
+
+
+def announcement_lines(text: str) -> list[dict[str, int]]:
+    """For each ``[[announcement]]`` of a programme file, in order: its top-level keys' line numbers
+    (1-based) and ``""`` for its header, so an error can say «dòng 14» (tomllib keeps no positions)."""
+    out: list[dict[str, int]] = []
+    sub = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if _HEADER.match(line):
+            out.append({"": n})
+            sub = False
+        elif out and (m := _SUBTABLE.match(line)):
+            out[-1].setdefault(m.group(1), n)
+            sub = True
+        elif out and not sub and (m := _KEY.match(line)):
+            out[-1].setdefault(m.group(1), n)
+        elif line.lstrip().startswith("["):
+            sub = True  # another table: its keys are not the announcement's
+    return out
 
 
 CLI_NAMES = {
@@ -158,7 +188,7 @@ class _Collect:
         self.problems: list[Problem] = []
 
     def add(self, name: str, message: str, index: int | None = None, gloss: str = "") -> None:
-        self.problems.append(Problem(name, self.door.where(name, index), message, gloss))
+        self.problems.append(self.door.problem(name, message, index, gloss))
 
 
 def kind_of(v: Any) -> str:
