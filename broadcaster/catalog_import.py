@@ -191,7 +191,8 @@ def parse_rows(rows: list[tuple[int, list[str]]], file: str) -> list[dict[str, A
     seen: dict[str, int] = {}
     entries: list[dict[str, Any]] = []
     for n, cells in rows[h + 1:]:
-        def get(key: str) -> str:
+        # the row is bound as a default: each row's helpers read that row, never a later one
+        def get(key: str, cells: list[str] = cells) -> str:
             i = pos.get(key)
             return cells[i] if i is not None and i < len(cells) else ""
 
@@ -199,7 +200,7 @@ def parse_rows(rows: list[tuple[int, list[str]]], file: str) -> list[dict[str, A
             continue  # blank rows between groups are common in such sheets
         before = len(problems)
 
-        def bad(key: str, msg: str) -> None:
+        def bad(key: str, msg: str, n: int = n) -> None:
             problems.append((n, titles[key], msg))
 
         # the catalog's own rules and words (catalog.py), so the sheet and the JSON file agree
