@@ -15,6 +15,7 @@ import functools
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -278,9 +279,16 @@ def _cp(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("CP", "chính phủ")
 
 
-_CONTEXT_RULES = (
+_ContextRule = Callable[[str, re.Match[str]], str]
+
+
+def _cn(text: str, m: re.Match[str]) -> str:
+    return "chi nhánh"
+
+
+_CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
-    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, lambda t, m: "chi nhánh"),
+    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
     (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
@@ -289,8 +297,13 @@ def _apply_context(text: str) -> str:
     text = _SIGNATURE_RE.sub(_signature, text)
     text = _school_levels(text)
     for pattern, rule in _CONTEXT_RULES:
-        text = pattern.sub(lambda m, rule=rule, src=text: rule(src, m), text)
+        # each rule looks at the text as it was before its own substitutions
+        text = pattern.sub(functools.partial(_call_rule, rule, text), text)
     return text
+
+
+def _call_rule(rule: _ContextRule, source: str, m: re.Match[str]) -> str:
+    return rule(source, m)
 
 
 def _replace_table(m: re.Match[str], forms: dict[str, str], folded: dict[str, str]) -> str:
