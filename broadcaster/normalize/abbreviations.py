@@ -67,22 +67,30 @@ def dotted_abbreviations() -> frozenset[str]:
     return frozenset(a.abbr for a in load_abbreviations() if a.abbr.endswith(".")) | {"Q.", "KT.", "TM."}
 
 
+# Matched whatever the case: loan acronyms and letters (PAPI, Covid, QR).
+_LOOSE_MODES = ("letters", "word")
+
+
 def _alternation(keys: list[str]) -> str:
     # Longest first, so UBMTTQVN wins over UBMTTQ and KT-XH over KT.
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
 
 
 @functools.cache
-def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(case-sensitive initialisms, case-insensitive loan words/letters) built from the table."""
     table = load_abbreviations()
     exact = [a.abbr for a in table if a.mode in ("expand", "expand*")]
-    loose = [a.abbr for a in table if a.mode in ("letters", "word")]
+    loose = [a.abbr for a in table if a.mode in _LOOSE_MODES]
     # Not followed by a letter; a digit may follow directly ("KP3" = khu phố 3).
     tail = r"(?:(?<=\.)|(?![^\W\d_]|&))"
     exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}")
     loose_re = re.compile(rf"(?<![\w&])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
-    return exact_re, loose_re
+    # The shorthands of chat ("ko", "trc", "Ae") as typed in lower case or capitalised, never in
+    # capitals ("ĐC" is địa chỉ, not "đc" = được); expanded in running text, never inside an address.
+    chat = [form for a in table if a.mode == "chat" for form in (a.abbr, a.abbr.capitalize())]
+    chat_re = re.compile(rf"(?<![\w&@.])(?:{_alternation(chat)})(?![\w&@])")
+    return exact_re, loose_re, chat_re
 
 
 # --- context-dependent abbreviations -------------------------------------------------------------
@@ -286,10 +294,22 @@ def _cn(text: str, m: re.Match[str]) -> str:
     return "chi nhánh"
 
 
+_TN_RE = re.compile(r"(?<![\w&/-])TN(?![\w&/-])")
+_TN_YOUTH_BEFORE = re.compile(r"(?i:đoàn|đoàn viên|chi đoàn|tháng|lực lượng|đội|hội|ngày hội|đảng viên|phong trào)\s*$")
+
+
+def _tn(text: str, m: re.Match[str]) -> str:
+    # TN is thanh niên in the Youth Union's names (Đoàn TN, tháng TN, lực lượng TN xung kích); elsewhere
+    # it may be tài nguyên, tự nhiên or tình nguyện, so it is spelt.
+    if _TN_YOUTH_BEFORE.search(text[max(0, m.start() - 20) : m.start()]):
+        return spoken_forms().get("TN", "thanh niên")
+    return spell("TN")
+
+
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
-    (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
 
@@ -339,10 +359,11 @@ def expand_in_context(text: str) -> str:
 
 def expand_from_table(text: str) -> str:
     """Every other abbreviation of the table."""
-    exact_re, loose_re = _table_patterns()
+    exact_re, loose_re, chat_re = _table_patterns()
     forms = spoken_forms()
-    folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in ("letters", "word")}
+    folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in _LOOSE_MODES}
     text = loose_re.sub(lambda m: _replace_table(m, forms, folded), text)
+    text = chat_re.sub(lambda m: forms[m.group(0).lower()], text)
     return exact_re.sub(lambda m: _replace_table(m, forms, folded), text)
 
 

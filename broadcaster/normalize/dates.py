@@ -139,6 +139,14 @@ _WEEKDAY_DM_RE = re.compile(
 _T_MONTH_YEAR_RE = re.compile(rf"(?<![\w/.,-])T{_M}/{_Y}{_NOT_AFTER}")
 
 
+# "từ ngày 1-12", "ngày 30-4": a day and month with a dash right after "ngày" is a date, unless what
+# follows makes it a run of days ("ngày 1-3 tháng 12", "ngày 10-12 hằng tháng", "mùng 1-3 Tết").
+_DASHED_DM_RE = re.compile(
+    rf"(?<![\w])((?i:ngày|mùng|mồng)\s+){_NOT_BEFORE}{_D}-{_M}"
+    rf"(?![\w/-]|[.,]\d|\s*(?:[-–]|đến|,\s*\d)|\s+(?i:tháng|hằng|hàng|của|trong|tết|âm|âl)\b)"
+)
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
     text = _T_MONTH_YEAR_RE.sub(lambda m: f"tháng {month_name(int(m.group(1)))} năm {read_int(int(m.group(2)))}", text)
@@ -148,6 +156,7 @@ def read_dates(text: str) -> str:
     text = _FULL_DATE_RE.sub(_full_date, text)
     text = _MONTH_YEAR_RE.sub(_month_year, text)
     text = _DOTTED_DM_RE.sub(_dotted_dm, text)
+    text = _DASHED_DM_RE.sub(lambda m: m.group(1) + say_date(int(m.group(2)), int(m.group(3))), text)
     return _CONTEXT_DATE_RE.sub(_context_dates, text)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+import functools
+from importlib import resources
+
 from broadcaster.normalize.numbers import read_digit_string, read_int, spell
 
 _PART = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
@@ -37,9 +40,39 @@ def _doc(m: re.Match[str]) -> str:
     return ", ".join(words) + ","
 
 
+# A document symbol without its number ("theo hướng dẫn của NĐ-CP", "TT-BYT mới") names a kind of
+# document and its issuer, and is said so: nghị định chính phủ, thông tư bộ y tế. Spelling it is
+# only right where a number makes it a reference to look up.
+_DOC_TYPES = ("NĐ", "QĐ", "TT", "TTLT", "NQ", "CT", "KH", "TB", "BC", "CV", "HD", "TTr", "KL", "QC")
+_DOC_TYPE_NAMES = {"TT": "thông tư", "TTLT": "thông tư liên tịch", "CT": "chỉ thị", "HD": "hướng dẫn",
+                   "KL": "kết luận", "QC": "quy chế"}
+_LONE_SYMBOL_RE = re.compile(
+    rf"(?<![\w/&.-])({'|'.join(_DOC_TYPES)})-({_PART}(?:-{_PART})?)(?![\w&/-])"
+)
+
+
+@functools.cache
+def _issuers() -> dict[str, str]:
+    text = resources.files("broadcaster.normalize.data").joinpath("document_issuers.tsv").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0] != "symbol"}
+
+
+def _lone_symbol(m: re.Match[str]) -> str:
+    from broadcaster.normalize.abbreviations import spoken_forms
+
+    forms = spoken_forms()
+    kind = _DOC_TYPE_NAMES.get(m.group(1)) or forms.get(m.group(1))
+    issuers = [_issuers().get(p) or forms.get(p) for p in m.group(2).split("-")]
+    if not kind or not all(issuers):
+        return m.group(0)  # an issuer we cannot name: leave it to the spelling of initialisms
+    return " ".join([kind, *(i for i in issuers if i)])
+
+
 def read_document_numbers(text: str) -> str:
     """Replace every document number in ``text`` with its spoken form (symbol spelled)."""
     text = DOC_NUMBER_RE.sub(_doc, text)
+    text = _LONE_SYMBOL_RE.sub(_lone_symbol, text)
     text = _PARTY_DOC_RE.sub(
         lambda m: f"{read_digit_string(m.group(1))}, {_symbol(m.group(2))}, {_symbol(m.group(3))},", text
     )

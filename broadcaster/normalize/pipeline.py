@@ -77,6 +77,7 @@ STEPS: tuple[Step, ...] = (
     Step("end mark ./.", _silent_end),
     Step("heading / list marker", structure.read_headings),
     Step("web / e-mail address", web.read_addresses),
+    Step("hashtag", web.read_hashtags),
     Step("brand / loan word", web.read_brands),
     Step("Roman numeral in context", structure.roman_numerals_to_digits),
     Step("number plate / km post / alley", places.read_places),

@@ -6,6 +6,7 @@
   alone is a post too (ki lô mét mười lăm).
 * Streets named by a date with a dash, "đường 30-4" → đường ba mươi tháng tư (the slash form
   "đường 3/2" is read by the dates).
+* Fishing boats "QT-90123-TS": quy tê, chín không một hai ba, tê ét.
 * Alleys: "K27/15" → kiệt hai mươi bảy trên mười lăm; after kiệt, hẻm, ngõ, ngách every "/" is "trên"
   ("ngách 12/4/7" → mười hai trên bốn trên bảy).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 
 from broadcaster.normalize.abbreviations import capitalised_word_follows
-from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int
+from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int, spell
 
 _PLATE_RE = re.compile(
     r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)(?:\s?-\s?|\s)(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
@@ -65,7 +66,17 @@ def _alley_number(part: str) -> str:
 _KM_RANGE_RE = re.compile(r"((?:Km|KM|km)\s?\d{1,4}\s?\+\s?\d{1,3})\s*[-–—]\s*(?=(?:Km|KM|km)\s?\d)")
 
 
+# Fishing-boat registrations "QT-90123-TS", "QNg-91234-TS": the province's letters spelt, the number
+# digit by digit (as it is painted on the hull and copied down), then TS (tàu cá) spelt.
+_BOAT_RE = re.compile(r"(?<![\w/.-])([A-ZĐ][A-Za-zĐđ]{1,3})\s?-\s?(\d{3,5})\s?-\s?(TS)(?![\w-])")
+
+
+def _boat(m: re.Match[str]) -> str:
+    return f"{spell(m.group(1).upper())}, {read_digits(m.group(2))}, {spell(m.group(3))}"
+
+
 def read_places(text: str) -> str:
+    text = _BOAT_RE.sub(_boat, text)
     text = _PLATE_RE.sub(_plate, text)
     text = _KM_RANGE_RE.sub(r"\1 đến ", text)
     text = _KM_POST_RE.sub(

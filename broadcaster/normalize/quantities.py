@@ -158,11 +158,17 @@ def _magnitude_unit_re() -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.,])((?:{NUM}|\d+\.\d{{1,2}})\s(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)({units})(?![^\W_])")
 
 
+# "từ m3 thứ 11", "giá mỗi m2": an area or volume symbol standing alone is still the unit; no other
+# word is written so (the upper-case "M2" may be a label and is left alone).
+_LONE_AREA_RE = re.compile(r"(?<![\w.,/&-])(km2|km²|m2|m²|m3|m³)(?![\w/-])")
+
+
 def read_quantities(text: str) -> str:
     """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%, 2,5 triệu kWh."""
     text = _BELOW_ZERO_RE.sub("âm ", text)
     text = _magnitude_unit_re().sub(lambda m: f"{m.group(1)}{UNITS[m.group(2)]}", text)
-    return _QUANTITY_RE.sub(_quantity, text)
+    text = _QUANTITY_RE.sub(_quantity, text)
+    return _LONE_AREA_RE.sub(lambda m: UNITS[m.group(1)], text)
 
 
 _ORDINAL_RE = re.compile(

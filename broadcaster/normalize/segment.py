@@ -60,6 +60,15 @@ def place_names() -> tuple[str, ...]:
 
 
 @functools.cache
+def _listed_words() -> tuple[str, ...]:
+    """The Vietnamese words of the lexicons: place names, common words, the table's spoken compounds."""
+    from broadcaster.normalize.abbreviations import load_abbreviations
+
+    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
+    return (*place_names(), *_lines("words.txt"), *spoken_forms)
+
+
+@functools.cache
 def _lexicon() -> dict[str, str]:
     """unaccented key → spoken reading (lowercase, accented)."""
     from broadcaster.normalize.abbreviations import load_abbreviations
@@ -77,14 +86,31 @@ def _lexicon() -> dict[str, str]:
             lexicon.setdefault(key, a.spoken)
     # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
     # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
-    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
-    for word in (*place_names(), *_lines("words.txt"), *spoken_forms):
+    for word in _listed_words():
         lexicon.setdefault(strip_diacritics(word), word.lower())
     for written, spoken in brand_readings().items():
         key = re.sub(r"[^a-z0-9]", "", strip_diacritics(written))
         if key:
             lexicon[key] = spoken
     return lexicon
+
+
+@functools.cache
+def _syllable_accents() -> dict[str, str]:
+    """unaccented syllable → its most frequent accented form among the syllables of the listed words.
+
+    A syllable that no entry lists on its own ("cuoc" in "cuocthi") is still read with the tones it
+    most often has in the lexicons (cuộc), not typed bare, which an engine reads with no tone at all.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for word in _listed_words():
+        for syllable in word.lower().split():
+            key = strip_diacritics(syllable)
+            if key != syllable and key.isalpha():
+                forms = counts.setdefault(key, {})
+                forms[syllable] = forms.get(syllable, 0) + 1
+    # the most frequent form; on a tie the one seen first (dicts keep insertion order)
+    return {key: max(forms, key=lambda f: forms[f]) for key, forms in counts.items()}
 
 
 @functools.cache
@@ -104,6 +130,10 @@ def read_label(label: str) -> str:
         return DOMAIN_WORDS[low]
     if low.isdigit():
         return read_digits(low)
+    if re.fullmatch(r"[b-df-hj-np-tv-xzđ]{2,}", low) and low not in _lexicon():
+        # no vowel and not a listed initialism: letters of a name ("qtv" → quy tê vê), never a word
+        # found inside it ("tv" → ti vi)
+        return " ".join(LETTER_NAMES.get(ch, ch) for ch in low)
     return _segment(low, spell_letters=False) or _segment(low, spell_letters=True) or low
 
 
@@ -137,7 +167,8 @@ def _segment(low: str, spell_letters: bool) -> str | None:
                 if spoken:
                     candidates.append((j, _WORD_COST, spoken, False))
                 elif not spell_letters and j - i >= 2 and j - i <= 7 and is_vietnamese_syllable(low[i:j]):
-                    candidates.append((j, _UNLISTED_SYLLABLE_COST, low[i:j], False))
+                    syllable = _syllable_accents().get(low[i:j], low[i:j])
+                    candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, False))
             if spell_letters:
                 ch = low[i]
                 candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))

@@ -48,10 +48,11 @@ def read_headings(line: str) -> str:
 # Words after which a Roman numeral is a number. "thứ" keeps its own ordinal rule downstream.
 _ROMAN_CONTEXT = (
     r"lần thứ|thứ|khóa|khoá|báo động|BĐ|quý|kỳ|kì|đại hội|chương|phần|mục|thế kỷ|thế kỉ|đợt|giai đoạn|"
-    r"hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực|phụ lục|điều"
+    r"hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực|phụ lục|điều|khu phố|tiểu khu|KP|KV"
 )
 # Words that take a multi-letter Roman numeral ("hạng III") but after which a lone I or V is a letter.
-_LETTER_CONTEXT_RE = re.compile(r"(?i:hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng|khu vực)")
+# "khu vực I" is not among them: regional offices are numbered so (Chi cục Thuế khu vực I).
+_LETTER_CONTEXT_RE = re.compile(r"(?i:hạng|loại|cấp|cấp độ|tập|vòng|nhóm|vùng)")
 _ROMAN_IN_CONTEXT_RE = re.compile(
     rf"(?<![\w])((?i:{_ROMAN_CONTEXT})\s+)([IVXLC]+)((?:\s*(?:,|và|-|–|đến)\s*[IVXLC]+)*)(?![\w])"
 )

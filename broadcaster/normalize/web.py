@@ -51,7 +51,35 @@ def _brand_re() -> re.Pattern[str]:
     return re.compile(rf"(?<![\w@.\-/])(?:{alternation})(?![\w\-])", re.IGNORECASE)
 
 
+# "eTax", "Etax", "e-Tax": an e-service named by "e" and a listed loan word is said "e" + that word
+# (e tắc); other mixed-case names (eKYC) are spelt later.
+_E_NAME_RE = re.compile(r"(?<![\w@.\-/])([eE])-?([A-Za-z]{2,})(?![\w\-])")
+
+
+def _e_name(m: re.Match[str]) -> str:
+    word = brand_readings().get(m.group(2).casefold())
+    return f"e {word}" if word else m.group(0)
+
+
 def read_brands(text: str) -> str:
     """Facebook → phây búc, Zalo → da lô, VssID → vê ét ét i đê (the data file's readings)."""
     readings = brand_readings()
-    return _brand_re().sub(lambda m: readings[m.group(0).casefold()], text)
+    text = _brand_re().sub(lambda m: readings[m.group(0).casefold()], text)
+    return _E_NAME_RE.sub(_e_name, text)
+
+
+# "#ChuyenDoiSo", "#DongHa", "#chuyểnđổisố": a hashtag is read as the words it joins; the "#" is not
+# said. Unaccented, the joined words get their diacritics back like an address label.
+_HASHTAG_RE = re.compile(r"(?<![\w&])#([^\W_][\w]*)")
+_CAMEL_PART_RE = re.compile(r"[A-ZĐÀ-Ỹ][a-zđà-ỹ]*|[a-zđà-ỹ]+|\d+")
+
+
+def _hashtag(m: re.Match[str]) -> str:
+    tag = m.group(1)
+    if tag.isascii():
+        return read_label(tag.lower())
+    return " ".join(_CAMEL_PART_RE.findall(tag)) or tag
+
+
+def read_hashtags(text: str) -> str:
+    return _HASHTAG_RE.sub(_hashtag, text)
