@@ -124,7 +124,7 @@ def read_phone_numbers(text: str) -> str:
 # Bank accounts, meeting IDs, tax and other codes after the word that names them: every digit is
 # said, with a pause where the writer left a space, dot or dash.
 _CODE_RE = re.compile(
-    r"((?<![\w])(?:STK|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
+    r"((?<![\w])(?:STK|TK(?:\s+(?i:số))?|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
     r"passcode|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
 )
 

@@ -163,9 +163,15 @@ def _magnitude_unit_re() -> re.Pattern[str]:
 _LONE_AREA_RE = re.compile(r"(?<![\w.,/&-])(km2|km²|m2|m²|m3|m³)(?![\w/-])")
 
 
+# "+19,5m" (a level above datum): a plus sign before a number is "cộng" (phones and km posts are read
+# before this step).
+_PLUS_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))\+\s?(?=\d)")
+
+
 def read_quantities(text: str) -> str:
     """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%, 2,5 triệu kWh."""
     text = _BELOW_ZERO_RE.sub("âm ", text)
+    text = _PLUS_RE.sub("cộng ", text)
     text = _magnitude_unit_re().sub(lambda m: f"{m.group(1)}{UNITS[m.group(2)]}", text)
     text = _QUANTITY_RE.sub(_quantity, text)
     return _LONE_AREA_RE.sub(lambda m: UNITS[m.group(1)], text)

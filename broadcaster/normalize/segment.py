@@ -23,7 +23,7 @@ _DATA_PACKAGE = "broadcaster.normalize.data"
 # Top-level and common second-level domains, spelt or said as a word.
 DOMAIN_WORDS: dict[str, str] = {
     "vn": "vê nờ", "gov": "gờ o vê", "com": "com", "net": "nét", "org": "o rờ gờ", "edu": "e đê u",
-    "info": "in phô", "io": "i o", "www": "vê kép vê kép vê kép", "asia": "a si a", "int": "in",
+    "info": "in phô", "io": "i o", "gle": "gờ lờ e", "ly": "lờ i", "gl": "gờ lờ", "www": "vê kép vê kép vê kép", "asia": "a si a", "int": "in",
 }
 
 _WORD_COST = 1.0

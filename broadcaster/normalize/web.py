@@ -15,7 +15,8 @@ import re
 
 from broadcaster.normalize.segment import brand_readings, read_label
 
-_TLDS = r"(?:vn|com|net|org|gov|edu|info|int|io|asia|me)"
+# the country and generic domains of ward notices, and the short-link ones (forms.gle, bit.ly, goo.gl)
+_TLDS = r"(?:vn|com|net|org|gov|edu|info|int|io|asia|me|gle|ly|gl|app)"
 _URL_RE = re.compile(
     rf"(?<![\w@.])(?:https?://)?(?:[a-zA-Z0-9-]+\.)+{_TLDS}\b(?:/[\w\-./?=&%#]*[\w/])?",
 )
