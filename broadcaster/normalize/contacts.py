@@ -125,8 +125,11 @@ def read_phone_numbers(text: str) -> str:
 # said, with a pause where the writer left a space, dot or dash.
 _CODE_RE = re.compile(
     r"((?<![\w])(?:STK|TK(?:\s+(?i:số))?|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
-    r"passcode|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
+    r"passcode|mã otp|otp|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
 )
+
+
+_SECRET_RE = re.compile(r"(?i:mật khẩu|passcode|mã otp|otp)")
 
 
 def read_codes(text: str) -> str:
@@ -134,7 +137,9 @@ def read_codes(text: str) -> str:
 
     def code(m: re.Match[str]) -> str:
         groups = re.findall(r"\d+", m.group(2))
-        if sum(len(g) for g in groups) < 6:
+        # A password or one-time code is never a quantity, however short ("mật khẩu: 2025").
+        secret = bool(_SECRET_RE.match(m.group(1)))
+        if sum(len(g) for g in groups) < 6 and not secret:
             return m.group(0)
         return m.group(1) + ", ".join(read_digits(g) for g in groups)
 

@@ -34,7 +34,7 @@ UNITS: dict[str, str] = {
     "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
     "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
-    "ha": "héc ta", "ml": "mi li lít", "l": "lít",
+    "ha": "héc ta", "ml": "mi li lít", "l": "lít", "cc": "xê xê",
     "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
     "%": "phần trăm",
     "đ": "đồng", "đồng": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng",
