@@ -173,7 +173,7 @@ def read_month_names(text: str) -> str:
 _H = r"([01]?\d|2[0-4])"
 _TIME_RE = re.compile(
     rf"(?<![\w.,:/]){_H}"
-    rf"(?:(?:h|g|H)([0-5]\d)?(?:'|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
+    rf"(?:(?:h|g|H)([0-5]\d)?(?:'|’|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
     rf"(?![\w:]|[.,]\d)"
 )
 # A bare "g" is grams ("500g"), so "7g" alone is not a time; only "7g30" is.

@@ -49,7 +49,8 @@ def read_addresses(text: str) -> str:
 def _brand_re() -> re.Pattern[str]:
     keys = sorted(brand_readings(), key=len, reverse=True)
     alternation = "|".join(re.escape(k) for k in keys)
-    return re.compile(rf"(?<![\w@.\-/])(?:{alternation})(?![\w\-])", re.IGNORECASE)
+    # Addresses are read before this step, so a "/" left before a brand is a pause ("Hotline/Zalo").
+    return re.compile(rf"(?<![\w@.\-])(?:{alternation})(?![\w\-])", re.IGNORECASE)
 
 
 # "eTax", "Etax", "e-Tax": an e-service named by "e" and a listed loan word is said "e" + that word
