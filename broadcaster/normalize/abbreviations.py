@@ -265,7 +265,7 @@ _TT_TRUNG_TAM = (
 _CN_RE = re.compile(r"(?<![\w&/])CN(?![\w&/-])")
 
 
-_DT_RE = re.compile(r"(?<![\w&/])ĐT(?![\w&])")
+_DT_RE = re.compile(r"(?<![\w&/-])ĐT(?![\w&])")  # "GD-ĐT" is a compound of the table
 
 
 def _dt(text: str, m: re.Match[str]) -> str:
@@ -306,10 +306,20 @@ def _tn(text: str, m: re.Match[str]) -> str:
     return spell("TN")
 
 
+_ND_RE = re.compile(r"(?<![\w&/-])ND(?![\w&/-])")
+
+
+def _nd(text: str, m: re.Match[str]) -> str:
+    # "Hội ND" is the Farmers' Union (hội nông dân); ND alone may be nội dung or nhân dân: spelt.
+    if re.search(r"(?i:hội|hội viên)\s*$", text[max(0, m.start() - 12) : m.start()]):
+        return spoken_forms().get("ND", "nông dân")
+    return spell("ND")
+
+
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
-    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
 
