@@ -12,7 +12,7 @@ import re
 import functools
 from importlib import resources
 
-from broadcaster.normalize.numbers import read_digit_string, read_int, spell
+from broadcaster.normalize.numbers import read_digit_string, read_digits, read_int, spell
 
 _PART = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
 DOC_NUMBER_RE = re.compile(
@@ -69,10 +69,26 @@ def _lone_symbol(m: re.Match[str]) -> str:
     return " ".join([kind, *(i for i in issuers if i)])
 
 
+# The code of a form after mẫu / tờ khai ("tờ khai CT01", "mẫu TK1-TS", "mẫu số C70a-HD") is spelt:
+# letters by name, digits as written (a leading zero is said: CT01 → xê tê không một).
+_FORM_CODE_RE = re.compile(
+    r"(?<![\w])((?i:mẫu số|mẫu đơn|mẫu|tờ khai|biểu mẫu|phiếu)\s+)"
+    r"([A-ZĐ]{1,5}\d{1,3}[a-z]?(?:-[A-ZĐ]{1,5}\d{0,3})*)(?![\w/-])"
+)
+
+
+def _form_part(part: str) -> str:
+    words = []
+    for run in re.findall(r"\d+|[^\W\d_]", part):
+        words.append(read_digits(run) if run.isdigit() and run.startswith("0") else spell(run))
+    return " ".join(words)
+
+
 def read_document_numbers(text: str) -> str:
     """Replace every document number in ``text`` with its spoken form (symbol spelled)."""
     text = DOC_NUMBER_RE.sub(_doc, text)
     text = _LONE_SYMBOL_RE.sub(_lone_symbol, text)
+    text = _FORM_CODE_RE.sub(lambda m: m.group(1) + ", ".join(_form_part(p) for p in m.group(2).split("-")), text)
     text = _PARTY_DOC_RE.sub(
         lambda m: f"{read_digit_string(m.group(1))}, {_symbol(m.group(2))}, {_symbol(m.group(3))},", text
     )

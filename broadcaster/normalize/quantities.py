@@ -33,7 +33,7 @@ UNITS: dict[str, str] = {
     "kVA": "ki lô vôn am pe", "KVA": "ki lô vôn am pe", "MVA": "mê ga vôn am pe",
     "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
-    "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
+    "kg": "ki lô gam", "mg": "mi li gam", "g": "gam", "gr": "gam",
     "ha": "héc ta", "ml": "mi li lít", "l": "lít", "cc": "xê xê",
     "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
     "%": "phần trăm",
@@ -168,9 +168,14 @@ _LONE_AREA_RE = re.compile(r"(?<![\w.,/&-])(km2|km²|m2|m²|m3|m³)(?![\w/-])")
 _PLUS_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))\+\s?(?=\d)")
 
 
+# "1m70", "1m5": a height in metres and centimetres, said "một mét bảy mươi", "một mét năm".
+_METRE_CM_RE = re.compile(r"(?<![\w.,])(\d)m(\d{1,2})(?![\w]|[.,]\d)")
+
+
 def read_quantities(text: str) -> str:
     """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%, 2,5 triệu kWh."""
     text = _BELOW_ZERO_RE.sub("âm ", text)
+    text = _METRE_CM_RE.sub(lambda m: f"{read_int(int(m.group(1)))} mét {read_int(int(m.group(2)))}", text)
     text = _PLUS_RE.sub("cộng ", text)
     text = _magnitude_unit_re().sub(lambda m: f"{m.group(1)}{UNITS[m.group(2)]}", text)
     text = _QUANTITY_RE.sub(_quantity, text)
