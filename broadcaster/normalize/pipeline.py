@@ -75,6 +75,7 @@ def _silent_end(text: str) -> str:
 # The order is the one described at the top of this module.
 STEPS: tuple[Step, ...] = (
     Step("end mark ./.", _silent_end),
+    Step("emoji / bullet symbol", structure.drop_pictographs),
     Step("heading / list marker", structure.read_headings),
     Step("web / e-mail address", web.read_addresses),
     Step("hashtag", web.read_hashtags),

@@ -212,8 +212,22 @@ _ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|
 _STREET_NAME_AFTER = re.compile(r"\s+[A-ZĐ][a-zà-ỹđ]+\s+[A-ZĐ][a-zà-ỹđ]+")
 
 
+# "1.250/1.500 hộ": a count out of a total written with thousands points is "trên"; it can be neither
+# a date nor a house number.
+_COUNT_OF_TOTAL_RE = re.compile(
+    r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)/(\d{1,3}(?:\.\d{3})+)(?![\w/]|[.,]\d)"
+    r"|(?<![\w.,/])(\d{1,3}(?:\.\d{3})+)/(\d+)(?![\w/]|[.,]\d)"
+)
+
+
+def _count_of_total(m: re.Match[str]) -> str:
+    a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{read_number(a)} trên {read_number(b)}"
+
+
 def read_fractions(text: str) -> str:
     """a/b left after dates: a house number (số 12/5 → mười hai trên năm) or a fraction (một phần ba)."""
+    text = _COUNT_OF_TOTAL_RE.sub(_count_of_total, text)
 
     def repl(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)

@@ -13,8 +13,8 @@ from broadcaster.normalize.numbers import LETTER_NAMES, read_int, roman_to_int
 
 _BULLET_RE = re.compile(r"^\s*[-+*•–]\s+")
 _ROMAN_HEADING_RE = re.compile(r"^(\s*)([IVXLC]+)(?:[.)/]|\s?[-–:])\s+")
-_NUMBER_HEADING_RE = re.compile(r"^(\s*)(\d{1,2}(?:\.\d{1,2})*)[.)]\s+")
-_LETTER_HEADING_RE = re.compile(r"^(\s*)([a-zđA-G])[.)]\s+")
+_NUMBER_HEADING_RE = re.compile(r"^(\s*)(\d{1,2}(?:\.\d{1,2})*)(?:[.)]|/(?=\s))\s+")
+_LETTER_HEADING_RE = re.compile(r"^(\s*)([a-zđA-G])(?:[.)]|/(?=\s))\s+")  # "a)", "b.", "a/ "
 # "a) ...; b) ..." inside a line: after a clause boundary only, so "(b/c)" or "1b)" stay untouched.
 _INLINE_LETTER_RE = re.compile(r"(?:(?<=[;:])|(?<=[;:]\s))([a-zđ])\)(?=\s)")
 _INLINE_NUMBER_RE = re.compile(r"(?:(?<=[;:])|(?<=[;:]\s))(\d{1,2})\)(?=\s)")
@@ -22,6 +22,28 @@ _INLINE_NUMBER_RE = re.compile(r"(?:(?<=[;:])|(?<=[;:]\s))(\d{1,2})\)(?=\s)")
 
 def _letter(ch: str) -> str:
     return LETTER_NAMES.get(ch.lower(), ch.lower())
+
+
+# Emoji, dingbats and the shapes used as bullets (📢 👉 ✅ ❗ ⚠️ ► ●) are not read: at the start of a
+# line they go, inside it they become a pause. The degree sign and other symbols that are words
+# (°C, ™) are not among them.
+_PICTOGRAPH_RUN = (
+    r"(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u25A0-\u25FF\u2300-\u23FF]"
+    r"[\uFE0F\u200D\u20E3\U0001F3FB-\U0001F3FF]*\s*)+"
+)
+_LEADING_PICTOGRAPHS_RE = re.compile(rf"^\s*{_PICTOGRAPH_RUN}")
+_PICTOGRAPHS_RE = re.compile(rf"\s*{_PICTOGRAPH_RUN}")
+_KEYCAP_RE = re.compile(r"(\d)\uFE0F?\u20E3")
+_STRAY_MARKS_RE = re.compile(r"[\uFE0F\u200D\u20E3]")
+
+
+def drop_pictographs(line: str) -> str:
+    """Emoji and bullet symbols are silent; between words they leave a pause (a comma)."""
+    line = _KEYCAP_RE.sub(r"\1,", line)  # "1️⃣ Thời gian" numbers a list item
+    line = _STRAY_MARKS_RE.sub("", _LEADING_PICTOGRAPHS_RE.sub("", line))
+    line = _PICTOGRAPHS_RE.sub(", ", line).strip()
+    line = re.sub(r"(?<=[,.;:!?…(\[\"“])\s*,\s*", " ", line)  # no pause doubled after punctuation
+    return re.sub(r",\s*$", "", line).strip()
 
 
 def read_headings(line: str) -> str:
