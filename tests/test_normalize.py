@@ -388,6 +388,13 @@ def test_cli_joins_arguments() -> None:
         ("từ 14 giờ - 16 giờ", "từ mười bốn giờ đến mười sáu giờ"),
         ("Hotline/Zalo", "hót lai da lô"),
         ("forms.gle/abc123", "phom chấm gờ lờ e gạch chéo a bê xê một hai ba"),
+        ("📢 THÔNG BÁO ✅ Tăng 15% ❗ Tỷ lệ", "thông báo, tăng mười lăm phần trăm, tỷ lệ"),
+        ("a/ Đối tượng", "a, đối tượng"),
+        ("Đã có 1.250/1.500 hộ", "đã có một nghìn hai trăm năm mươi trên một nghìn năm trăm hộ"),
+        ("tờ khai CT01", "tờ khai xê tê không một"),
+        ("cao 1m70", "cao một mét bảy mươi"),
+        ("Sở GD-ĐT", "sở giáo dục - đào tạo"),
+        ("Hội ND, GĐ Sở Y tế", "hội nông dân, giám đốc sở y tế"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:
