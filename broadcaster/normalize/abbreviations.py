@@ -295,7 +295,9 @@ def _cn(text: str, m: re.Match[str]) -> str:
 
 
 _TN_RE = re.compile(r"(?<![\w&/-])TN(?![\w&/-])")
-_TN_YOUTH_BEFORE = re.compile(r"(?i:đoàn|đoàn viên|chi đoàn|tháng|lực lượng|đội|hội|ngày hội|đảng viên|phong trào)\s*$")
+_TN_YOUTH_BEFORE = re.compile(
+    r"(?i:đoàn|đoàn viên|chi đoàn|tháng|lực lượng|đội|hội|ngày hội|đảng viên|phong trào)\s*(?:,|và)?\s*$"
+)
 
 
 def _tn(text: str, m: re.Match[str]) -> str:
@@ -316,10 +318,22 @@ def _nd(text: str, m: re.Match[str]) -> str:
     return spell("ND")
 
 
+_THA_RE = re.compile(r"(?<![\w&/-])THA(?![\w&/-])")
+
+
+def _tha(text: str, m: re.Match[str]) -> str:
+    # THA (tăng huyết áp) is also the syllable tha: in capitals before another word in capitals
+    # ("THA THỨ", "THA HƯƠNG") it is that word.
+    nxt = re.match(r"\s+([^\W\d_]+)", text[m.end() : m.end() + 20])
+    if nxt and nxt.group(1).isupper() and is_vietnamese_syllable(nxt.group(1)):
+        return "tha"
+    return spoken_forms().get("THA", "tăng huyết áp")
+
+
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
-    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
 

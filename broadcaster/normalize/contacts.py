@@ -15,7 +15,7 @@ from broadcaster.normalize.numbers import read_digits
 # group of at least three digits so "05 123" (a count and a number) is not taken for a phone.
 _PHONE_RE = re.compile(
     # a one-digit group only where a dotted landline starts: "0233 3.852.600"
-    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=\.\d{3}))){1,3}(?![\d]|[.,]\d)"
+    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=[. ]\d{3}))){1,4}(?![\d]|[.,]\d)"
 )
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)")
 # The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)

@@ -68,11 +68,13 @@ _KM_RANGE_RE = re.compile(r"((?:Km|KM|km)\s?\d{1,4}\s?\+\s?\d{1,3})\s*[-–—]\
 
 # Fishing-boat registrations "QT-90123-TS", "QNg-91234-TS": the province's letters spelt, the number
 # digit by digit (as it is painted on the hull and copied down), then TS (tàu cá) spelt.
-_BOAT_RE = re.compile(r"(?<![\w/.-])([A-ZĐ][A-Za-zĐđ]{1,3})\s?-\s?(\d{3,5})\s?-\s?(TS)(?![\w-])")
+_BOAT_RE = re.compile(
+    r"(?<![\w/.-])([A-ZĐ][A-Za-zĐđ]{1,3})(?:\s?-\s?(\d{3,5})\s?-\s?|\s(\d{4,5})\s)(TS)(?![\w-])"
+)
 
 
 def _boat(m: re.Match[str]) -> str:
-    return f"{spell(m.group(1).upper())}, {read_digits(m.group(2))}, {spell(m.group(3))}"
+    return f"{spell(m.group(1).upper())}, {read_digits(m.group(2) or m.group(3))}, {spell(m.group(4))}"
 
 
 def read_places(text: str) -> str:

@@ -34,7 +34,7 @@ UNITS: dict[str, str] = {
     "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
     "kg": "ki lô gam", "mg": "mi li gam", "g": "gam", "gr": "gam",
-    "ha": "héc ta", "ml": "mi li lít", "l": "lít", "cc": "xê xê",
+    "ha": "héc ta", "ml": "mi li lít", "l": "lít", "cc": "xê xê", "bar": "ba",
     "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
     "%": "phần trăm",
     "đ": "đồng", "đồng": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng",
@@ -248,6 +248,7 @@ def read_fractions(text: str) -> str:
     return _FRACTION_RE.sub(repl, text)
 
 
+_UNDERSCORE_RE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _NUMBER_LETTER_RE = re.compile(r"(?<![\w.,])(\d+)([A-ZĐ])(?![\w])")
 _LETTERS_DIGITS_RE = re.compile(r"(?<![\w&])([A-ZĐ]{1,6}\.?)(\d+)(?![\w])")
 # "COVID-19" → COVID 19, but not after a quantity ("15h-16h30", "5km-10km" are ranges).
@@ -258,6 +259,7 @@ _LETTER_DASH_DIGIT_RE = re.compile(
 
 def split_codes(text: str) -> str:
     """Keep letters and digits apart so each is read on its own: KP3 → KP 3, COVID-19 → COVID 19."""
+    text = _UNDERSCORE_RE.sub(" ", text)  # "Họ tên_KP" in a transfer's content: a separator
     text = _LETTER_DASH_DIGIT_RE.sub(" ", text)
 
     def split(m: re.Match[str]) -> str:

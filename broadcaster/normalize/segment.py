@@ -92,6 +92,8 @@ def _lexicon() -> dict[str, str]:
         key = re.sub(r"[^a-z0-9]", "", strip_diacritics(written))
         if key:
             lexicon[key] = spoken
+    # "edu" inside a label keeps its domain reading (vnedu → vê nờ e đê u)
+    lexicon.setdefault("edu", DOMAIN_WORDS["edu"])
     return lexicon
 
 
