@@ -13,7 +13,12 @@ import pytest
 
 from broadcaster.normalize import normalize, normalize_lines, read_int, read_number
 from broadcaster.normalize.abbreviations import load_abbreviations
-from broadcaster.normalize.compare import lenient_form, same_lenient, same_strict, strict_form
+from broadcaster.normalize.compare import (
+    lenient_form,
+    same_lenient,
+    same_strict,
+    strict_form,
+)
 from broadcaster.normalize.numbers import ordinal, roman_to_int, spell
 
 HERE = Path(__file__).resolve().parent

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -411,7 +412,7 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 
 def _is_camel(token: str) -> bool:
-    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:]))
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(token))
 
 
 def _spell_caps(m: re.Match[str]) -> str:

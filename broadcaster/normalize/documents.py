@@ -7,12 +7,16 @@ document and the issuer ("Kế hoạch số 181/KH-UBND" would otherwise say "k�
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 from importlib import resources
 
-from broadcaster.normalize.numbers import read_digit_string, read_digits, read_int, spell
+from broadcaster.normalize.numbers import (
+    read_digit_string,
+    read_digits,
+    read_int,
+    spell,
+)
 
 _PART = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
 DOC_NUMBER_RE = re.compile(

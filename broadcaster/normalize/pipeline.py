@@ -15,7 +15,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from broadcaster.normalize import abbreviations, contacts, dates, documents, places, quantities, structure, web, weekdays
+from broadcaster.normalize import (
+    abbreviations,
+    contacts,
+    dates,
+    documents,
+    places,
+    quantities,
+    structure,
+    web,
+    weekdays,
+)
 from broadcaster.normalize.orthography import to_nfc, unify_tone_marks
 from broadcaster.normalize.trace import Span, Trace
 

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 
 from broadcaster.normalize.abbreviations import capitalised_word_follows
-from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int, spell
+from broadcaster.normalize.numbers import (
+    LETTER_NAMES,
+    month_name,
+    read_digit_string,
+    read_digits,
+    read_int,
+    spell,
+)
 
 _PLATE_RE = re.compile(
     r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)(?:\s?-\s?|\s)(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"

@@ -53,7 +53,7 @@ _RANGE_RE = re.compile(
     r"(?!\d+(?:,\d+)?/\d)"  # "320 kVA - 22/0,4 kV": a ratio follows, not the end of a range
 )
 # "22/0,4 kV": a voltage (or other) ratio before a unit.
-_RATIO_RE = re.compile(rf"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
+_RATIO_RE = re.compile(r"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
 # one another ("đồng/người/tháng").
