@@ -49,7 +49,7 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
 
 _RANGE_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?giờ(?:\s?\d{{1,2}}(?:\s?phút)?)?|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?giờ(?:\s?\d{{1,2}}(?:\s?phút)?)?|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—÷]\s*(?=\d)"
     r"(?!\d+(?:,\d+)?/\d)"  # "320 kVA - 22/0,4 kV": a ratio follows, not the end of a range
 )
 # "22/0,4 kV": a voltage (or other) ratio before a unit.
