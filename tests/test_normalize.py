@@ -410,6 +410,9 @@ def test_cli_joins_arguments() -> None:
         ("nội dung: Họ tên_KP", "nội dung: họ tên khu phố"),
         ("áp lực 2,5 bar", "áp lực hai phẩy năm ba"),
         ("trang vnedu.vn", "trang vê nờ e đê u chấm vê nờ"),
+        ("sáng t7 họp ở nvh kp3 nha", "sáng thứ bảy họp ở nhà văn hóa khu phố ba nha"),
+        ("a/c nào bận, mn nhớ báo trc t6", "anh chị nào bận, mọi người nhớ báo trước thứ sáu"),
+        ("cách 5 km, tha cho ca sĩ", "cách năm ki lô mét, tha cho ca sĩ"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -392,6 +392,48 @@ def expand_from_table(text: str) -> str:
     return exact_re.sub(lambda m: _replace_table(m, forms, folded), text)
 
 
+# --- initialisms typed in lower case (chat) ---------------------------------------------------------
+
+# "t7", "t2-t6" (weekdays), "t12/2025" (a month)
+_LOWER_T_RE = re.compile(r"(?<![\w&@./])t([2-7](?![\w&@/])|(?:1[0-2]|[1-9])(?=/\d{4}\b))")
+
+
+@functools.cache
+def _lower_initialism_re() -> re.Pattern[str]:
+    """The table's initialisms that may be typed in lower case: neither a syllable, a unit, a word of
+    the brand list, a piece of an address nor chat."""
+    from broadcaster.normalize.quantities import UNITS
+    from broadcaster.normalize.segment import brand_readings
+
+    excluded = {u.lower() for u in UNITS} | set(brand_readings()) | set(DOMAIN_LETTERS)
+    excluded |= {a.abbr.lower() for a in load_abbreviations() if a.mode == "chat"}
+    keys = [
+        a.abbr.lower()
+        for a in load_abbreviations()
+        if a.mode in ("expand", "expand*", "context")
+        and re.fullmatch(r"[A-ZĐ]{2,8}", a.abbr)
+        and not is_vietnamese_syllable(a.abbr)
+        and a.abbr.lower() not in excluded
+    ]
+    # not after a number ("5 km" is a unit), a dot or a slash (what is left of an address)
+    return re.compile(rf"(?<![\w&@./-])(?<!\d )(?:{_alternation(keys)})(?=\d{{0,2}}(?![\w&@/-]|\.\w))")
+
+
+def restore_initialism_case(text: str) -> str:
+    """"nvh kp3", "sáng t7", "ubnd" typed in a chat → NVH KP3, T7, UBND, so the rules below read them.
+
+    Only tokens that are no Vietnamese syllable, no unit and no word of the brand list, and whose
+    capitals are an initialism of the table (or a weekday T2–T7): a listener hears the same thing
+    whether the officer pressed shift or not.
+    """
+    text = _LOWER_T_RE.sub(lambda m: "T" + m.group(1), text)
+    return _lower_initialism_re().sub(lambda m: m.group(0).upper(), text)
+
+
+# Words of addresses that survive as letters (read before): never taken for initialisms.
+DOMAIN_LETTERS = frozenset({"vn", "com", "gov", "edu", "org", "net", "www"})
+
+
 # --- unknown initialisms -------------------------------------------------------------------------
 
 _V = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
