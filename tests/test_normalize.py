@@ -55,6 +55,9 @@ def _case_files() -> list[Path]:
         # placeholder phone number "069.2.xxx" made a real one, one expectation brought in line with the
         # conventions: D of a spelt label is dê), 40/40 after.
         HERE / "data" / "normalize_realworld_dev9_cases.json",
+        # The tenth, chat messages as officers forward them (lower-case initialisms, shorthand, emoji),
+        # written after the lower-case rule: 17/20 before its own rules, 20/20 after.
+        HERE / "data" / "normalize_realworld_dev10_cases.json",
     ]
 
 
@@ -413,6 +416,8 @@ def test_cli_joins_arguments() -> None:
         ("sáng t7 họp ở nvh kp3 nha", "sáng thứ bảy họp ở nhà văn hóa khu phố ba nha"),
         ("a/c nào bận, mn nhớ báo trc t6", "anh chị nào bận, mọi người nhớ báo trước thứ sáu"),
         ("cách 5 km, tha cho ca sĩ", "cách năm ki lô mét, tha cho ca sĩ"),
+        ("quân số 120 đ/c", "quân số một trăm hai mươi đồng chí"),
+        ("lớp 10 thpt", "lớp mười trung học phổ thông"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

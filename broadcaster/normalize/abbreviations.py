@@ -415,8 +415,8 @@ def _lower_initialism_re() -> re.Pattern[str]:
         and not is_vietnamese_syllable(a.abbr)
         and a.abbr.lower() not in excluded
     ]
-    # not after a number ("5 km" is a unit), a dot or a slash (what is left of an address)
-    return re.compile(rf"(?<![\w&@./-])(?<!\d )(?:{_alternation(keys)})(?=\d{{0,2}}(?![\w&@/-]|\.\w))")
+    # not glued to a number, nor after a dot or a slash (what is left of an address)
+    return re.compile(rf"(?<![\w&@./-])(?:{_alternation(keys)})(?=\d{{0,2}}(?![\w&@/-]|\.\w))")
 
 
 def restore_initialism_case(text: str) -> str:

@@ -92,11 +92,13 @@ _PER_QUANTITY_RE = re.compile(
 )
 
 
+_COMRADES_RE = re.compile(r"(?<=\d)(\s?)[đĐ]/[cC](?![\w/])")
 _TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
 
 
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _COMRADES_RE.sub(r"\1đồng chí", text)  # "120 đ/c" counts comrades, not money per c
     text = _RATIO_RE.sub(r"\1 trên \2", text)
     text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
     text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
