@@ -418,6 +418,8 @@ def test_cli_joins_arguments() -> None:
         ("cách 5 km, tha cho ca sĩ", "cách năm ki lô mét, tha cho ca sĩ"),
         ("quân số 120 đ/c", "quân số một trăm hai mươi đồng chí"),
         ("lớp 10 thpt", "lớp mười trung học phổ thông"),
+        ("ứng dụng VNeTraffic, VNPT SmartCA", "ứng dụng vê nờ e tráp phích, vê nờ pê tê xờ mát xê a"),
+        ("QuangTri-S và iHanoi", "quảng trị-ét và i hà nội"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -457,10 +457,34 @@ def _is_camel(token: str) -> bool:
     return any(a.islower() and b.isupper() for a, b in itertools.pairwise(token))
 
 
+# The runs of a mixed-case name: "VNeTraffic" → V, Ne, Traffic; "SmartCA" → Smart, CA; "iHanoi" → i, Hanoi.
+_CAMEL_RUN_RE = re.compile(r"[A-ZĐ]+(?=[A-ZĐ][a-zđ])|[A-ZĐ]?[a-zđ]+|[A-ZĐ]+|\d+")
+
+
+def _read_camel(token: str) -> str:
+    """A mixed-case app or product name: its listed words said, the rest spelt.
+
+    "QuangTri" → quảng trị, "VNeTraffic" → vê nờ e tráp phích, "SmartCA" → xờ mát xê a, "VssID" →
+    vê ét ét i đê. A run is said as a word only if it is a loan word of the brand list or (four letters
+    or more) listed words cover it; a short run such as "Ne" or "Vss" is letters.
+    """
+    from broadcaster.normalize.segment import brand_readings, read_listed_words
+
+    whole = read_listed_words(token) if len(token) >= 4 else None
+    if whole and all(r[:1].isupper() for r in _CAMEL_RUN_RE.findall(token)):
+        return whole  # "QuangTri", "DongHa": place names typed without spaces
+    words = []
+    for run in _CAMEL_RUN_RE.findall(token):
+        brand = brand_readings().get(run.casefold())
+        listed = read_listed_words(run) if len(run) >= 4 and not run.isupper() else None
+        words.append(brand or listed or spell(run))
+    return " ".join(words)
+
+
 def _spell_caps(m: re.Match[str]) -> str:
     token = m.group(1)
     if _is_camel(token):
-        return spell(token)  # "eKYC", "SmartGov": a product or app name, spelt
+        return _read_camel(token)  # "eKYC", "SmartGov": a product or app name
     if not token.isupper() or is_vietnamese_syllable(token):
         return token
     return spell(token)

@@ -142,7 +142,15 @@ def read_label(label: str) -> str:
 _UNLISTED_SYLLABLE_COST = 2.0
 
 
-def _segment(low: str, spell_letters: bool) -> str | None:
+def read_listed_words(text: str) -> str | None:
+    """The reading of ``text`` if listed words cover it entirely (quangtri → quảng trị), else None."""
+    low = text.lower()
+    if not low.isalpha():
+        return None
+    return _segment(low, spell_letters=False, unlisted=False)
+
+
+def _segment(low: str, spell_letters: bool, unlisted: bool = True) -> str | None:
     from broadcaster.normalize.abbreviations import is_vietnamese_syllable
 
     lexicon = _lexicon()
@@ -168,7 +176,7 @@ def _segment(low: str, spell_letters: bool) -> str | None:
                 spoken = lexicon.get(low[i:j])
                 if spoken:
                     candidates.append((j, _WORD_COST, spoken, False))
-                elif not spell_letters and j - i >= 2 and j - i <= 7 and is_vietnamese_syllable(low[i:j]):
+                elif unlisted and not spell_letters and 2 <= j - i <= 7 and is_vietnamese_syllable(low[i:j]):
                     syllable = _syllable_accents().get(low[i:j], low[i:j])
                     candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, False))
             if spell_letters:
