@@ -242,6 +242,16 @@ def test_ordinals_roman_and_spelling() -> None:
 
 # --- behaviour that is easy to break -------------------------------------------------------------
 
+def test_no_line_makes_the_normaliser_fail() -> None:
+    # Each case line, typed in capitals, in lower case, run together or with a stray emoji, is read
+    # without an error (a superscript digit in capitals once made the speller fail).
+    for path in _case_files():
+        for case in _load(path):
+            text = case["input"]
+            for variant in (text.upper(), text.lower(), text.replace(" ", ""), text + " 📢"):
+                assert isinstance(normalize(variant), str)
+
+
 def test_output_is_lowercase_nfc_from_nfd_input() -> None:
     out = normalize(unicodedata.normalize("NFD", "Uỷ ban nhân dân phường Đông Lương thông báo"))
     assert out == unicodedata.normalize("NFC", out)
@@ -420,6 +430,9 @@ def test_cli_joins_arguments() -> None:
         ("lớp 10 thpt", "lớp mười trung học phổ thông"),
         ("ứng dụng VNeTraffic, VNPT SmartCA", "ứng dụng vê nờ e tráp phích, vê nờ pê tê xờ mát xê a"),
         ("QuangTri-S và iHanoi", "quảng trị-ét và i hà nội"),
+        ("TT.Hồ Xá, TT.Y tế, cô giáo MN, Tp Đông Hà", "thị trấn hồ xá, trung tâm y tế, cô giáo mầm non, thành phố đông hà"),
+        ("GPLX hạng C, hạng III", "giấy phép lái xe hạng xê, hạng ba"),
+        ("LƯU LƯỢNG 2.000 M³/S, RỘNG 12,5 M", "lưu lượng hai nghìn mét khối trên giây, rộng mười hai phẩy năm mét"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

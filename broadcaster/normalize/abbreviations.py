@@ -159,14 +159,14 @@ _MN_RE = re.compile(r"(?<![\w&/])MN(?![\w&])")
 
 def _mn(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 12) : m.start()]
-    if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|nhóm trẻ)\s*$", before):
+    if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|cô giáo|nhóm trẻ|khối|ngành|trẻ)\s*$", before):
         return spoken_forms().get("MN", "mầm non")
     if capitalised_word_follows(text[m.end() : m.end() + 4]):
         return spoken_forms().get("MN", "mầm non")  # "MN Hoa Sen", "và MN Hải Lệ": a kindergarten's name
     return spell("MN")
 
 
-_TT_RE = re.compile(r"(?<![\w&/-])TT(\.?)(?![\w&])")
+_TT_RE = re.compile(r"(?<![\w&/-])TT(?:(\.)(?=\s*[^\W\d_])|(?![\w&]))")  # "TT. Hồ Xá", "TT.Hồ Xá"
 
 
 def _tt(text: str, m: re.Match[str]) -> str:
@@ -175,14 +175,14 @@ def _tt(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 8) : m.start()]
     if re.match(r"\s*(?i:số)\b", after) or re.search(r"(?i:theo)\s*$", before):
         return "thông tư"
+    rest = text[m.end() : m.end() + 30]
+    if re.match(rf"\s*{_TT_TRUNG_TAM}", rest):
+        return "trung tâm "
     if m.group(1) and re.match(r"\s*[^\W\d_]", after) and after.strip()[:1].isupper():
         return "thị trấn "
-    rest = text[m.end() : m.end() + 30]
-    if re.match(rf"\s+{_TT_TRUNG_TAM}", rest):
-        return "trung tâm"
     if capitalised_word_follows(rest):  # "TT Cam Lộ", "TT Hồ Xá": before a place name
         return "thị trấn"
-    return spell("TT") + m.group(1)
+    return spell("TT") + (m.group(1) or "")
 
 
 _TP_RE = re.compile(r"(?<![\w&/])TP(?![\w&.-])")
@@ -416,11 +416,13 @@ def _lower_initialism_re() -> re.Pattern[str]:
         and a.abbr.lower() not in excluded
     ]
     # not glued to a number, nor after a dot or a slash (what is left of an address)
-    return re.compile(rf"(?<![\w&@./-])(?:{_alternation(keys)})(?=\d{{0,2}}(?![\w&@/-]|\.\w))")
+    forms = [form for k in keys for form in (k, k.capitalize())]
+    return re.compile(rf"(?<![\w&@./-])(?:{_alternation(forms)})(?=\d{{0,2}}(?![\w&@/-]|\.[a-zđ]))")
 
 
 def restore_initialism_case(text: str) -> str:
-    """"nvh kp3", "sáng t7", "ubnd" typed in a chat → NVH KP3, T7, UBND, so the rules below read them.
+    """"nvh kp3", "sáng t7", "ubnd", "Tp Đông Hà" typed in a chat → NVH KP3, T7, UBND, TP, so the rules
+    below read them.
 
     Only tokens that are no Vietnamese syllable, no unit and no word of the brand list, and whose
     capitals are an initialism of the table (or a weekday T2–T7): a listener hears the same thing

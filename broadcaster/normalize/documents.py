@@ -84,7 +84,7 @@ _FORM_CODE_RE = re.compile(
 def _form_part(part: str) -> str:
     words = []
     for run in re.findall(r"\d+|[^\W\d_]", part):
-        words.append(read_digits(run) if run.isdigit() and run.startswith("0") else spell(run))
+        words.append(read_digits(run) if run.isdecimal() and run.startswith("0") else spell(run))
     return " ".join(words)
 
 

@@ -95,6 +95,7 @@ STEPS: tuple[Step, ...] = (
     Step("document number", documents.read_document_numbers),
     Step("account / code digit by digit", contacts.read_codes),
     Step("phone / hotline / short number", contacts.read_phone_numbers),
+    Step("unit typed in capitals", quantities.lower_units_in_capitals),
     Step("initialism typed in lower case", abbreviations.restore_initialism_case),
     Step("weekday", weekdays.read_weekdays),
     Step("decimal point", quantities.decimal_points),

@@ -165,6 +165,17 @@ def _magnitude_unit_re() -> re.Pattern[str]:
 _LONE_AREA_RE = re.compile(r"(?<![\w.,/&-])(km2|km²|m2|m²|m3|m³)(?![\w/-])")
 
 
+_CAPS_UNIT_RE = re.compile(
+    rf"((?:{NUM})\s?(?:[-–]\s?(?:{NUM})\s?)?)(KM/H|KM²|KM2|M³/S|M3/S|M²|M³|M2|M3|KM|CM|MM|KG|MG|ML|HA|M)(?![^\W_])"
+)
+
+
+def lower_units_in_capitals(text: str) -> str:
+    """In a line typed in capitals, "350 M³/S", "1.250 M²", "200-300 MM" are the usual units."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return text
+    return _CAPS_UNIT_RE.sub(lambda m: m.group(1) + m.group(2).lower(), text)
 # "+19,5m" (a level above datum): a plus sign before a number is "cộng" (phones and km posts are read
 # before this step).
 _PLUS_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))\+\s?(?=\d)")

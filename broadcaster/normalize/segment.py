@@ -130,7 +130,7 @@ def read_label(label: str) -> str:
     low = label.lower()
     if low in DOMAIN_WORDS:
         return DOMAIN_WORDS[low]
-    if low.isdigit():
+    if low.isdecimal():
         return read_digits(low)
     if re.fullmatch(r"[b-df-hj-np-tv-xzđ]{2,}", low) and low not in _lexicon():
         # no vowel and not a listed initialism: letters of a name ("qtv" → quy tê vê), never a word

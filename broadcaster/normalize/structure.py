@@ -84,8 +84,9 @@ def roman_numerals_to_digits(text: str) -> str:
     """Replace Roman numerals after their context words by Arabic digits (read later as numbers)."""
 
     def repl(m: re.Match[str]) -> str:
-        if m.group(2) in ("I", "V") and not m.group(3) and _LETTER_CONTEXT_RE.fullmatch(m.group(1).strip()):
-            return m.group(0)  # "xe loại V", "nhóm I": a lone I/V is a letter unless the word takes numbers
+        if m.group(2) in ("I", "V", "C", "L", "X") and not m.group(3) and _LETTER_CONTEXT_RE.fullmatch(m.group(1).strip()):
+            # "xe loại V", "nhóm I", "bằng lái hạng C": a lone letter unless the word takes numbers
+            return m.group(0)
         first = roman_to_int(m.group(2))
         if first is None:
             return m.group(0)
