@@ -85,7 +85,8 @@ def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]
     loose = [a.abbr for a in table if a.mode in _LOOSE_MODES]
     # Not followed by a letter; a digit may follow directly ("KP3" = khu phố 3).
     tail = r"(?:(?<=\.)|(?![^\W\d_]|&))"
-    exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}")
+    # "KP.Đông Lương": a dot glued to the next capitalised word only separates them; it goes too
+    exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}(?:\.(?=[A-ZĐ][a-zà-ỹđ]))?")
     loose_re = re.compile(rf"(?<![\w&])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
     # The shorthands of chat ("ko", "trc", "Ae") as typed in lower case or capitalised, never in
     # capitals ("ĐC" is địa chỉ, not "đc" = được); expanded in running text, never inside an address.
@@ -353,6 +354,8 @@ def _call_rule(rule: _ContextRule, source: str, m: re.Match[str]) -> str:
 
 def _replace_table(m: re.Match[str], forms: dict[str, str], folded: dict[str, str]) -> str:
     key = m.group(0)
+    if key.endswith(".") and key not in forms and key.casefold() not in folded:
+        return forms.get(key[:-1], key[:-1]) + " "
     spoken = forms.get(key) or folded.get(key.casefold(), key)
     end = m.end()
     nxt = m.string[end : end + 1]
