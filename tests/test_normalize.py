@@ -433,6 +433,7 @@ def test_cli_joins_arguments() -> None:
         ("TT.Hồ Xá, TT.Y tế, cô giáo MN, Tp Đông Hà", "thị trấn hồ xá, trung tâm y tế, cô giáo mầm non, thành phố đông hà"),
         ("GPLX hạng C, hạng III", "giấy phép lái xe hạng xê, hạng ba"),
         ("LƯU LƯỢNG 2.000 M³/S, RỘNG 12,5 M", "lưu lượng hai nghìn mét khối trên giây, rộng mười hai phẩy năm mét"),
+        ("bụi PM2.5 đạt 80 µg/m³, ồn 70 dB", "bụi pê mờ hai phẩy năm đạt tám mươi mi crô gam trên mét khối, ồn bảy mươi đề xi ben"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

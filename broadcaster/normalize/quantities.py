@@ -39,6 +39,9 @@ UNITS: dict[str, str] = {
     "%": "phần trăm",
     "đ": "đồng", "đồng": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng",
     "USD": "đô la mỹ",
+    "µg": "mi crô gam", "μg": "mi crô gam", "µg/m³": "mi crô gam trên mét khối", "μg/m³": "mi crô gam trên mét khối",
+    "µg/m3": "mi crô gam trên mét khối", "dB": "đề xi ben", "mAh": "mi li am pe giờ", "MWh": "mê ga oát giờ",
+    "GWh": "gi ga oát giờ", "inch": "inh",
     "k": "nghìn", "tr": "triệu",
     "h": "giờ", "s": "giây",
 }
@@ -122,6 +125,7 @@ def _decimal_point_re() -> re.Pattern[str]:
 
 def decimal_points(text: str) -> str:
     """"1.5 triệu" → "1,5 triệu": a decimal typed with a point, written the Vietnamese way for the readers below."""
+    text = _PM25_RE.sub("PM 2,5", text)  # fine dust PM2.5: a size, two and a half micrometres
 
     def repl(m: re.Match[str]) -> str:
         if _NOT_DECIMAL_BEFORE.search(m.string[: m.start()]):
@@ -131,6 +135,7 @@ def decimal_points(text: str) -> str:
     return _decimal_point_re().sub(repl, text)
 
 
+_PM25_RE = re.compile(r"(?<![\w])PM\s?2[.,]5(?![\d])")
 _NOT_DECIMAL_BEFORE = re.compile(r"(?<![\w])(?i:ngày|mùng|mồng|sáng|chiều|tối|trưa|đêm|hôm|lúc|điều|mục|khoản|phiên bản)\s+$")
 
 
