@@ -434,6 +434,12 @@ def test_cli_joins_arguments() -> None:
         ("GPLX hạng C, hạng III", "giấy phép lái xe hạng xê, hạng ba"),
         ("LƯU LƯỢNG 2.000 M³/S, RỘNG 12,5 M", "lưu lượng hai nghìn mét khối trên giây, rộng mười hai phẩy năm mét"),
         ("bụi PM2.5 đạt 80 µg/m³, ồn 70 dB", "bụi pê mờ hai phẩy năm đạt tám mươi mi crô gam trên mét khối, ồn bảy mươi đề xi ben"),
+        ("bấm *101#, soạn DK gửi 8088", "bấm sao một không một thăng, soạn dê ca gửi tám không tám tám"),
+        ("gửi 1500 hồ sơ", "gửi một nghìn năm trăm hồ sơ"),
+        ("số CCCD 045 098 001 234", "số căn cước công dân không bốn năm, không chín tám, không không một, hai ba bốn"),
+        ("mã hồ sơ H45.12-0001", "mã hồ sơ hát bốn năm chấm một hai gạch không không không một"),
+        ("gọi 0905123456/0914222333", "gọi không chín không năm, một hai ba, bốn năm sáu hoặc không chín một bốn, hai hai hai, ba ba ba"),
+        ("1900 54 54 58", "một chín không không, năm bốn, năm bốn, năm tám"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:
