@@ -58,6 +58,9 @@ def _case_files() -> list[Path]:
         # The tenth, chat messages as officers forward them (lower-case initialisms, shorthand, emoji),
         # written after the lower-case rule: 17/20 before its own rules, 20/20 after.
         HERE / "data" / "normalize_realworld_dev10_cases.json",
+        # The eleventh, written plainly in the classes after the tenth's rules: 28/30 before its
+        # own (a social-media handle, the movement TDĐKXDĐSVH), 30/30 after.
+        HERE / "data" / "normalize_realworld_dev11_cases.json",
     ]
 
 
@@ -440,6 +443,7 @@ def test_cli_joins_arguments() -> None:
         ("mã hồ sơ H45.12-0001", "mã hồ sơ hát bốn năm chấm một hai gạch không không không một"),
         ("gọi 0905123456/0914222333", "gọi không chín không năm, một hai ba, bốn năm sáu hoặc không chín một bốn, hai hai hai, ba ba ba"),
         ("1900 54 54 58", "một chín không không, năm bốn, năm bốn, năm tám"),
+        ("kênh TikTok @congandongha", "kênh tích tốc a còng công an đông hà"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

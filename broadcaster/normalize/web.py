@@ -39,10 +39,15 @@ def say_address(address: str) -> str:
     return " ".join(words)
 
 
+# A social-media handle "@congandongha", "@ubnd.phuong1": said like the mailbox part of an address.
+_HANDLE_RE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)(?![\w@])")
+
+
 def read_addresses(text: str) -> str:
-    """E-mail and web addresses, said piece by piece with their symbols."""
+    """E-mail and web addresses and social-media handles, said piece by piece with their symbols."""
     text = _EMAIL_RE.sub(lambda m: say_address(m.group(0)), text)
-    return _URL_RE.sub(lambda m: say_address(m.group(0)), text)
+    text = _URL_RE.sub(lambda m: say_address(m.group(0)), text)
+    return _HANDLE_RE.sub(lambda m: "a còng " + say_address(m.group(1)), text)
 
 
 @functools.cache
