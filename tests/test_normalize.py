@@ -61,6 +61,9 @@ def _case_files() -> list[Path]:
         # The eleventh, written plainly in the classes after the tenth's rules: 28/30 before its
         # own (a social-media handle, the movement TDĐKXDĐSVH), 30/30 after.
         HERE / "data" / "normalize_realworld_dev11_cases.json",
+        # The twelfth, the same style: 29/30 before its own rules ("Đài TT-TH" taken for a document
+        # symbol), 30/30 after.
+        HERE / "data" / "normalize_realworld_dev12_cases.json",
     ]
 
 
@@ -444,6 +447,7 @@ def test_cli_joins_arguments() -> None:
         ("gọi 0905123456/0914222333", "gọi không chín không năm, một hai ba, bốn năm sáu hoặc không chín một bốn, hai hai hai, ba ba ba"),
         ("1900 54 54 58", "một chín không không, năm bốn, năm bốn, năm tám"),
         ("kênh TikTok @congandongha", "kênh tích tốc a còng công an đông hà"),
+        ("Đài TT-TH TP, theo TT-BYT", "đài truyền thanh - truyền hình thành phố, theo thông tư bộ y tế"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

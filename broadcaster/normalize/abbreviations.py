@@ -380,8 +380,17 @@ def expand_abbreviations(text: str) -> str:
     return expand_from_table(expand_in_context(text))
 
 
+@functools.cache
+def _hyphen_compound_re() -> re.Pattern[str]:
+    keys = [a.abbr for a in load_abbreviations() if "-" in a.abbr and a.mode in ("expand", "expand*")]
+    return re.compile(rf"(?<![\w&-])(?:{_alternation(keys)})(?![\w&-])")
+
+
 def expand_in_context(text: str) -> str:
     """The abbreviations whose reading depends on their neighbours (TP, CA, TT, MN, HS, BĐ, KT. …)."""
+    # A compound of the table is read whole first, so that its parts are not taken on their own
+    # ("TT-TH" is truyền thanh - truyền hình, not TT the circular and TH the primary school).
+    text = _hyphen_compound_re().sub(lambda m: spoken_forms()[m.group(0)], text)
     return _apply_context(_AMP_COMPOUND_RE.sub(_split_compound, text))
 
 

@@ -62,12 +62,25 @@ def _issuers() -> dict[str, str]:
     return {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0] != "symbol"}
 
 
+_ISSUING_BODY_RE = re.compile(
+    r"(?:bộ|ủy ban|hội đồng|chính phủ|văn phòng|thanh tra|ngân hàng nhà nước|sở|quốc hội|thủ tướng|tòa án|viện kiểm sát|"
+    r"đảng ủy|tỉnh ủy|thành ủy|huyện ủy|ban thường vụ|ban chấp hành|mặt trận)\b"
+)
+
+
+def _issuing_body(spoken: str | None) -> str | None:
+    return spoken if spoken and _ISSUING_BODY_RE.match(spoken) else None
+
+
 def _lone_symbol(m: re.Match[str]) -> str:
     from broadcaster.normalize.abbreviations import spoken_forms
 
     forms = spoken_forms()
+    if m.group(0) in forms:
+        return m.group(0)  # a compound of the table ("TT-TH" is truyền thanh - truyền hình)
     kind = _DOC_TYPE_NAMES.get(m.group(1)) or forms.get(m.group(1))
-    issuers = [_issuers().get(p) or forms.get(p) for p in m.group(2).split("-")]
+    # Only a body that issues documents: a ministry, the government, a council, a committee ...
+    issuers = [_issuers().get(p) or _issuing_body(forms.get(p)) for p in m.group(2).split("-")]
     if not kind or not all(issuers):
         return m.group(0)  # an issuer we cannot name: leave it to the spelling of initialisms
     return " ".join([kind, *(i for i in issuers if i)])
