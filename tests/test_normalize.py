@@ -64,6 +64,9 @@ def _case_files() -> list[Path]:
         # The twelfth, the same style: 29/30 before its own rules ("Đài TT-TH" taken for a document
         # symbol), 30/30 after.
         HERE / "data" / "normalize_realworld_dev12_cases.json",
+        # The thirteenth, the same style: 28/30 before its own rules (a bare "7g" after "bắt đầu", LED),
+        # 30/30 after.
+        HERE / "data" / "normalize_realworld_dev13_cases.json",
     ]
 
 
@@ -448,6 +451,7 @@ def test_cli_joins_arguments() -> None:
         ("1900 54 54 58", "một chín không không, năm bốn, năm bốn, năm tám"),
         ("kênh TikTok @congandongha", "kênh tích tốc a còng công an đông hà"),
         ("Đài TT-TH TP, theo TT-BYT", "đài truyền thanh - truyền hình thành phố, theo thông tư bộ y tế"),
+        ("bắt đầu 7g, có mặt trước 6g45; thêm 20g đường", "bắt đầu bảy giờ, có mặt trước sáu giờ bốn mươi lăm phút; thêm hai mươi gam đường"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -180,6 +180,16 @@ _TIME_RE = re.compile(
 _BARE_G_RE = re.compile(r"\d+g$")
 # ... unless a word for a moment of the day comes right before it ("lúc 7g", "sáng 7g").
 _TIME_WORD_BEFORE = re.compile(r"(?<![\w])(?i:lúc|sáng|chiều|tối|trưa|đêm|khoảng)\s+$")
+# Weaker cues, which need what follows to be no noun: "bắt đầu 7g,", "trước 8g sáng mai".
+_TIME_CUE_BEFORE = re.compile(
+    r"(?<![\w])(?i:bắt đầu|khai mạc|bế mạc|kết thúc|tập trung|có mặt|xuất phát|trước|sau|vào)\s+$"
+)
+# ... and what follows is no noun weighed ("20g đường"): an end of clause or a part of the day.
+_TIME_WORD_AFTER = re.compile(
+    r"(?:\s*(?:[,.;:!?)]|$)|\s+(?:(?i:sáng|chiều|tối|trưa|đêm|hôm|ngày|thứ|chủ nhật|thì|và|hoặc|đến|tới)\b|T[2-7]\b|CN\b))"
+)
+# ... or another clock time written with g stands in the same line ("bắt đầu 7g, có mặt trước 6g45").
+_G_TIME_IN_LINE = re.compile(r"(?<![\w.,])(?:[01]?\d|2[0-4])g[0-5]\d(?!\w)")
 
 
 def say_time(hour: int, minute: int | None) -> str:
@@ -194,13 +204,13 @@ _TIME_AFTER_RANGE = re.compile(r"\s*(?:-|–|đến|tới)\s*\d{1,2}(?:[hg]|:\d\
 
 
 def _time(m: re.Match[str]) -> str:
-    if (
-        _BARE_G_RE.search(m.group(0))
-        and not _TIME_WORD_BEFORE.search(m.string[: m.start()])
-        and not _TIME_BEFORE_RANGE.search(m.string[: m.start()])
-        and not _TIME_AFTER_RANGE.match(m.string[m.end() :])
-    ):
-        return m.group(0)
+    if _BARE_G_RE.search(m.group(0)):
+        before, after = m.string[: m.start()], m.string[m.end() :]
+        in_range = bool(_TIME_BEFORE_RANGE.search(before) or _TIME_AFTER_RANGE.match(after))
+        strong = bool(_TIME_WORD_BEFORE.search(before))
+        weak = bool(_TIME_CUE_BEFORE.search(before) or _G_TIME_IN_LINE.search(m.string))
+        if not in_range and not strong and not (weak and _TIME_WORD_AFTER.match(after)):
+            return m.group(0)
     minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)
 
