@@ -452,6 +452,8 @@ def test_cli_joins_arguments() -> None:
         ("kênh TikTok @congandongha", "kênh tích tốc a còng công an đông hà"),
         ("Đài TT-TH TP, theo TT-BYT", "đài truyền thanh - truyền hình thành phố, theo thông tư bộ y tế"),
         ("bắt đầu 7g, có mặt trước 6g45; thêm 20g đường", "bắt đầu bảy giờ, có mặt trước sáu giờ bốn mươi lăm phút; thêm hai mươi gam đường"),
+        ("HUYỆN ĐAKRÔNG, xe BUS, OK", "huyện đakrông, xe buýt, ô kê"),
+        ("MyVNPT, BusMap", "mờ i dài vê nờ pê tê, bê u ét mờ a pê"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -479,18 +479,19 @@ def _read_camel(token: str) -> str:
     """A mixed-case app or product name: its listed words said, the rest spelt.
 
     "QuangTri" → quảng trị, "VNeTraffic" → vê nờ e tráp phích, "SmartCA" → xờ mát xê a, "VssID" →
-    vê ét ét i đê. A run is said as a word only if it is a loan word of the brand list or (four letters
-    or more) listed words cover it; a short run such as "Ne" or "Vss" is letters.
+    vê ét ét i đê. A run of four letters or more is said as a word if it is a loan word of the brand
+    list or listed words cover it; a shorter run such as "Ne", "Vss" or "Bus" is letters.
     """
     from broadcaster.normalize.segment import brand_readings, read_listed_words
 
     whole = read_listed_words(token) if len(token) >= 4 else None
-    if whole and all(r[:1].isupper() for r in _CAMEL_RUN_RE.findall(token)):
+    if whole and all(r[:1].isupper() and r[1:].islower() for r in _CAMEL_RUN_RE.findall(token)):
         return whole  # "QuangTri", "DongHa": place names typed without spaces
     words = []
     for run in _CAMEL_RUN_RE.findall(token):
-        brand = brand_readings().get(run.casefold())
-        listed = read_listed_words(run) if len(run) >= 4 and not run.isupper() else None
+        word = len(run) >= 4 and not run.isupper()  # "Bus", "Map", "Vss" are letters in a name
+        brand = brand_readings().get(run.casefold()) if word else None
+        listed = read_listed_words(run) if word else None
         words.append(brand or listed or spell(run))
     return " ".join(words)
 
@@ -499,9 +500,16 @@ def _spell_caps(m: re.Match[str]) -> str:
     token = m.group(1)
     if _is_camel(token):
         return _read_camel(token)  # "eKYC", "SmartGov": a product or app name
-    if not token.isupper() or is_vietnamese_syllable(token):
-        return token
+    if not token.isupper() or is_vietnamese_syllable(token) or token.lower() in _listed_single_words():
+        return token  # "ĐAKRÔNG" on a poster is the district, a listed place, not letters
     return spell(token)
+
+
+@functools.cache
+def _listed_single_words() -> frozenset[str]:
+    from broadcaster.normalize.segment import listed_words
+
+    return frozenset(w.lower() for w in listed_words() if " " not in w)
 
 
 def spell_unknown_initialisms(text: str) -> str:

@@ -59,6 +59,11 @@ def place_names() -> tuple[str, ...]:
     return tuple(_lines("places.txt"))
 
 
+def listed_words() -> tuple[str, ...]:
+    """The Vietnamese words of the lexicons (place names, common words, the table's spoken compounds)."""
+    return _listed_words()
+
+
 @functools.cache
 def _listed_words() -> tuple[str, ...]:
     """The Vietnamese words of the lexicons: place names, common words, the table's spoken compounds."""
