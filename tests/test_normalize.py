@@ -67,6 +67,9 @@ def _case_files() -> list[Path]:
         # The thirteenth, the same style: 28/30 before its own rules (a bare "7g" after "bắt đầu", LED),
         # 30/30 after.
         HERE / "data" / "normalize_realworld_dev13_cases.json",
+        # The fourteenth, the same style: 27/30 before its own rules (1022 named twice, chip, HCV), 30/30
+        # after.
+        HERE / "data" / "normalize_realworld_dev14_cases.json",
     ]
 
 
@@ -454,6 +457,8 @@ def test_cli_joins_arguments() -> None:
         ("bắt đầu 7g, có mặt trước 6g45; thêm 20g đường", "bắt đầu bảy giờ, có mặt trước sáu giờ bốn mươi lăm phút; thêm hai mươi gam đường"),
         ("HUYỆN ĐAKRÔNG, xe BUS, OK", "huyện đakrông, xe buýt, ô kê"),
         ("MyVNPT, BusMap", "mờ i dài vê nờ pê tê, bê u ét mờ a pê"),
+        ("Cổng thông tin 1022 và tổng đài 1022", "cổng thông tin một không hai hai và tổng đài một không hai hai"),
+        ("giành 5 HCV, 3 HCB", "giành năm huy chương vàng, ba huy chương bạc"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -136,7 +136,13 @@ def read_phone_numbers(text: str) -> str:
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
+    names = {m.group(2) for m in _SHORT_LINE_RE.finditer(text)}
     text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
+    for name in names:
+        # the same public line named again in the line ("Cổng thông tin 1022 … tổng đài 1022") is
+        # the same name, said the same way
+        text = re.sub(rf"(?<![\w.,/]){name}(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)",
+                      read_digits(name), text)
     text = _EMERGENCY_LIST_RE.sub(
         lambda m: re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(1)).replace("/", " hoặc "), text
     )
