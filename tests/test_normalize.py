@@ -70,6 +70,9 @@ def _case_files() -> list[Path]:
         # The fourteenth, the same style: 27/30 before its own rules (1022 named twice, chip, HCV), 30/30
         # after.
         HERE / "data" / "normalize_realworld_dev14_cases.json",
+        # The fifteenth, across the offices of a ward: 21/25 before its own rules (ĐH, CĐ, MT, 30/30),
+        # 25/25 after.
+        HERE / "data" / "normalize_realworld_dev15_cases.json",
     ]
 
 
@@ -459,6 +462,9 @@ def test_cli_joins_arguments() -> None:
         ("MyVNPT, BusMap", "mờ i dài vê nờ pê tê, bê u ét mờ a pê"),
         ("Cổng thông tin 1022 và tổng đài 1022", "cổng thông tin một không hai hai và tổng đài một không hai hai"),
         ("giành 5 HCV, 3 HCB", "giành năm huy chương vàng, ba huy chương bạc"),
+        ("trình độ ĐH; ĐH Đảng bộ; đường ĐH 12", "trình độ đại học; đại hội đảng bộ; đường huyện mười hai"),
+        ("đoàn viên CĐ, trường CĐ, ô nhiễm MT", "đoàn viên công đoàn, trường cao đẳng, ô nhiễm môi trường"),
+        ("30/30 thanh niên, 1/3 dân số", "ba mươi trên ba mươi thanh niên, một phần ba dân số"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

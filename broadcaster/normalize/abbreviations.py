@@ -121,7 +121,7 @@ _BCH_RE = re.compile(r"(?<![\w&])BCH(?![\w&])")
 # ban chỉ huy is the military / disaster-response command.
 _BCH_EXECUTIVE_AFTER = re.compile(
     r"\s*(?:(?i:đoàn|đảng|công đoàn|chi bộ|chi đoàn|chi hội|hội|liên đoàn|mặt trận|khóa|khoá|nhiệm kỳ)\b"
-    r"|ĐTN|ĐU|HLHPN|HPN|HCCB|HND|MTTQ|UBMTTQ|LĐLĐ)"
+    r"|ĐTN|ĐU|HLHPN|HPN|HCCB|HND|MTTQ|UBMTTQ|LĐLĐ|CĐ|CĐCS)"
 )
 _BCH_EXECUTIVE_BEFORE = re.compile(r"(?i:ủy viên|uỷ viên|hội nghị|bầu|bầu cử)\s*$")
 
@@ -332,10 +332,60 @@ def _tha(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("THA", "tăng huyết áp")
 
 
+# --- ĐH, CĐ, MT: several senses, read only where a neighbour says which ----------------------------
+
+_DH_RE = re.compile(r"(?<![\w&/-])ĐH(?![\w&/-])")
+_DH_CONGRESS_AFTER = re.compile(r"\s+(?:(?i:đảng|đoàn|công đoàn|hội|đại biểu|lần thứ|nhiệm kỳ|khóa|khoá)\b|MTTQ|CCB|HND|HLHPN)")
+_DH_UNIVERSITY_BEFORE = re.compile(
+    r"(?:(?i:trình độ|tốt nghiệp|trường|sinh viên|học|thi|bằng|hệ|cao đẳng|tuyển sinh|giảng viên|các)|CĐ)\s*,?\s*(?:và\s*)?$"
+)
+
+
+def _dh(text: str, m: re.Match[str]) -> str:
+    # ĐH is đại hội before the body that holds it (ĐH Đảng bộ, ĐH Đoàn), đại học after a word of
+    # schooling (trình độ ĐH) or before a university's name (ĐH Huế); otherwise spelt (it may be đường huyện).
+    after = text[m.end() : m.end() + 20]
+    if _DH_CONGRESS_AFTER.match(after):
+        return "đại hội"
+    if re.match(r"\s*\d", after):  # "ĐH 12": a district road, like "ĐT 580"
+        return "huyện" if re.search(r"(?i:đường)\s*$", text[max(0, m.start() - 8) : m.start()]) else "đường huyện"
+    if _DH_UNIVERSITY_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) or capitalised_word_follows(after):
+        return "đại học"
+    return spell("ĐH")
+
+
+_CD_RE = re.compile(r"(?<![\w&/-])CĐ(?![\w&/-])")
+
+
+def _cd(text: str, m: re.Match[str]) -> str:
+    # CĐ is công đoàn among the union's words, cao đẳng among schooling; otherwise spelt.
+    before = text[max(0, m.start() - 20) : m.start()]
+    if re.search(r"(?i:đoàn viên|ban chấp hành|chủ tịch|cán bộ|tổ|kinh phí|đoàn phí|hoạt động|nghiệp đoàn)\s*$", before) or re.search(
+        r"(?:BCH|LĐLĐ)\s*$", before
+    ):
+        return "công đoàn"
+    if re.search(r"(?i:trường|trình độ|hệ|tốt nghiệp|sinh viên|đại học|tuyển sinh|bằng)\s*,?\s*$", before) or re.match(
+        r"\s*,?\s*(?:ĐH|đại học)", text[m.end() : m.end() + 12]
+    ):
+        return "cao đẳng"
+    return spell("CĐ")
+
+
+_MT_RE = re.compile(r"(?<![\w&/-])MT(?![\w&/-])")
+
+
+def _mt(text: str, m: re.Match[str]) -> str:
+    # MT is môi trường after the words of pollution and its offices (ô nhiễm MT, bảo vệ MT, Sở TN-MT).
+    before = text[max(0, m.start() - 16) : m.start()]
+    if re.search(r"(?i:ô nhiễm|bảo vệ|vệ sinh|tài nguyên|tài nguyên và|cảnh quan|sự cố|quan trắc|sở|phòng|công ty)\s*$", before):
+        return "môi trường"
+    return spell("MT")
+
+
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
     (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
-    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_DH_RE, _dh), (_CD_RE, _cd), (_MT_RE, _mt), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
 

@@ -243,6 +243,12 @@ def _count_of_total(m: re.Match[str]) -> str:
     return f"{read_number(a)} trên {read_number(b)}"
 
 
+# A counted noun right after a/b (a lower-case word that does not name a quantity to take a part of).
+_COUNTED_NOUN_AFTER = re.compile(
+    r"\s+(?!(?:số|dân số|diện tích|tổng|khối lượng|lượng|phần|giá trị|kinh phí|thời gian|sản lượng|chiều)\b)[a-zà-ỹđ]"
+)
+
+
 def read_fractions(text: str) -> str:
     """a/b left after dates: a house number (số 12/5 → mười hai trên năm) or a fraction (một phần ba)."""
     text = _COUNT_OF_TOTAL_RE.sub(_count_of_total, text)
@@ -261,6 +267,9 @@ def read_fractions(text: str) -> str:
             # An improper fraction is rare in announcements; "30/4", "3/2" are dates (holidays, streets).
             spoken = f"{read_int(int(a))} tháng {month_name(int(b))}"
             return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", before) else "ngày " + spoken
+        if int(b) >= 10 and int(a) <= int(b) and _COUNTED_NOUN_AFTER.match(m.string, m.end()):
+            # "30/30 thanh niên", "12/15 xã": so many out of so many, not a fraction of a quantity
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         return f"{read_digit_string(a)} phần {read_digit_string(b)}"
 
     return _FRACTION_RE.sub(repl, text)
