@@ -1,5 +1,8 @@
 """Phone numbers, hotlines, short numbers, bank accounts and other codes said digit by digit.
 
+Also operators' codes (*101# → sao một không một thăng), SMS numbers after "gửi", identity numbers
+after CCCD and file codes after "mã hồ sơ" (said character by character with their separators).
+
 Phone numbers are read one digit at a time with a pause (a comma) between the groups the writer
 used, so listeners can copy them down. A leading 0 is what tells a phone number (0983.115.113)
 from a thousands-separated amount, which never starts with 0.

@@ -3,6 +3,8 @@
 The number and year are read as cardinals, "/" and "-" become pauses, and the symbol is spelled
 with Vietnamese letter names rather than expanded, because the sentence already names the kind of
 document and the issuer ("Kế hoạch số 181/KH-UBND" would otherwise say "kế hoạch" twice).
+Without a number a symbol names the kind and the issuer and is said so ("theo NĐ-CP" → nghị định
+chính phủ); the code of a form after mẫu / tờ khai is spelt ("tờ khai CT01" → xê tê không một).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""Places: number plates, kilometre posts, streets named by dates and alley addresses.
+"""Places: fishing boats, number plates, kilometre posts, streets named by dates and alley addresses.
 
+* Fishing boats "QT-90123-TS": the province's letters and TS spelt, the number digit by digit.
 * Plates "74B1-012.34": the province code as a number, the series letters spelt, then the serial
   digit by digit with a pause where the writer put the dot (bảy mươi tư bê một, không một hai, ba bốn).
 * Kilometre posts "Km 4+200", "Km752+300": ki lô mét bốn cộng hai trăm; "Km 15" before a number
   alone is a post too (ki lô mét mười lăm).
 * Streets named by a date with a dash, "đường 30-4" → đường ba mươi tháng tư (the slash form
   "đường 3/2" is read by the dates).
-* Fishing boats "QT-90123-TS": quy tê, chín không một hai ba, tê ét.
 * Alleys: "K27/15" → kiệt hai mươi bảy trên mười lăm; after kiệt, hẻm, ngõ, ngách every "/" is "trên"
   ("ngách 12/4/7" → mười hai trên bốn trên bảy).
 """

@@ -1,6 +1,7 @@
 """Document structure: numbered headings, list markers, bullets and Roman numerals in context.
 
-"I." / "1." / "1.1." / "a)" at the start of a line are read as a number or letter name followed by a
+Emoji and bullet symbols are silent (a pause between words).
+"I." / "1." / "1.1." / "a)" / "a/" at the start of a line are read as a number or letter name followed by a
 pause ("một,", "một chấm một,", "bê,"). Roman numerals are only numbers after words that take them
 (khóa XV, báo động II, quý I, lần thứ XIV ...); a lone "I" or "V" elsewhere is a letter.
 """

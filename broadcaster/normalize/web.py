@@ -5,7 +5,8 @@ An address is said the way an announcer dictates it: "www" → vê kép vê kép
 said. Each label gets its diacritics back or is spelt (see ``segment``):
 dichvucong.quangtri.gov.vn → dịch vụ công chấm quảng trị chấm gờ o vê chấm vê nờ.
 Brands and loan words in running text are said as Vietnamese say them (Facebook → phây búc,
-Zalo → da lô), from ``data/brands.tsv``.
+Zalo → da lô), from ``data/brands.tsv``; an e-service is "e" + its loan word (eTax → e tắc).
+Social-media handles (@congandongha) are said like a mailbox, hashtags (#ChuyenDoiSo) as their words.
 """
 
 from __future__ import annotations
