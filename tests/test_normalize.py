@@ -73,6 +73,8 @@ def _case_files() -> list[Path]:
         # The fifteenth, across the offices of a ward: 21/25 before its own rules (ĐH, CĐ, MT, 30/30),
         # 25/25 after.
         HERE / "data" / "normalize_realworld_dev15_cases.json",
+        # The sixteenth, the plain style: 29/30 before its own rule (a unit of two words before "/"), 30/30.
+        HERE / "data" / "normalize_realworld_dev16_cases.json",
     ]
 
 
@@ -465,6 +467,7 @@ def test_cli_joins_arguments() -> None:
         ("trình độ ĐH; ĐH Đảng bộ; đường ĐH 12", "trình độ đại học; đại hội đảng bộ; đường huyện mười hai"),
         ("đoàn viên CĐ, trường CĐ, ô nhiễm MT", "đoàn viên công đoàn, trường cao đẳng, ô nhiễm môi trường"),
         ("30/30 thanh niên, 1/3 dân số", "ba mươi trên ba mươi thanh niên, một phần ba dân số"),
+        ("1 lít dung dịch/4 m2", "một lít dung dịch trên bốn mét vuông"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -96,6 +96,10 @@ _PER_QUANTITY_RE = re.compile(
 
 
 _COMRADES_RE = re.compile(r"(?<=\d)(\s?)[đĐ]/[cC](?![\w/])")
+# "1 lít dung dịch/4 m2": a quantity whose unit is two or three words, per another quantity.
+_PER_QUANTITY_LONG_RE = re.compile(
+    rf"((?<![\w.,])(?:{NUM})\s?[a-zà-ỹđ]+(?:\s[a-zà-ỹđ]+){{1,2}})/(?=(?:{NUM})\s?[^\W\d_])"
+)
 _TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
 
 
@@ -105,6 +109,7 @@ def read_per(text: str) -> str:
     text = _RATIO_RE.sub(r"\1 trên \2", text)
     text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
     text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
+    text = _PER_QUANTITY_LONG_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
 
 
