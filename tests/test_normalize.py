@@ -75,6 +75,9 @@ def _case_files() -> list[Path]:
         HERE / "data" / "normalize_realworld_dev15_cases.json",
         # The sixteenth, the plain style: 29/30 before its own rule (a unit of two words before "/"), 30/30.
         HERE / "data" / "normalize_realworld_dev16_cases.json",
+        # The seventeenth: 17/20 before its own rules, 19/20 after ("#QuangTriQueHuongToi" ends in "tối":
+        # one unaccented syllable alone cannot be told from "tôi").
+        HERE / "data" / "normalize_realworld_dev17_cases.json",
     ]
 
 
@@ -468,6 +471,8 @@ def test_cli_joins_arguments() -> None:
         ("đoàn viên CĐ, trường CĐ, ô nhiễm MT", "đoàn viên công đoàn, trường cao đẳng, ô nhiễm môi trường"),
         ("30/30 thanh niên, 1/3 dân số", "ba mươi trên ba mươi thanh niên, một phần ba dân số"),
         ("1 lít dung dịch/4 m2", "một lít dung dịch trên bốn mét vuông"),
+        ("Số tài khoản tiếp nhận: 3712 0000 9999", "số tài khoản tiếp nhận: ba bảy một hai, không không không không, chín chín chín chín"),
+        ("xăng RON95", "xăng rôn chín mươi lăm"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -158,7 +158,10 @@ def read_phone_numbers(text: str) -> str:
 _CODE_RE = re.compile(
     r"((?<![\w])(?:STK|TK(?:\s+(?i:số))?|(?:(?i:số)\s+)?(?:CCCD|CMND|CMTND)(?:\s+(?i:số))?"
     r"|(?i:số định danh(?: cá nhân)?|mã số BHXH|số BHXH|mã BHXH|số sổ BHXH|mã số bảo hiểm xã hội"
-    r"|(?:nhập\s+)?mã(?:\s+(?:xác nhận|xác thực|OTP|tra cứu|giao dịch))?)|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
+    r"|(?:nhập\s+)?mã(?:\s+(?:xác nhận|xác thực|OTP|tra cứu|giao dịch))?)"
+    # "Số tài khoản tiếp nhận: 3712 …": a few words may name the account before its colon
+    r"|(?i:số tài khoản|tài khoản)(?:\s+[^\W\d]+){1,3}\s*:"
+    r"|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
     r"passcode|mã otp|otp|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
 )
 

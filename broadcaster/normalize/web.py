@@ -56,7 +56,8 @@ def _brand_re() -> re.Pattern[str]:
     keys = sorted(brand_readings(), key=len, reverse=True)
     alternation = "|".join(re.escape(k) for k in keys)
     # Addresses are read before this step, so a "/" left before a brand is a pause ("Hotline/Zalo").
-    return re.compile(rf"(?<![\w@.\-])(?:{alternation})(?![\w\-])", re.IGNORECASE)
+    # A digit may follow ("RON95": the fuel grade); a letter or a hyphen may not.
+    return re.compile(rf"(?<![\w@.\-])(?:{alternation})(?![^\W\d_]|\-)", re.IGNORECASE)
 
 
 # "eTax", "Etax", "e-Tax": an e-service named by "e" and a listed loan word is said "e" + that word
@@ -69,10 +70,15 @@ def _e_name(m: re.Match[str]) -> str:
     return f"e {word}" if word else m.group(0)
 
 
+def _brand(m: re.Match[str], readings: dict[str, str]) -> str:
+    spoken = readings[m.group(0).casefold()]
+    return spoken + " " if m.string[m.end() : m.end() + 1].isdigit() else spoken
+
+
 def read_brands(text: str) -> str:
     """Facebook → phây búc, Zalo → da lô, VssID → vê ét ét i đê (the data file's readings)."""
     readings = brand_readings()
-    text = _brand_re().sub(lambda m: readings[m.group(0).casefold()], text)
+    text = _brand_re().sub(lambda m: _brand(m, readings), text)
     return _E_NAME_RE.sub(_e_name, text)
 
 
