@@ -239,15 +239,38 @@ def _school_levels(text: str) -> str:
 _HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
 
 
+# The words of a school that make "HS nộp …", "HS được …" the pupils, not the papers.
+_HS_SCHOOL_RE = re.compile(
+    r"(?i:trường|lớp|giáo viên|phụ huynh|học phí|năm học|học kỳ|học kì|nghỉ học|đi học|tựu trường|khai giảng|"
+    r"thi|điểm|sách giáo khoa|đồng phục|bán trú|mầm non|tiểu học|trung học)|\b(?:GV|THCS|THPT|GVCN)\b"
+)
+
+
 def _hs(text: str, m: re.Match[str]) -> str:
-    # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ).
+    # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ), and as the
+    # subject of what papers undergo ("HS nộp qua DVCTT", "HS được tiếp nhận", "HS gồm") unless the
+    # line speaks of a school ("HS nộp học phí", "HS được nghỉ học").
     before = text[max(0, m.start() - 20) : m.start()]
     after = text[m.end() : m.end() + 12]
     if re.search(r"(?i:nộp|tiếp nhận|trả|bổ sung|hoàn thiện|thành phần|xét duyệt|bộ)\s*$", before) or re.match(
         r"\s*(?i:gồm|hợp lệ|đề nghị|xin|trực tuyến)\b", after
     ):
         return "hồ sơ"
+    if re.match(r"\s*(?i:nộp|được|gửi|phải|sẽ được|không hợp lệ|còn thiếu|đã nộp)\b", after) and not _HS_SCHOOL_RE.search(text):
+        return "hồ sơ"
     return "học sinh"
+
+
+_SN_RE = re.compile(r"(?<![\w&/-])SN(\s*:?\s*)(?=(?:19|20)\d\d(?![\w/-]|[.,]\d))")
+
+
+def _sn(text: str, m: re.Match[str]) -> str:
+    # SN before a year-shaped number after a person's name ("Lê Thị Hoa, SN 1985") is sinh năm; before
+    # a street word or a street's name ("SN 1985 Hùng Vương") it stays số nhà, as does every other SN.
+    rest = text[m.end() + 4 : m.end() + 24]
+    if re.match(r"\s+(?:(?i:đường|phố|kiệt|hẻm|ngõ|ngách)\b|[A-ZĐ])", rest):
+        return m.group(0)
+    return "sinh năm" + (m.group(1).replace(":", "") or " ")
 
 
 _BD_RE = re.compile(r"(?<![\w&/])BĐ(?![\w&])")
@@ -384,7 +407,7 @@ def _mt(text: str, m: re.Match[str]) -> str:
 
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
-    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
+    (_DT_RE, _dt), (_SN_RE, _sn), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
     (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_DH_RE, _dh), (_CD_RE, _cd), (_MT_RE, _mt), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
