@@ -34,7 +34,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,7 +200,7 @@ class Harness:
 
 
 def _safe(item_id: str) -> str:
-    from broadcaster.agents.audio_out import _safe as safe  # the file output's own naming
+    from broadcaster.fsutil import safe_name as safe  # the file output's own naming
 
     return safe(item_id)
 

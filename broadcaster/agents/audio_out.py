@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import safe_name
 from broadcaster.protocol import fmt_time
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class FileOutput(_Decoding):
         # "Sound" starts now; the rename is a metadata operation on one file system (microseconds).
         started, t0 = datetime.now(timezone.utc), time.monotonic()
         stamp = started.strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
-        final = self.dir / f"{stamp}_{_safe(prepared.item_id)}.wav"
+        final = self.dir / f"{stamp}_{safe_name(prepared.item_id)}.wav"
         os.replace(prepared.wav, final)
         return _FilePlayback(self, prepared, scheduled, final, started, t0)
 
@@ -211,10 +212,6 @@ def _truncate_wav(path: Path, seconds: float) -> None:
         w.setparams(params)
         w.writeframes(frames)
     os.replace(tmp, path)
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)[:80]
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from typing import Any
 from broadcaster.agents.base import Agent
 from broadcaster.agents.display_out import DisplayOutput
 from broadcaster.config import Device, Ward
+from broadcaster.fsutil import atomic_write
 from broadcaster.protocol import (
     T_EMERGENCY_CLEAR,
     Deck,
@@ -296,10 +297,7 @@ class DisplayAgent(Agent):
                 font = ImageFont.truetype(str(FONT), int(getattr(font, "size", 64) * 1800 / w)) if FONT.exists() else font
                 w = draw.textlength(text, font=font)
             draw.text(((1920 - w) / 2, y), text, fill="white", font=font, anchor="ls")
-        tmp = path.with_suffix(".tmp")
-        img.save(tmp, format="PNG")
-        tmp.replace(path)
-        return path
+        return atomic_write(path, lambda f: img.save(f, format="PNG"))
 
     def item_image(self, item: ScheduleItem, begin: datetime, end: datetime, now: datetime) -> tuple[Path | None, datetime]:
         """The slide of ``item`` to show at ``now`` in its time on screen [begin, end), and until when.
