@@ -54,14 +54,14 @@ def test_an_event_stays_until_the_central_acknowledges_it(node: Node, central: C
     mp3 = server.add("a.mp3", make_mp3(tmp_path / "a.mp3", 0.5))
     central.ack_events = False  # the central got it from the broker but could not store it (yet)
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     central.schedule("kp1", 1, [item("a", utc_now() + timedelta(seconds=2), mp3)])
     wait_for(lambda: len(events(central)) >= 1, timeout=10)
     time.sleep(1.0)
-    assert len(agent.outbox) == 1  # the broker's PUBACK is not enough
+    assert len(agent.runtime.outbox) == 1  # the broker's PUBACK is not enough
     wait_for(lambda: len(events(central)) >= 2, timeout=10)  # sent again, no answer having come
     central.ack_events = True
-    wait_for(lambda: len(agent.outbox) == 0, timeout=15)
+    wait_for(lambda: len(agent.runtime.outbox) == 0, timeout=15)
     ids = {e["event_id"] for e in events(central)}
     assert len(ids) == 1  # every re-send is the same event: the central stores it once
 
@@ -105,20 +105,20 @@ def test_killed_mid_airing_is_reported_interrupted_and_never_aired_again(
 def test_a_corrupt_memory_file_does_not_replay_a_still_valid_emergency(node: Node, central: Central, server: MediaServer, tmp_path: Path) -> None:
     mp3 = server.add("al.mp3", make_mp3(tmp_path / "al.mp3", 0.5, 880))
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     em = item("kc", utc_now(), mp3, priority="emergency")
     central.emergency("kp1", Emergency("em1", em, utc_now() + timedelta(minutes=10)).to_body())
-    wait_for(lambda: len(airings(node.out, "kc")) == 1 and agent.memory["emergencies"]["em1"]["status"] == "played", timeout=15)
+    wait_for(lambda: len(airings(node.out, "kc")) == 1 and agent.book.status("em1") == "played", timeout=15)
     node.stop()
     state = agent.dir / "state.json"
     for f in (state, state.with_suffix(".bak")):  # the SD card garbled the memory file and its copy
         if f.exists():
             f.write_bytes(b"\x00\x17garbage{")
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     time.sleep(3)  # the retained emergency arrives again, still valid
     assert len(airings(node.out, "kc")) == 1
-    assert agent.memory["emergencies"]["em1"]["status"] == "played"
+    assert agent.book.status("em1") == "played"
 
 
 def _mount_small_disk(path: Path, size: str) -> bool:
@@ -155,7 +155,7 @@ def test_a_full_disk_neither_stops_the_report_nor_airs_twice_after_a_reboot(
         mp3 = server.add("b.mp3", make_mp3(tmp_path / "b.mp3", 1.0))
         node = Node(ward, central, mosquitto, tmp_path / "out", ack_timeout_s=1.0, late_limit_s=30.0, home=disk)
         agent = node.start()  # the node's data folder on the small disk
-        assert agent.conn and agent.conn.wait_connected(10)
+        assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
         central.schedule("kp1", 1, [item("b", utc_now() + timedelta(seconds=4), mp3)])
         wait_for(lambda: agent.cache.get(mp3) is not None)
         _fill(disk)
@@ -164,7 +164,7 @@ def test_a_full_disk_neither_stops_the_report_nor_airs_twice_after_a_reboot(
         assert ev[0]["item_id"] == "b"
         node.stop()
         agent = node.start()  # reboot, disk still full, well inside the late limit
-        assert agent.conn and agent.conn.wait_connected(10)
+        assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
         time.sleep(4)
         assert len(airings(node.out, "b")) == 1
         node.stop()
@@ -175,7 +175,7 @@ def test_a_full_disk_neither_stops_the_report_nor_airs_twice_after_a_reboot(
 def test_a_cache_file_corrupted_while_the_node_runs_is_not_aired(node: Node, central: Central, server: MediaServer, tmp_path: Path) -> None:
     mp3 = server.add("c.mp3", make_mp3(tmp_path / "c.mp3", 0.8))
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     central.schedule("kp1", 1, [item("c", utc_now() + timedelta(seconds=5), mp3)])
     cached = wait_for(lambda: agent.cache.get(mp3))
     asked = len([r for r in server.requests if r[0] == "c.mp3"])

@@ -61,6 +61,12 @@ class Playback(Protocol):
     @property
     def interrupted(self) -> bool: ...
 
+    @property
+    def returncode(self) -> int | None:
+        """The player's exit status once ended (None: none yet, or no process): non-zero means the
+        audio did not really go out, and the airing is reported failed."""
+        ...
+
 
 class AudioOutput(Protocol):
     name: str
@@ -143,6 +149,10 @@ class _FilePlayback:
     @property
     def interrupted(self) -> bool:
         return self._interrupted
+
+    @property
+    def returncode(self) -> int | None:
+        return 0 if self._done.is_set() else None  # writing a file has no player to fail
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
