@@ -321,3 +321,37 @@ def test_schedule_refused_while_the_clock_was_behind_is_applied_once_it_catches_
     agent.runtime.state_changed()
     wait_for(lambda: agent.store.memory.applied == {"zone/kp1": 1}, timeout=10)
     assert [i.item_id for i in agent.items()] == ["later"] and not agent.runtime.deferred
+
+
+def test_the_network_thread_never_writes_and_a_version_is_acknowledged_only_once_on_disk(
+    node: Node, central: Central, mp3s: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from broadcaster.agents.memory import JsonFile
+
+    writers: list[str] = []
+    real = JsonFile.save
+
+    def recording_save(self: JsonFile, data: dict[str, Any]) -> None:
+        writers.append(threading.current_thread().name)
+        real(self, data)
+
+    monkeypatch.setattr(JsonFile, "save", recording_save)
+    agent = node.start()
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
+    on_disk_when_acked: list[Any] = []
+
+    def on_state(topic: str, payload: bytes, retained: bool) -> None:
+        applied = json.loads(payload)["body"].get("applied") if payload else None
+        if applied and applied.get("zone/kp1", 0) >= 3:
+            # read the node's file the moment its state says "applied": it must be there already
+            on_disk_when_acked.append(json.loads((agent.dir / "state.json").read_text())["applied"])
+
+    central.conn.subscribe(central.topics.device_state(DEV), on_state)
+    t0 = utc_now()
+    for v in (1, 2, 3):
+        central.schedule("kp1", v, [item(f"v{v}", t0 + timedelta(hours=3), mp3s["short"])])
+    wait_for(lambda: on_disk_when_acked, timeout=20)
+    assert on_disk_when_acked[0]["zone/kp1"] >= 3
+    assert writers and set(writers) == {f"memory-{DEV}"}  # the store's writer, never paho's thread
