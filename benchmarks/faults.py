@@ -34,7 +34,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,6 +72,62 @@ class Ctx:
     notes: list[str] = field(default_factory=list)
 
 
+class SlowLink:
+    """The nodes' link to the central's media server: a TCP relay on loopback whose download rate the
+    harness sets (unlimited by default; a slow 4G link for the mid-download scenario). The server
+    behind it is the real one ``serve`` runs: Range requests, ETag and all."""
+
+    def __init__(self, target_port: int) -> None:
+        from broadcaster.localbroker import free_port
+
+        self.target = target_port
+        self.port = free_port()
+        self.rate: float | None = None  # bytes per second and connection, server to node
+        self._srv = socket.create_server(("127.0.0.1", self.port))
+        self._srv.settimeout(0.5)
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, name="slow-link", daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._srv.accept()
+            except OSError:
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, throttled: bool) -> None:
+        src.settimeout(None)
+        try:
+            while True:
+                rate = self.rate if throttled else None
+                data = src.recv(1024 if rate else 65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._srv.close()
+
+
 class Harness:
     def __init__(self, base: Path) -> None:
         from broadcaster.config import load_ward
@@ -86,6 +144,9 @@ class Harness:
         self.out = base / "out"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
         self.env.update({"BROADCASTER_WARD": str(self.ward_file), "BROADCASTER_HOME": str(self.home)})
+        # the nodes fetch media through a link the harness can slow down (the server is the real one)
+        self.link = SlowLink(self.port)
+        self.env["BROADCASTER_MEDIA_URL"] = f"http://127.0.0.1:{self.link.port}/"
         self.ward = load_ward(self.ward_file, env=self.env)
         # the broker, secured with what broker-config writes
         bdir = base / "broker"
@@ -153,6 +214,7 @@ class Harness:
         for name in [n for n in self.procs if n != "central"] + ["central"]:
             self.stop(name)
         self.broker.stop()
+        self.link.close()
 
     # -- the truth ---------------------------------------------------------------------------
 
@@ -299,11 +361,64 @@ def f_central_restart(h: Harness, ctx: Ctx) -> None:
     ctx.fault_end = time.time()
 
 
+MID_DOWNLOAD_RATE = 6 * 1024  # bytes/s: a bulletin of tens of kB takes several seconds to arrive
+
+
+def pre_mid_download(h: Harness, ctx: Ctx) -> None:
+    h.link.rate = MID_DOWNLOAD_RATE  # a slow link, from before the schedule is even published
+    cache = h.home / "agents" / "kp1-loa1" / "cache"
+    h.mid_before = {p.name for p in cache.glob("*")} if cache.is_dir() else set()  # type: ignore[attr-defined]
+
+
 def f_node_mid_download(h: Harness, ctx: Ctx) -> None:
-    h.stop("kp1-loa1", signal.SIGKILL)  # the schedule and its media are on their way
-    time.sleep(3)
+    """SIGKILL kp1's node while its download of the bulletin is in flight, start it again, and check
+    what it then airs: once, whole, from a file whose hash is right, with no .part left behind."""
+    cache = h.home / "agents" / "kp1-loa1" / "cache"
+    before: set[str] = getattr(h, "mid_before", set())
+    deadline = time.time() + 60
+    part: Path | None = None
+    while time.time() < deadline:
+        parts = [p for p in cache.glob("*.part") if p.name not in before and p.stat().st_size > 0]
+        if parts:
+            part = parts[0]
+            break
+        time.sleep(0.05)
+    if part is None:
+        ctx.notes.append("no download in flight was seen: NOT the fault asked for")
+        h.link.rate = None
+        return
+    time.sleep(1.5)  # well into the download
+    h.stop("kp1-loa1", signal.SIGKILL)
+    killed_at = part.stat().st_size if part.exists() else 0
+    sha = part.name.removesuffix(".part")
+    time.sleep(2)
     h.start_node("kp1-loa1")
     ctx.fault_end = time.time()
+    final = cache / sha
+    while time.time() < deadline + 60 and not final.exists():
+        time.sleep(0.2)
+    h.link.rate = None
+    h.mid = (sha, killed_at, part)  # type: ignore[attr-defined]
+    if ctx.end:
+        _sleep_until(ctx.end + timedelta(seconds=3))
+    size = final.stat().st_size if final.exists() else 0
+    from broadcaster.fsutil import sha256_file
+
+    whole = final.exists() and sha256_file(final) == sha
+    resumed = re.findall(r"resuming \S+ at byte (\d+)", (h.base / "logs" / "kp1-loa1.log").read_text(errors="replace"))
+    wavs = sorted((h.out / "kp1-loa1").glob(f"*_{_safe(ctx.ann)}.kp1*.wav")) or sorted((h.out / "kp1-loa1").glob(f"*{_safe(ctx.ann)}*.wav"))
+    aired = ""
+    if wavs:
+        with wave.open(str(wavs[-1])) as w:
+            aired_s = w.getnframes() / w.getframerate()
+        planned_ms = next((p[3] for p in h.planned(ctx.ann) if p[0] == "kp1-loa1"), 0)
+        aired = f"aired {aired_s:.1f} s of {planned_ms / 1000:.1f} s; "
+    left = [p.name for p in cache.glob("*.part")]
+    ctx.notes.append(
+        f"kp1 SIGKILLed with {killed_at} of {size} bytes on disk as .part; restarted 2 s later, resumed from byte "
+        f"{resumed[-1] if resumed else '?'} (Range); {aired}cached file {'whole, sha256 right' if whole else 'NOT whole'}; "
+        f".part left: {len(left)}"
+    )
 
 
 def f_node_mid_airing(h: Harness, ctx: Ctx) -> None:
@@ -533,7 +648,7 @@ SCENARIOS: dict[str, tuple[Callable[[Harness, Ctx], None], Callable[[Harness, Ct
     "broker killed before airtime": (f_broker_before, None),
     "broker killed during airtime": (f_broker_during, None),
     "central killed and restarted": (f_central_restart, None),
-    "node rebooted mid-download": (f_node_mid_download, None),
+    "node rebooted mid-download": (f_node_mid_download, pre_mid_download),
     "node rebooted mid-airing": (f_node_mid_airing, None),
     "media-server flood": (f_flood, pre_flood),
     "store locked 60 s": (f_store_locked, None),
