@@ -102,6 +102,40 @@ def test_killed_mid_airing_is_reported_interrupted_and_never_aired_again(
         proc.wait(10)
 
 
+def test_killed_mid_download_resumes_and_airs_the_whole_file_once(
+    ward_dir: Path, central: Central, mosquitto: LocalMosquitto, server: MediaServer, tmp_path: Path
+) -> None:
+    import wave
+
+    home, out = tmp_path / "home", tmp_path / "out"
+    home.mkdir()
+    pub = tmp_path / "central.pub"
+    pub.write_bytes(central.public_pem)
+    mp3 = server.add("slow.mp3", make_mp3(tmp_path / "slow.mp3", 4.0))
+    server.rate["slow.mp3"] = max(mp3.size / 8, 4096)  # about 8 s to download
+    cache = home / "agents" / DEV / "cache"
+    part = cache / f"{mp3.sha256}.part"
+    proc = _speaker_proc(ward_dir, home, out, mosquitto.url, pub)
+    try:
+        central.schedule("kp1", 1, [item("slow", utc_now() + timedelta(seconds=30), mp3, duration_ms=4000)])
+        wait_for(lambda: part.exists() and part.stat().st_size >= 4096, timeout=30)
+        proc.send_signal(signal.SIGKILL)  # power cut while the bulletin is downloading
+        proc.wait(10)
+        cut = part.stat().st_size
+        assert 0 < cut < mp3.size and not (cache / mp3.sha256).exists()  # a part, never taken for the file
+        proc = _speaker_proc(ward_dir, home, out, mosquitto.url, pub)
+        ev = wait_for(lambda: [e for e in events(central) if e["item_id"] == "slow"], timeout=60)
+        assert ev[0]["kind"] == "played", ev
+        assert any(name == "slow.mp3" and rng and int(rng[6:].split("-")[0]) > 0 for name, rng in server.requests)  # resumed
+        assert not part.exists() and (cache / mp3.sha256).read_bytes() == server.files["slow.mp3"]
+        (wav,) = airings(out, "slow")  # once
+        with wave.open(str(wav)) as w:
+            assert abs(w.getnframes() / w.getframerate() - 4.0) < 0.2  # the whole bulletin, not the part
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_a_corrupt_memory_file_does_not_replay_a_still_valid_emergency(node: Node, central: Central, server: MediaServer, tmp_path: Path) -> None:
     mp3 = server.add("al.mp3", make_mp3(tmp_path / "al.mp3", 0.5, 880))
     agent = node.start()
