@@ -14,7 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+
+
+@dataclass
+class _Held:
+    """An event kept in memory only (the disk refused it), like an outbox row."""
+
+    topic: str
+    payload: bytes
+    sent: float | None = None
+    tries: int = 0
 
 
 class Outbox:
@@ -30,7 +40,7 @@ class Outbox:
         self.closed = False
         self.ack_timeout = ack_timeout
         self.clock = clock
-        self._mem: dict[str, list[Any]] = {}  # key -> [topic, payload, sent, tries] (disk refused them)
+        self._mem: dict[str, _Held] = {}  # events the disk refused (full), by key
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an event written is an event kept through a power cut
@@ -51,7 +61,7 @@ class Outbox:
                 )
                 return True
             except sqlite3.Error:
-                self._mem.setdefault(key, [topic, payload, None, 0])
+                self._mem.setdefault(key, _Held(topic, payload))
                 return False
 
     def _wait(self, tries: int) -> float:
@@ -66,15 +76,15 @@ class Outbox:
                 for k, t, p, sent, tries in self._db.execute("SELECT key, topic, payload, sent, tries FROM outbox ORDER BY n")
                 if sent is None or now - sent >= self._wait(tries)
             ][:limit]
-            rows += [(k, m[0], m[1]) for k, m in self._mem.items() if m[2] is None or now - m[2] >= self._wait(m[3])]
+            rows += [(k, m.topic, m.payload) for k, m in self._mem.items() if m.sent is None or now - m.sent >= self._wait(m.tries)]
             return rows[:limit]
 
     def sent(self, key: str) -> None:
         now = self.clock()
         with self._lock:
             if key in self._mem:
-                self._mem[key][2] = now
-                self._mem[key][3] += 1
+                self._mem[key].sent = now
+                self._mem[key].tries += 1
                 return
             try:
                 self._db.execute("UPDATE outbox SET sent = ?, tries = tries + 1 WHERE key = ?", (now, key))
