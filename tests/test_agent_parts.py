@@ -161,6 +161,9 @@ def test_an_unreadable_part_is_dropped_not_the_whole_memory(tmp_path: Path) -> N
     assert m.applied == {"zone/kp1": 3}  # the unreadable target is applied again from the retained copy
     assert list(m.desired) == ["zone/kp1"] and m.done == {} and m.volume is None
     assert m.guard.snapshot() == {"central|t": [5, "id"]}
+    (tmp_path / "state.json").write_text(json.dumps({"guard": {"central|t": "x"}, "volume": 30}))
+    m = DesiredStateStore(tmp_path / "state.json").memory
+    assert m.guard.snapshot() == {} and m.volume == 30
 
 
 def test_a_corrupt_file_falls_back_to_the_previous_copy(tmp_path: Path) -> None:

@@ -93,7 +93,13 @@ class NodeMemory:
     def from_json(cls, d: dict[str, Any]) -> NodeMemory:
         """Read ``state.json``; a part that does not parse is dropped with a warning (the central's
         retained state restores desired state, the journal what aired), never the whole memory."""
-        m = cls(guard=ReplayGuard(_part(d, "guard", dict, {})))
+        try:
+            guard = ReplayGuard(_part(d, "guard", dict, {}))
+        except (TypeError, ValueError, IndexError, KeyError):
+            # versions applied and the emergency book still refuse what was already done
+            log.warning("replay guard in the node's memory unreadable: started afresh")
+            guard = ReplayGuard()
+        m = cls(guard=guard)
         m.applied = {str(t): int(v) for t, v in _part(d, "applied", dict, {}).items() if isinstance(v, int)}
         for target, body in _part(d, "desired", dict, {}).items():
             try:
