@@ -70,6 +70,7 @@ class Ctx:
     end: datetime | None = None
     fault_end: float | None = None  # time.time() when the fault was lifted
     notes: list[str] = field(default_factory=list)
+    later: list[Callable[[], str]] = field(default_factory=list)  # notes read once the scenario settled
 
 
 class SlowLink:
@@ -314,6 +315,7 @@ def run_scenario(h: Harness, name: str, fault: Callable[[Harness, Ctx], None], *
     row.missed = len(expected - on_air)
     row.twice = sum(1 for k in expected if now_air.get((k[0], _safe(k[1])), 0) - before.get((k[0], _safe(k[1])), 0) > 1)
     row.lost = len(on_air - stored)
+    row.note = "; ".join([*ctx.notes, *(f() for f in ctx.later)])
     # anything on air that is not an airing of a bulletin this run queued through the central
     row.unsigned = sum(n - before.get(k, 0) for k, n in now_air.items()
                        if k[1].split(".", 1)[0] not in h.queued and n > before.get(k, 0))
@@ -401,26 +403,27 @@ def f_node_mid_download(h: Harness, ctx: Ctx) -> None:
     while time.time() < deadline + 60 and not final.exists():
         time.sleep(0.2)
     h.link.rate = None
-    if ctx.end:
-        _sleep_until(ctx.end + timedelta(seconds=3))
-    size = final.stat().st_size if final.exists() else 0
-    from broadcaster.fsutil import sha256_file
 
-    whole = final.exists() and sha256_file(final) == sha
-    resumed = re.findall(r"resuming \S+ at byte (\d+)", (h.base / "logs" / "kp1-loa1.log").read_text(errors="replace"))
-    wavs = sorted((h.out / "kp1-loa1").glob(f"*_{_safe(ctx.ann)}.kp1*.wav")) or sorted((h.out / "kp1-loa1").glob(f"*{_safe(ctx.ann)}*.wav"))
-    aired = ""
-    if wavs:
-        with wave.open(str(wavs[-1])) as w:
-            aired_s = w.getnframes() / w.getframerate()
-        planned_ms = next((p[3] for p in h.planned(ctx.ann) if p[0] == "kp1-loa1"), 0)
-        aired = f"aired {aired_s:.1f} s of {planned_ms / 1000:.1f} s; "
-    left = [p.name for p in cache.glob("*.part")]
-    ctx.notes.append(
-        f"kp1 SIGKILLed with {killed_at} of {size} bytes on disk as .part; restarted 2 s later, resumed from byte "
-        f"{resumed[-1] if resumed else '?'} (Range); {aired}cached file {'whole, sha256 right' if whole else 'NOT whole'}; "
-        f".part left: {len(left)}"
-    )
+    def evidence() -> str:  # once the bulletin is over and its report in (the scenario's loop waited)
+        from broadcaster.fsutil import sha256_file
+
+        size = final.stat().st_size if final.exists() else 0
+        whole = final.exists() and sha256_file(final) == sha
+        log_text = (h.base / "logs" / "kp1-loa1.log").read_text(errors="replace")
+        resumed = re.findall(r"resuming \S+ at byte (\d+)", log_text)
+        wavs = sorted((h.out / "kp1-loa1").glob(f"*_{_safe(ctx.ann)}.*.wav"))
+        aired = ""
+        if wavs:
+            with wave.open(str(wavs[-1])) as w:
+                aired_s = w.getnframes() / w.getframerate()
+            planned_ms = next((p[3] for p in h.planned(ctx.ann) if p[0] == "kp1-loa1"), 0)
+            aired = f"aired {aired_s:.1f} s of {planned_ms / 1000:.1f} s; "
+        left = [p.name for p in cache.glob("*.part")]
+        return (f"kp1 SIGKILLed with {killed_at} of {size} bytes on disk as .part; restarted 2 s later, resumed from byte "
+                f"{resumed[-1] if resumed else '?'} (Range); {aired}cached file {'whole, sha256 right' if whole else 'NOT whole'}; "
+                f".part left: {len(left)}")
+
+    ctx.later.append(evidence)
 
 
 def f_node_mid_airing(h: Harness, ctx: Ctx) -> None:
@@ -668,7 +671,7 @@ def table(rows: list[Row]) -> str:
     head = ["fault", "scheduled", "played", "missed", "aired twice", "events lost", "unsigned plays", "recover s", "note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        rec = "—" if r.recover_s is None else f"{r.recover_s:.0f}"
+        rec = "—" if r.recover_s is None else f"{r.recover_s:.1f}"
         lines.append(f"| {r.fault} | {r.scheduled} | {r.played} | {r.missed} | {r.twice} | {r.lost} | {r.unsigned} | {rec} | {r.note} |")
     return "\n".join(lines)
 
