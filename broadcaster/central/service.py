@@ -32,9 +32,10 @@ from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.config import ID_RE, Announcement, Deck, Ward, find_deck, pictograph_problem, speakable
-from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
+from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ProtocolError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
+from broadcaster.wire.vocabulary import Target
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +304,9 @@ class CentralService:
                     log.info("clock of %s back in step (%+d ms)", st.device, offset)
         lifted = []
         for key, version in st.applied.items():
-            scope, _, ident = key.partition("/")
-            target = f"deck/{ident}" if scope == "device" and st.kind == "display" else key
-            if scope not in ("zone", "device") or not ident:
+            try:
+                target = Target(key)  # zone/<id> or device/<id>: the same spelling as the store's
+            except ProtocolError:
                 continue
             if self.store.raise_version_floor(target, version):
                 lifted.append(f"{target} v{version}")

@@ -127,7 +127,7 @@ def decode(payload: bytes, topic: str = "?") -> Envelope:
         raise TooLarge(len(payload), MAX_PAYLOAD_BYTES, topic=topic)
     try:
         d = _decode_json(payload)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise Malformed(f"not UTF-8 JSON ({exc})", topic=topic) from None
     except (msgspec.ValidationError, RecursionError):  # an integer of thousands of digits, nested too deep
         raise Malformed("JSON nested too deep or with an absurd number", topic=topic) from None

@@ -129,10 +129,10 @@ class Target(str):
         if isinstance(value, Target):
             return value
         if not isinstance(value, str):
-            raise Malformed("expected a target string, zone/<id> or device/<id>", path="target")
+            raise Malformed("expected a target string, zone/<id> or device/<id>")
         scope, sep, ident = value.partition("/")
         if not sep or scope not in Scope.__members__.values() or not _segment_ok(ident):
-            raise Malformed(f"{value[:80]!r} is not a target: expected zone/<id> or device/<id>", path="target")
+            raise Malformed(f"{value[:80]!r} is not a target: expected zone/<id> or device/<id>")
         return super().__new__(cls, value)
 
     @classmethod
