@@ -16,7 +16,7 @@ from broadcaster.wire.envelope import PROTOCOL_VERSION, canonical_json, decode, 
 from broadcaster.wire.messages import DeviceConfig, MediaRef, Schedule, ScheduleItem
 from broadcaster.wire.topics import Topics
 from broadcaster.wire.trust import ReplayGuard, Signer, Verifier, generate_keypair, open_central
-from broadcaster.wire.vocabulary import MessageType, Priority
+from broadcaster.wire.vocabulary import MessageType, Priority, Target
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=UTC)
@@ -83,7 +83,7 @@ def test_malformed_names_the_field_path(pair: tuple[bytes, Verifier]) -> None:
     priv, verifier = pair
     topic = T.zone_schedule("kp1")
     item = ScheduleItem("a.kp1.1", "a", "Tiêu đề", Priority.NORMAL, NOW, 1000, MEDIA).to_body()
-    sched = Schedule("zone/kp1", 7, (), NOW + timedelta(hours=1)).to_body()
+    sched = Schedule(Target.zone("kp1"), 7, (), NOW + timedelta(hours=1)).to_body()
     cases = [
         ({**sched, "items": [item, {**item, "duration_ms": "43"}]}, "$.body.items[1].duration_ms", "Expected `int`, got `str`"),
         ({**sched, "items": [{**item, "start": "0001-01-01T00:00:00Z"}]}, "$.body.items[0].start", "outside the years"),
@@ -174,3 +174,20 @@ def test_the_central_still_writes_milliseconds_and_z(pair: tuple[bytes, Verifier
     raw = json.loads(_signed(priv, MessageType.CONFIG, {"volume": 5}, T.device_config("kp1-loa1"),
                              now=datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)))
     assert raw["issued_at"] == "2026-12-01T10:00:00.123Z" and raw["expires_at"] == "2026-12-01T11:00:00.123Z"
+
+
+def test_a_float_in_exponent_form_still_verifies(pair: tuple[bytes, Verifier]) -> None:
+    """The fast canonical form (msgspec) spells 5e-05 as 5e-5; the definition (Python's json) decides."""
+    from broadcaster.wire.messages import Deck, DeckSlide
+
+    priv, verifier = pair
+    topic = T.device_deck("tv")
+    slide = MediaRef(url="http://h/s.png", sha256="b" * 64, size=9, type="image/png")
+    body = Deck(Target.device("tv"), 3, (DeckSlide("s", slide, 0.00005), DeckSlide("t", slide, 1e-3))).to_body()
+    payload = _signed(priv, MessageType.DECK, body, topic)
+    env = decode(payload, topic)
+    assert env.canonical_bytes_strict() is not None  # the two spellings differ here
+    got = open_central(payload, topic, verifier, ReplayGuard(), ward=WARD, now=NOW)
+    assert got is not None and isinstance(got.body, Deck) and got.body.slides[0].duration_s == 0.00005
+    with pytest.raises(E.Forged):
+        open_central(payload.replace(b'"slide_id":"t"', b'"slide_id":"u"'), topic, verifier, ReplayGuard(), ward=WARD, now=NOW)

@@ -43,7 +43,7 @@ def test_the_store_and_the_planner_take_priorities_from_here() -> None:
 def test_target_parsed_and_printed_in_one_place() -> None:
     t = Target("device/tv-tnkq")
     assert (t.scope, t.id, str(t)) == (Scope.DEVICE, "tv-tnkq", "device/tv-tnkq") and t == "device/tv-tnkq"
-    assert Target.zone("kp1") == "zone/kp1" and Target.device("tv-tnkq") == t and {t: 1}["device/tv-tnkq"] == 1
+    assert Target.zone("kp1") == "zone/kp1" and Target.device("tv-tnkq") == t and {str(t): 1}[Target("device/tv-tnkq")] == 1
     for bad in ["deck/tv-tnkq", "kp1", "zone/", "zone/a b", "zone/a/b", "device/+"]:
         with pytest.raises(Malformed):
             Target(bad)

@@ -32,7 +32,7 @@ from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.config import Ward
 from broadcaster.media import media_url
 from broadcaster.transport import BrokerConnection
-from broadcaster.wire.envelope import Envelope, canonical_json, make_envelope
+from broadcaster.wire.envelope import Envelope, fast_canonical_json, make_envelope
 from broadcaster.wire.messages import (
     MAX_ITEM_SLIDES,
     Ack,
@@ -49,7 +49,7 @@ from broadcaster.wire.messages import (
 from broadcaster.wire.times import format_time, utc_now
 from broadcaster.wire.topics import Topics
 from broadcaster.wire.trust import Signer
-from broadcaster.wire.vocabulary import AckStatus, MessageType, Target
+from broadcaster.wire.vocabulary import AckStatus, MessageType, Priority, Target
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ ACK_TTL = timedelta(days=1)
 
 
 def digest(obj: Any) -> str:
-    return hashlib.sha256(canonical_json(obj)).hexdigest()
+    """What changes a target's version: a hash of its content in canonical form."""
+    return hashlib.sha256(fast_canonical_json(obj)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Publisher:
             log.warning("announcement %s has %d slides; the TV is sent the first %d", ann.id, len(refs), MAX_ITEM_SLIDES)
             refs = refs[:MAX_ITEM_SLIDES]
         return ScheduleItem(
-            item_id=it.item_id, announcement_id=it.announcement_id, title=ann.title, priority=it.priority,
+            item_id=it.item_id, announcement_id=it.announcement_id, title=ann.title, priority=Priority(it.priority),
             start=it.start, duration_ms=it.duration_ms, media=self.media_ref(ann.audio),
             slide=refs[0] if refs else None, slides=refs if len(refs) > 1 else (),
         )
@@ -135,15 +136,16 @@ class Publisher:
                       force: bool = False, now: datetime | None = None) -> int | None:
         """Publish a zone's schedule if it changed (or ``force``); returns the version sent, or None."""
         target = Target.zone(zone)
-        content = [i.to_dict() for i in items]
-        dig = digest(content)
+        # encoded once: the items' digest decides the version, which is then written into the body
+        body = Schedule(target=target, version=0, items=tuple(items), horizon=horizon).to_body()
+        dig = digest(body["items"])
         topic = self.topics.zone_schedule(zone)
         if not self._changed(topic, dig, force):
             return None
         version, bumped = self.store.publish_version(target, dig)
-        sched = Schedule(target=target, version=version, items=tuple(items), horizon=horizon)
+        body["version"] = version
         now = now or utc_now()
-        self.send(topic, MessageType.SCHEDULE, sched.to_body(), retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now)
+        self.send(topic, MessageType.SCHEDULE, body, retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now)
         log.info("schedule %s v%d: %d item(s)%s", target, version, len(items), "" if bumped else " (unchanged, re-sent)")
         return version
 

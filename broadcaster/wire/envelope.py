@@ -41,11 +41,22 @@ class Envelope:
     sig: str | None = None
     v: int = PROTOCOL_VERSION
     topic: str = ""
+    # For a decoded, signed message: the canonical bytes of the object as received minus "sig", and
+    # that object (for ``canonical_bytes_strict``).
     received: bytes | None = field(default=None, compare=False, repr=False)
+    received_obj: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def signed_bytes(self) -> bytes:
         """What the signature covers: the received object minus ``sig``, or this envelope's own fields."""
         return self.received if self.received is not None else canonical_json(self.unsigned_dict())
+
+    def canonical_bytes_strict(self) -> bytes | None:
+        """The received object's canonical bytes spelt by Python's ``json`` (the definition), when
+        they differ from ``signed_bytes`` (floats in exponent form only); None when they are the same."""
+        if self.received_obj is None:
+            return None
+        strict = canonical_json(self.received_obj)
+        return None if strict == self.received else strict
 
     def unsigned_dict(self) -> dict[str, Any]:
         return {
@@ -62,18 +73,28 @@ class Envelope:
         }
 
     def to_bytes(self) -> bytes:
+        """The message as sent. Receivers check the signature over their own canonical form of what
+        they receive, so this need not be that form; it is (sorted, compact), written by msgspec."""
         d = self.unsigned_dict()
         if self.sig is not None:
             d["sig"] = self.sig
-        return canonical_json(d)
+        return fast_canonical_json(d)
 
 
 def canonical_json(obj: Any) -> bytes:
     """The exact bytes that are signed: sorted keys, no spaces, UTF-8 (Vietnamese kept as is).
 
-    Python's ``json`` spelling, the one every v1 central and node uses: it is the definition
-    (msgspec writes the same bytes except for floats in exponent form, 1e+16 against 1e16)."""
+    Python's ``json`` spelling, the one every v1 central and node uses: it is the definition."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+
+
+def fast_canonical_json(obj: Any) -> bytes:
+    """``canonical_json`` by msgspec, several times faster: the same bytes for everything but a float
+    in exponent form (msgspec ``1e16``, json ``1e+16``), which the verifier checks again (``trust``)."""
+    return _encode_sorted(obj)
 
 
 def make_envelope(
@@ -140,8 +161,10 @@ def decode(payload: bytes, topic: str = "?") -> Envelope:
         head: _Head = convert(d, _Head)
     except Malformed as exc:
         raise exc.located(topic=topic, message_id=message_id) from None
+    # Only a signed message needs what was received in canonical form (device messages are not signed).
+    unsigned = {k: val for k, val in d.items() if k != "sig"} if head.sig is not None else None
     return Envelope(
         v=head.v, type=head.type, id=head.id, ward=head.ward, topic=head.topic or "", sender=head.sender, seq=head.seq,
         issued_at=head.issued_at, expires_at=head.expires_at, body=head.body, sig=head.sig,
-        received=canonical_json({k: val for k, val in d.items() if k != "sig"}),
+        received=fast_canonical_json(unsigned) if unsigned is not None else None, received_obj=unsigned,
     )

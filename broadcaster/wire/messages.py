@@ -35,6 +35,7 @@ from broadcaster.wire.vocabulary import (
     MessageType,
     Priority,
     Target,
+    message_type,
 )
 
 MAX_VERSION = 2**53 - 1  # JSON-safe integer; the central's versions are clock milliseconds, far below
@@ -79,6 +80,13 @@ def _set(obj: object, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)  # frozen dataclasses: normalising in __post_init__ only
 
 
+def _time(obj: object, name: str, value: datetime) -> None:
+    """Check a time field and store it as UTC (only written when it changes: decoding is the hot path)."""
+    utc = checked(value, name)
+    if utc is not value:
+        _set(obj, name, utc)
+
+
 @dataclass(frozen=True)
 class MediaRef(Body):
     """A media file by content: nodes fetch ``url``, check ``sha256`` and ``size``, cache by sha256."""
@@ -110,8 +118,9 @@ class ScheduleItem(Body):
     slides: Annotated[tuple[MediaRef, ...], msgspec.Meta(min_length=1, max_length=MAX_ITEM_SLIDES)] = ()
 
     def __post_init__(self) -> None:
-        _set(self, "priority", Priority(self.priority))
-        _set(self, "start", checked(self.start, "start"))
+        if type(self.priority) is not Priority:  # msgspec decodes the enum; a caller may pass a string
+            _set(self, "priority", Priority(self.priority))
+        _time(self, "start", self.start)
         if len(self.title) > MAX_TITLE_LEN:
             _set(self, "title", self.title[:MAX_TITLE_LEN])
         if self.slides:
@@ -143,8 +152,9 @@ class Schedule(Body):
     horizon: WireTime
 
     def __post_init__(self) -> None:
-        _set(self, "target", Target(self.target))
-        _set(self, "horizon", checked(self.horizon, "horizon"))
+        if type(self.target) is not Target:
+            _set(self, "target", Target(self.target))
+        _time(self, "horizon", self.horizon)
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,8 @@ class Deck(Body):
     overlays: Annotated[tuple[ScheduleItem, ...], msgspec.Meta(max_length=MAX_ITEMS)] = ()  # shown from start for duration_ms
 
     def __post_init__(self) -> None:
-        _set(self, "target", Target(self.target))
+        if type(self.target) is not Target:
+            _set(self, "target", Target(self.target))
 
 
 @dataclass(frozen=True)
@@ -179,7 +190,7 @@ class Emergency(Body):
     valid_until: WireTime
 
     def __post_init__(self) -> None:
-        _set(self, "valid_until", checked(self.valid_until, "valid_until"))
+        _time(self, "valid_until", self.valid_until)
         if self.valid_until < self.item.start:
             raise Malformed("before the item's start", path="valid_until")
         if self.valid_until - self.item.start > MAX_EMERGENCY_VALIDITY:
@@ -221,9 +232,10 @@ class DeviceState(Body):
     link_error: str | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "kind", DeviceKind(self.kind))
+        if type(self.kind) is not DeviceKind:
+            _set(self, "kind", DeviceKind(self.kind))
         if self.clock is not None:
-            _set(self, "clock", checked(self.clock, "clock"))
+            _time(self, "clock", self.clock)
         if len(self.agent_version) > 100:
             _set(self, "agent_version", self.agent_version[:100])
         if self.link_error is not None and len(self.link_error) > MAX_REASON_LEN:
@@ -245,12 +257,13 @@ class AsRunEvent(Body):
     reason: str = ""  # for the report and the log: bounded, whatever the node sent
 
     def __post_init__(self) -> None:
-        _set(self, "kind", EventKind(self.kind))
-        _set(self, "scheduled", checked(self.scheduled, "scheduled"))
+        if type(self.kind) is not EventKind:
+            _set(self, "kind", EventKind(self.kind))
+        _time(self, "scheduled", self.scheduled)
         if self.started is not None:
-            _set(self, "started", checked(self.started, "started"))
+            _time(self, "started", self.started)
         if self.ended is not None:
-            _set(self, "ended", checked(self.ended, "ended"))
+            _time(self, "ended", self.ended)
         if len(self.reason) > MAX_REASON_LEN:
             _set(self, "reason", self.reason[:MAX_REASON_LEN])
 
@@ -264,7 +277,8 @@ class Ack(Body):
     reason: str = ""
 
     def __post_init__(self) -> None:
-        _set(self, "status", AckStatus(self.status))
+        if type(self.status) is not AckStatus:
+            _set(self, "status", AckStatus(self.status))
         if len(self.reason) > MAX_REASON_LEN:
             _set(self, "reason", self.reason[:MAX_REASON_LEN])
 
@@ -339,7 +353,7 @@ def malformed(exc: msgspec.ValidationError, where: str = "$") -> Malformed:
 def decode_body(msg_type: str, body: Any) -> Body:
     """An envelope's body as the struct of its type."""
     try:
-        cls = BODIES[MessageType(msg_type)]
+        cls = BODIES[message_type(msg_type)]
     except ValueError:
         raise Malformed(f"unknown message type {msg_type!r}", path="$.type") from None
     if not isinstance(body, dict):
@@ -354,13 +368,18 @@ _PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
 def _plan(cls: type) -> tuple[tuple[str, bool], ...]:
     plan = _PLANS.get(cls)
     if plan is None:
-        omit = getattr(cls, "OMIT_EMPTY", frozenset())
+        omit: frozenset[str] = getattr(cls, "OMIT_EMPTY", frozenset())
         plan = _PLANS[cls] = tuple((f.name, f.name in omit) for f in dataclasses.fields(cls))
     return plan
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_wire(obj: Any) -> Any:
     """A message struct (or anything inside one) as plain JSON values, in the v1 spelling."""
+    if type(obj) in _PLAIN:  # most values: checked first, this runs for every field of every item
+        return obj
     if isinstance(obj, Body):
         out = {}
         for name, omit_empty in _plan(type(obj)):
@@ -370,7 +389,7 @@ def to_wire(obj: Any) -> Any:
             out[name] = to_wire(value)
         return out
     if isinstance(obj, str):
-        return str(obj) if type(obj) is not str else obj  # enums and Target: their wire string
+        return str(obj)  # enums and Target: their wire string
     if isinstance(obj, datetime):
         return format_time(obj)
     if isinstance(obj, (tuple, list)):

@@ -29,10 +29,11 @@ def utc_now() -> datetime:
 
 def format_time(t: datetime) -> str:
     """UTC ISO 8601 with milliseconds: 2026-11-24T10:00:00.000Z."""
-    if t.tzinfo is None:
-        raise Malformed("naive datetime on the wire: times must carry a time zone")
-    t = t.astimezone(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    if t.tzinfo is not timezone.utc:
+        if t.tzinfo is None:
+            raise Malformed("naive datetime on the wire: times must carry a time zone")
+        t = t.astimezone(timezone.utc)
+    return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def checked(t: datetime, path: str) -> datetime:

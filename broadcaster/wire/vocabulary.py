@@ -112,6 +112,17 @@ class MessageType(StrEnum):
     EVENT = ("event", "events", Side.DEVICE, (Scope.DEVICE,))
 
 
+_TYPE_BY_VALUE: dict[str, MessageType] = {t.value: t for t in MessageType}
+
+
+def message_type(value: str) -> MessageType:
+    """The member for an envelope's ``type``; ValueError if there is none."""
+    try:
+        return _TYPE_BY_VALUE[value]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown message type {value!r}") from None
+
+
 CENTRAL_TYPES = frozenset(t for t in MessageType if t.side is Side.CENTRAL)
 DEVICE_TYPES = frozenset(t for t in MessageType if t.side is Side.DEVICE)
 
