@@ -90,9 +90,9 @@ class Publisher:
     # -- envelope ----------------------------------------------------------------------------
 
     def send(self, topic: str, msg_type: MessageType, body: dict[str, Any], *, retain: bool, ttl: timedelta | None,
-             now: datetime | None = None) -> Envelope:
-        env = make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=self.store.next_seq(), ttl=ttl, now=now,
-                                     topic=topic)
+             now: datetime | None = None, seq: int | None = None) -> Envelope:
+        seq = self.store.next_seq() if seq is None else seq
+        env = make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=seq, ttl=ttl, now=now, topic=topic)
         env = self.signer.sign(env)
         if not self.conn.publish(topic, env.to_bytes(), retain=retain, qos=1):
             with self._lock:
@@ -142,10 +142,12 @@ class Publisher:
         topic = self.topics.zone_schedule(zone)
         if not self._changed(topic, dig, force):
             return None
-        version, bumped = self.store.publish_version(target, dig)
+        with self.store.transaction():  # the version and the envelope's seq in one commit
+            version, bumped = self.store.publish_version(target, dig)
+            seq = self.store.next_seq()
         body["version"] = version
         now = now or utc_now()
-        self.send(topic, MessageType.SCHEDULE, body, retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now)
+        self.send(topic, MessageType.SCHEDULE, body, retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now, seq=seq)
         log.info("schedule %s v%d: %d item(s)%s", target, version, len(items), "" if bumped else " (unchanged, re-sent)")
         return version
 

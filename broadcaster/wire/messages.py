@@ -386,7 +386,7 @@ def to_wire(obj: Any) -> Any:
             value = getattr(obj, name)
             if omit_empty and not value:
                 continue
-            out[name] = to_wire(value)
+            out[name] = value if type(value) in _PLAIN else to_wire(value)  # no call for a plain value
         return out
     if isinstance(obj, str):
         return str(obj)  # enums and Target: their wire string
