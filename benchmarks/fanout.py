@@ -438,7 +438,9 @@ class Setup:
         """One schedule change, timed from the start of publishing to the last acknowledgement."""
         collector, n = self.collector, self.n
         assert collector is not None
-        time.sleep(0.3)  # let the broker and the nodes go idle
+        # let the broker and the nodes go idle, this setup's and the other mode's (whose last change may
+        # still be settling: retained states, PUBACKs), so neither mode inherits the other's work
+        time.sleep(1.0)
         with collector.lock:
             collector.expect, collector.n, collector.got = None, n, {}
             collector.all_in.clear()
