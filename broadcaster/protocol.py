@@ -65,14 +65,15 @@ __all__ = [
 EVENT_KINDS: tuple[str, ...] = tuple(k.value for k in EventKind)
 ACK_STATUSES: tuple[str, ...] = tuple(s.value for s in AckStatus)
 
-T_SCHEDULE = MessageType.SCHEDULE
-T_DECK = MessageType.DECK
-T_EMERGENCY = MessageType.EMERGENCY
-T_EMERGENCY_CLEAR = MessageType.EMERGENCY_CLEAR
-T_CONFIG = MessageType.CONFIG
-T_STATE = MessageType.STATE
-T_EVENT = MessageType.EVENT
-T_EVENT_ACK = MessageType.EVENT_ACK
+# typed ``str``, as they always were: a caller's dict keyed by them is keyed by strings
+T_SCHEDULE: str = MessageType.SCHEDULE
+T_DECK: str = MessageType.DECK
+T_EMERGENCY: str = MessageType.EMERGENCY
+T_EMERGENCY_CLEAR: str = MessageType.EMERGENCY_CLEAR
+T_CONFIG: str = MessageType.CONFIG
+T_STATE: str = MessageType.STATE
+T_EVENT: str = MessageType.EVENT
+T_EVENT_ACK: str = MessageType.EVENT_ACK
 TOPIC_LEAF: dict[str, str] = {t: t.leaf for t in MessageType}
 BODY_TYPES: dict[str, type] = {t: cls for t, cls in BODIES.items() if t is not MessageType.EMERGENCY_CLEAR}
 

@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import msgspec
 
@@ -55,6 +55,19 @@ Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")]
 Url = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://[^\s/]+/\S*\Z")]
 Volume = Annotated[int, msgspec.Meta(ge=0, le=100)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
+
+# Enum and Target fields: decoded (and, in __post_init__, converted) to their type, so a message
+# always holds a member; a caller may still build one from the plain string ("normal", "zone/kp1"),
+# which the type checker is told here. msgspec reads the runtime branch.
+if TYPE_CHECKING:
+    PriorityField = Priority | str
+    TargetField = Target | str
+    DeviceKindField = DeviceKind | str
+    EventKindField = EventKind | str
+    AckStatusField = AckStatus | str
+else:
+    PriorityField, TargetField, DeviceKindField, EventKindField, AckStatusField = (
+        Priority, Target, DeviceKind, EventKind, AckStatus)
 
 
 class Body:
@@ -106,7 +119,7 @@ class ScheduleItem(Body):
     item_id: Id
     announcement_id: Id
     title: str
-    priority: Priority
+    priority: PriorityField
     start: WireTime
     duration_ms: Annotated[int, msgspec.Meta(ge=0, le=MAX_DURATION_MS)]
     media: MediaRef
@@ -146,7 +159,7 @@ class Schedule(Body):
     and reports it in its state (its acknowledgement).
     """
 
-    target: Target
+    target: TargetField
     version: Version
     items: Annotated[tuple[ScheduleItem, ...], msgspec.Meta(max_length=MAX_ITEMS)]
     horizon: WireTime
@@ -168,7 +181,7 @@ class DeckSlide(Body):
 class Deck(Body):
     """Desired state of a TV: the slides it cycles, and announcement slides to show while items air."""
 
-    target: Target
+    target: TargetField
     version: Version
     slides: Annotated[tuple[DeckSlide, ...], msgspec.Meta(max_length=MAX_ITEMS)]
     overlays: Annotated[tuple[ScheduleItem, ...], msgspec.Meta(max_length=MAX_ITEMS)] = ()  # shown from start for duration_ms
@@ -216,7 +229,7 @@ class DeviceState(Body):
     OMIT_EMPTY = frozenset({"link_error"})
 
     device: Id
-    kind: DeviceKind
+    kind: DeviceKindField
     online: bool
     zone: str | None = None
     volume: Volume | None = None
@@ -250,7 +263,7 @@ class AsRunEvent(Body):
     device: Id
     item_id: Id
     announcement_id: Id
-    kind: EventKind
+    kind: EventKindField
     scheduled: WireTime
     started: WireTime | None = None
     ended: WireTime | None = None
@@ -273,7 +286,7 @@ class Ack(Body):
     """One acknowledgement; unpacks as ``event_id, status, reason``."""
 
     event_id: Id
-    status: AckStatus
+    status: AckStatusField
     reason: str = ""
 
     def __post_init__(self) -> None:
@@ -286,6 +299,12 @@ class Ack(Body):
         return iter((self.event_id, self.status, self.reason))
 
 
+if TYPE_CHECKING:
+    AckItem = Ack | tuple[str, str, str]  # built from (event_id, status, reason) too; always Ack once built
+else:
+    AckItem = Ack
+
+
 @dataclass(frozen=True)
 class EventAck(Body):
     """The central's answer to as-run events: ``stored`` or ``duplicate`` (already stored: both mean
@@ -293,14 +312,14 @@ class EventAck(Body):
     An event the central could not store *yet* (store locked) gets no answer and is sent again."""
 
     device: Id
-    acks: Annotated[tuple[Ack, ...], msgspec.Meta(min_length=1, max_length=MAX_ACKS)]
+    acks: Annotated[tuple[AckItem, ...], msgspec.Meta(min_length=1, max_length=MAX_ACKS)]
 
     def __post_init__(self) -> None:
         if any(not isinstance(a, Ack) for a in self.acks):  # built from (event_id, status, reason) tuples
             _set(self, "acks", tuple(a if isinstance(a, Ack) else Ack(*a) for a in self.acks))
 
 
-AnyBody = Union[Schedule, Deck, Emergency, EmergencyClear, DeviceConfig, DeviceState, AsRunEvent, EventAck]
+AnyBody = Schedule | Deck | Emergency | EmergencyClear | DeviceConfig | DeviceState | AsRunEvent | EventAck
 
 # The body of each message type: a new type gets its struct above and its line here.
 BODIES: dict[MessageType, type[Body]] = {
