@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 import msgspec
 
@@ -81,12 +81,14 @@ class Body:
     to_dict = to_body
 
     @classmethod
-    def from_body(cls, b: Any, where: str = "$.body") -> Any:
-        return convert(b, cls, where)
+    def from_body(cls, b: Any, where: str = "$.body") -> Self:
+        result: Self = convert(b, cls, where)
+        return result
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "$") -> Any:
-        return convert(d, cls, where)
+    def from_dict(cls, d: Any, where: str = "$") -> Self:
+        result: Self = convert(d, cls, where)
+        return result
 
 
 def _set(obj: object, name: str, value: Any) -> None:
