@@ -238,11 +238,11 @@ class Collector:
     """The central's view: one client on the state wildcard, recording when each ack arrives."""
 
     def __init__(self, port: int, mode: str) -> None:
-        from broadcaster.wire import envelope, messages, topics
+        from broadcaster.wire import envelope, topics, vocabulary
 
         self.mode = mode
         self.port = port
-        self.decode, self.DeviceState, self.topics = envelope.decode, messages.DeviceState, topics.Topics(WARD)
+        self.decode, self.STATE, self.topics = envelope.decode_device, vocabulary.MessageType.STATE, topics.Topics(WARD)
         self.lock = threading.Lock()
         self.expect: str | int | None = None  # version (broadcaster) or marker (bare) of the current change
         self.target_of: dict[str, str] = {}  # device -> target it must ack
@@ -297,12 +297,11 @@ class Collector:
         else:
             p0 = time.perf_counter()
             try:
-                env = self.decode(msg.payload, msg.topic)
-                st = self.DeviceState.from_body(env.body)
+                _env, st = self.decode(msg.payload, msg.topic, self.STATE)  # as the central's ingest does
             except ValueError:  # every wire refusal is a ProtocolError, a ValueError
                 return
             self.parse_s += time.perf_counter() - p0
-            ok = st.applied.get(self.target_of.get(device, "")) == self.expect
+            ok = getattr(st, "applied", {}).get(self.target_of.get(device, "")) == self.expect
         if not ok:
             return
         with self.lock:

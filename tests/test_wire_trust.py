@@ -177,7 +177,7 @@ def test_the_central_still_writes_milliseconds_and_z(pair: tuple[bytes, Verifier
 
 
 def test_a_float_in_exponent_form_still_verifies(pair: tuple[bytes, Verifier]) -> None:
-    """The fast canonical form (msgspec) spells 5e-05 as 5e-5; the definition (Python's json) decides."""
+    """The fast canonical form (msgspec) spells 5e-05 as 0.00005; the definition (Python's json) decides."""
     from broadcaster.wire.messages import Deck, DeckSlide
 
     priv, verifier = pair
@@ -191,3 +191,25 @@ def test_a_float_in_exponent_form_still_verifies(pair: tuple[bytes, Verifier]) -
     assert got is not None and isinstance(got.body, Deck) and got.body.slides[0].duration_s == 0.00005
     with pytest.raises(E.Forged):
         open_central(payload.replace(b'"slide_id":"t"', b'"slide_id":"u"'), topic, verifier, ReplayGuard(), ward=WARD, now=NOW)
+
+
+def test_device_messages_decode_in_one_pass_and_are_refused_for_what_is_wrong() -> None:
+    from broadcaster.wire.envelope import decode_device
+    from broadcaster.wire.messages import AsRunEvent, DeviceState
+
+    topic = T.device_state("kp1-loa1")
+    st = DeviceState("kp1-loa1", "speaker", True, "kp1", 80, {"zone/kp1": 7}, clock=NOW)
+    raw = make_envelope(MessageType.STATE, st.to_body(), ward=WARD, sender="kp1-loa1", seq=3, now=NOW, topic=topic).to_bytes()
+    env, body = decode_device(raw, topic, MessageType.STATE)
+    assert body == st and env.seq == 3 and env.issued_at == NOW and env.sig is None
+    ev = AsRunEvent("e1", "kp1-loa1", "i1", "a1", "played", NOW).to_body()
+    as_event = make_envelope(MessageType.EVENT, ev, ward=WARD, sender="kp1-loa1", seq=4, now=NOW, topic=topic).to_bytes()
+    with pytest.raises(E.Misdirected, match="'event' where 'state' belongs"):
+        decode_device(as_event, topic, MessageType.STATE)
+    with pytest.raises(E.Malformed) as bad:
+        decode_device(raw.replace(b'"volume":80', b'"volume":800'), topic, MessageType.STATE)
+    assert bad.value.path == "$.body.volume"
+    with pytest.raises(E.WrongVersion):
+        decode_device(raw.replace(b'"v":1', b'"v":2'), topic, MessageType.STATE)
+    with pytest.raises(E.Malformed):
+        decode_device(b"\xff" + raw, topic, MessageType.STATE)

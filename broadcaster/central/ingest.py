@@ -28,9 +28,9 @@ from broadcaster.central.store import Store
 from broadcaster.config import Ward
 from broadcaster.errors import BroadcasterError, ProtocolError, StoreError
 from broadcaster.transport import BrokerConnection
-from broadcaster.wire.envelope import decode
-from broadcaster.wire.errors import Malformed, Misdirected
-from broadcaster.wire.messages import AsRunEvent, Body, DeviceState, decode_body
+from broadcaster.wire.envelope import decode_device
+from broadcaster.wire.errors import Misdirected
+from broadcaster.wire.messages import AsRunEvent, Body, DeviceState
 from broadcaster.wire.times import utc_now
 from broadcaster.wire.topics import Topics
 from broadcaster.wire.vocabulary import AckStatus, MessageType
@@ -93,17 +93,11 @@ class Ingest:
 
     def _open(self, topic: str, payload: bytes, expected_type: MessageType) -> tuple[str, Body]:
         scope, device, leaf = self.topics.parse(topic)
-        env = decode(payload, topic)
+        env, body = decode_device(payload, topic, expected_type)  # refuses another type, a bad envelope or body
         if env.ward != self.ward.id:
             raise Misdirected(f"is for ward {env.ward!r}", topic=topic, message_id=env.id)
         if env.topic and env.topic != topic:
             raise Misdirected(f"was made for {env.topic} but arrived on {topic}", topic=topic, message_id=env.id)
-        if env.type != expected_type:
-            raise Misdirected(f"has type {env.type!r} where {expected_type!r} belongs", topic=topic, message_id=env.id)
-        try:
-            body = decode_body(expected_type, env.body)
-        except Malformed as exc:
-            raise exc.located(topic=topic, message_id=env.id) from None
         if getattr(body, "device", None) != device:
             raise Misdirected(f"speaks for device {getattr(body, 'device', None)!r}", topic=topic, message_id=env.id)
         return device, body

@@ -82,7 +82,7 @@ class Verifier:
             return
         except InvalidSignature:
             pass
-        # The fast canonical form differs from the definition only for floats in exponent form:
+        # The fast canonical form differs from the definition only for floats Python writes with an exponent:
         # a message holding one is checked again over the definition's bytes.
         strict = env.canonical_bytes_strict()
         try:
