@@ -425,11 +425,10 @@ class Setup:
             for z in self.zone_ids:
                 self.conn.publish(Topics(WARD).zone_schedule(z), marker.encode(), retain=True, qos=1)
             return marker
-        versions = set()
-        for z in self.zone_ids:
-            v = self.publisher.zone_schedule(z, _items(rep, z), self.horizon, force=True)
-            versions.add(v)
-        if len(versions) != 1:
+        # as the service's refresh does: every zone's schedule to the publisher at once
+        sent = self.publisher.zone_schedules({z: _items(rep, z) for z in self.zone_ids}, self.horizon, force=True)
+        versions = set(sent.values())
+        if len(versions) != 1 or len(sent) != len(self.zone_ids):
             raise RuntimeError(f"zones got different versions {versions}: stale store?")
         return versions.pop()  # type: ignore[no-any-return]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,15 +90,21 @@ class Publisher:
     # -- envelope ----------------------------------------------------------------------------
 
     def send(self, topic: str, msg_type: MessageType, body: dict[str, Any], *, retain: bool, ttl: timedelta | None,
-             now: datetime | None = None, seq: int | None = None) -> Envelope:
-        seq = self.store.next_seq() if seq is None else seq
+             now: datetime | None = None) -> Envelope:
+        env = self._signed(topic, msg_type, body, ttl=ttl, now=now, seq=self.store.next_seq())
+        self._publish(topic, env, retain=retain)
+        return env
+
+    def _signed(self, topic: str, msg_type: MessageType, body: dict[str, Any], *, ttl: timedelta | None,
+                now: datetime | None, seq: int) -> Envelope:
         env = make_envelope(msg_type, body, ward=self.ward.id, sender=SENDER, seq=seq, ttl=ttl, now=now, topic=topic)
-        env = self.signer.sign(env)
+        return self.signer.sign(env)
+
+    def _publish(self, topic: str, env: Envelope, *, retain: bool) -> None:
         if not self.conn.publish(topic, env.to_bytes(), retain=retain, qos=1):
             with self._lock:
                 self._sent.pop(topic, None)  # not sent: the next refresh must try again
-            log.warning("could not queue %s for %s; it is sent again at the next refresh", msg_type, topic)
-        return env
+            log.warning("could not queue %s for %s; it is sent again at the next refresh", env.type, topic)
 
     def _changed(self, topic: str, dig: str, force: bool) -> bool:
         with self._lock:
@@ -135,21 +141,41 @@ class Publisher:
     def zone_schedule(self, zone: str, items: Sequence[ScheduleItem], horizon: datetime, *,
                       force: bool = False, now: datetime | None = None) -> int | None:
         """Publish a zone's schedule if it changed (or ``force``); returns the version sent, or None."""
-        target = Target.zone(zone)
-        # encoded once: the items' digest decides the version, which is then written into the body
-        body = Schedule(target=target, version=0, items=tuple(items), horizon=horizon).to_body()
-        dig = digest(body["items"])
-        topic = self.topics.zone_schedule(zone)
-        if not self._changed(topic, dig, force):
-            return None
-        with self.store.transaction():  # the version and the envelope's seq in one commit
-            version, bumped = self.store.publish_version(target, dig)
-            seq = self.store.next_seq()
-        body["version"] = version
+        return self.zone_schedules({zone: items}, horizon, force=force, now=now).get(zone)
+
+    def zone_schedules(self, schedules: Mapping[str, Sequence[ScheduleItem]], horizon: datetime, *,
+                       force: bool = False, now: datetime | None = None) -> dict[str, int]:
+        """Publish every zone's schedule that changed (or all, ``force``); returns {zone: version sent}.
+
+        All are encoded, versioned (one store commit for every zone's version and sequence number)
+        and signed first, then sent in one burst: the first nodes' acknowledgements, handled on the
+        MQTT thread of this process, then no longer slow down the publishing of the last zones.
+        """
         now = now or utc_now()
-        self.send(topic, MessageType.SCHEDULE, body, retain=True, ttl=(horizon - now) + SCHEDULE_EXTRA_TTL, now=now, seq=seq)
-        log.info("schedule %s v%d: %d item(s)%s", target, version, len(items), "" if bumped else " (unchanged, re-sent)")
-        return version
+        changed = []
+        for zone, items in schedules.items():
+            target = Target.zone(zone)
+            # encoded once: the items' digest decides the version, which is then written into the body
+            body = Schedule(target=target, version=0, items=tuple(items), horizon=horizon).to_body()
+            dig = digest(body["items"])
+            topic = self.topics.zone_schedule(zone)
+            if self._changed(topic, dig, force):
+                changed.append((zone, target, topic, body, dig))
+        if not changed:
+            return {}
+        versions: dict[str, int] = {}
+        signed = []
+        with self.store.transaction():
+            numbered = [(*c, *self.store.publish_version(c[1], c[4]), self.store.next_seq()) for c in changed]
+        ttl = (horizon - now) + SCHEDULE_EXTRA_TTL
+        for zone, target, topic, body, _dig, version, bumped, seq in numbered:
+            body["version"] = version
+            signed.append((topic, self._signed(topic, MessageType.SCHEDULE, body, ttl=ttl, now=now, seq=seq)))
+            versions[zone] = version
+            log.info("schedule %s v%d: %d item(s)%s", target, version, len(body["items"]), "" if bumped else " (unchanged, re-sent)")
+        for topic, env in signed:
+            self._publish(topic, env, retain=True)
+        return versions
 
     def emergency(self, zone: str, item: ScheduleItem, valid_until: datetime, *, force: bool = False,
                   now: datetime | None = None) -> bool:
