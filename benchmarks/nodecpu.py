@@ -89,7 +89,7 @@ def measure(n_items: int, reps: int, batch: int) -> dict[str, list[float]]:
     msgs, pub = _messages(n_items, batch * (reps + 1))
     out: dict[str, list[float]] = {"old": [], "new": []}
     paths = {"old": _node_path(old, pub), "new": _node_path(new, pub)}
-    for name, handle in paths.items():  # warm-up (imports, caches), outside the figures
+    for handle in paths.values():  # warm-up (imports, caches), outside the figures
         for topic, payload in msgs[:batch]:
             handle(topic, payload)
     fresh = {name: _node_path(mod, pub) for name, mod in (("old", old), ("new", new))}

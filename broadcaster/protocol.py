@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from broadcaster.errors import ClockSkewError, ProtocolError, SignatureError
-from broadcaster.wire.envelope import MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, Envelope, canonical_json, decode, make_envelope
+from broadcaster.wire.envelope import (
+    MAX_PAYLOAD_BYTES,
+    PROTOCOL_VERSION,
+    Envelope,
+    canonical_json,
+    decode,
+    make_envelope,
+)
 from broadcaster.wire.messages import (
     BODIES,
     MAX_DURATION_MS,
@@ -35,11 +42,16 @@ from broadcaster.wire.messages import (
     ScheduleItem,
     decode_body,
 )
-from broadcaster.wire.times import MAX_YEAR, MIN_YEAR, utc_now
+from broadcaster.wire.times import MAX_YEAR, MIN_YEAR, parse_time, utc_now
 from broadcaster.wire.times import format_time as fmt_time
-from broadcaster.wire.times import parse_time
 from broadcaster.wire.topics import TOPIC_ROOT, Topics
-from broadcaster.wire.trust import ReplayGuard, Signer, Verifier, generate_keypair, open_central
+from broadcaster.wire.trust import (
+    ReplayGuard,
+    Signer,
+    Verifier,
+    generate_keypair,
+    open_central,
+)
 from broadcaster.wire.vocabulary import (
     CENTRAL_TYPES,
     DEVICE_TYPES,

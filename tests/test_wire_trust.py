@@ -12,10 +12,21 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from broadcaster.wire import errors as E
-from broadcaster.wire.envelope import PROTOCOL_VERSION, canonical_json, decode, make_envelope
+from broadcaster.wire.envelope import (
+    PROTOCOL_VERSION,
+    canonical_json,
+    decode,
+    make_envelope,
+)
 from broadcaster.wire.messages import DeviceConfig, MediaRef, Schedule, ScheduleItem
 from broadcaster.wire.topics import Topics
-from broadcaster.wire.trust import ReplayGuard, Signer, Verifier, generate_keypair, open_central
+from broadcaster.wire.trust import (
+    ReplayGuard,
+    Signer,
+    Verifier,
+    generate_keypair,
+    open_central,
+)
 from broadcaster.wire.vocabulary import MessageType, Priority, Target
 
 UTC = timezone.utc

@@ -21,7 +21,14 @@ from typing import Any
 import msgspec
 
 from broadcaster.wire.errors import Malformed, Misdirected, TooLarge, WrongVersion
-from broadcaster.wire.messages import BODIES, MAX_VERSION, Body, _dec_hook, convert, decode_body
+from broadcaster.wire.messages import (
+    BODIES,
+    MAX_VERSION,
+    Body,
+    _dec_hook,
+    convert,
+    decode_body,
+)
 from broadcaster.wire.times import WireTime, checked, format_time, utc_now
 from broadcaster.wire.vocabulary import MessageType
 

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from broadcaster.wire.errors import Malformed
-from broadcaster.wire.vocabulary import CENTRAL_TYPES, DEVICE_TYPES, DeviceKind, MessageType, Scope
+from broadcaster.wire.vocabulary import (
+    CENTRAL_TYPES,
+    DEVICE_TYPES,
+    DeviceKind,
+    MessageType,
+    Scope,
+)
 
 TOPIC_ROOT = "bc/v1"
 CENTRAL_USER = "central"  # the central service's broker user
