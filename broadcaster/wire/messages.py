@@ -321,7 +321,6 @@ class EventAck(Body):
             _set(self, "acks", tuple(a if isinstance(a, Ack) else Ack(*a) for a in self.acks))
 
 
-
 # The body of each message type: a new type gets its struct above and its line here.
 BODIES: dict[MessageType, type[Body]] = {
     MessageType.SCHEDULE: Schedule,
