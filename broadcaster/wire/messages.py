@@ -4,7 +4,7 @@ A field is declared once, with its type and its bounds (``Annotated[..., Meta(..
 checks both while decoding and names the place of any fault (``$.body.items[0].duration_ms``).
 What a type alone cannot say (a time's year, an emergency valid before it starts, ``slides[0]``
 being the item's ``slide``) is checked in ``__post_init__``, which runs for decoded and constructed
-messages alike: the central cannot build what a node would refuse.
+messages alike (the bounds in the annotations are checked when decoding only).
 
 Encoding is ``to_wire``: fields in their declared names, times as ``times.format_time``, enums as
 their values, and a field listed in a class's ``OMIT_EMPTY`` left out when empty (what lets an
