@@ -1,5 +1,6 @@
-"""Places: number plates, kilometre posts, streets named by dates and alley addresses.
+"""Places: fishing boats, number plates, kilometre posts, streets named by dates and alley addresses.
 
+* Fishing boats "QT-90123-TS": the province's letters and TS spelt, the number digit by digit.
 * Plates "74B1-012.34": the province code as a number, the series letters spelt, then the serial
   digit by digit with a pause where the writer put the dot (bảy mươi tư bê một, không một hai, ba bốn).
 * Kilometre posts "Km 4+200", "Km752+300": ki lô mét bốn cộng hai trăm; "Km 15" before a number
@@ -15,7 +16,14 @@ from __future__ import annotations
 import re
 
 from broadcaster.normalize.abbreviations import capitalised_word_follows
-from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int
+from broadcaster.normalize.numbers import (
+    LETTER_NAMES,
+    month_name,
+    read_digit_string,
+    read_digits,
+    read_int,
+    spell,
+)
 
 _PLATE_RE = re.compile(
     r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)(?:\s?-\s?|\s)(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
@@ -51,7 +59,27 @@ _STREET_DASH_RE = re.compile(
 _K_ALLEY_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
 # "K45 Lê Lợi": a kiệt number right before a street name.
 _K_STREET_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)(?=\s+[^\W\d_]{2})")
-_ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách)\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
+_ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
+# "các hẻm 8/3 và 10/5", "kiệt 27/15, 29/3 hoặc 31/1": the address word carries over a coordination,
+# so every number of the list is an alley number ("trên"), not a date.
+_ALLEY_TAIL = r"(?:\s*(?:,|và|hoặc|&)\s*(?:(?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)?(?!\d{1,2}/\d{1,2}/\d{4})\d{1,4}[A-Z]?(?:/\d{1,4}[A-Z]?)+(?![\w/]))"
+_ALLEY_LIST_RE = re.compile(
+    rf"(?<![\w])((?:(?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)\d{{1,4}}[A-Z]?(?:/\d{{1,4}}[A-Z]?)+(?![\w/]))({_ALLEY_TAIL}+)"
+)
+_ALLEY_ITEM_RE = re.compile(r"(?<![\w/])(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
+
+
+def _alley_list(m: re.Match[str]) -> str:
+    """The numbers after the first of a list keep its reading: "X trên Y", digits read as a number."""
+    tail = re.sub(
+        r"(?<=[\s,&])((?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)?(?=\d)",
+        lambda k: ("kiệt " if k.group(1) == "K" else k.group(1) or ""),
+        m.group(2),
+    )
+    tail = _ALLEY_ITEM_RE.sub(
+        lambda i: " trên ".join(_alley_number(p) for p in [i.group(1), *i.group(2).split("/")[1:]]), tail
+    )
+    return m.group(1) + tail
 
 
 def _alley_number(part: str) -> str:
@@ -65,7 +93,20 @@ def _alley_number(part: str) -> str:
 _KM_RANGE_RE = re.compile(r"((?:Km|KM|km)\s?\d{1,4}\s?\+\s?\d{1,3})\s*[-–—]\s*(?=(?:Km|KM|km)\s?\d)")
 
 
+# Fishing-boat registrations "QT-90123-TS", "QNg-91234-TS": the province's letters spelt, the number
+# digit by digit (as it is painted on the hull and copied down), then TS (tàu cá) spelt.
+_BOAT_RE = re.compile(
+    r"(?<![\w/.-])([A-ZĐ][A-Za-zĐđ]{1,3})(?:\s?-\s?(\d{3,5})\s?-\s?|\s(\d{4,5})\s)(TS)(?![\w-])"
+)
+
+
+def _boat(m: re.Match[str]) -> str:
+    return f"{spell(m.group(1).upper())}, {read_digits(m.group(2) or m.group(3))}, {spell(m.group(4))}"
+
+
 def read_places(text: str) -> str:
+    text = _BOAT_RE.sub(_boat, text)
+    text = _ALLEY_LIST_RE.sub(_alley_list, text)
     text = _PLATE_RE.sub(_plate, text)
     text = _KM_RANGE_RE.sub(r"\1 đến ", text)
     text = _KM_POST_RE.sub(
