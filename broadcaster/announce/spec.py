@@ -41,6 +41,7 @@ from broadcaster.config import (
     speakable,
 )
 from broadcaster.errors import ConfigError
+from broadcaster.wire.vocabulary import PRIORITIES
 
 TEXT_MAX = 5000  # characters: about ten minutes read out, longer than any window
 TITLE_MAX = 200
@@ -245,7 +246,7 @@ def content_problems(ann: Announcement, ward: Ward, door: Door = CLI_DOOR) -> li
     for n, z in enumerate(ann.zones):
         if z not in known:
             c.add("zones", M.ZONE_UNKNOWN.format(v=z, known=", ".join(known)), n, M.ZONE_UNKNOWN_EN.format(v=z))
-    if ann.priority not in DEFAULT_TITLES:
+    if ann.priority not in PRIORITIES:
         c.add("priority", M.PRIORITY_BAD.format(v=ann.priority))
     if not 1 <= ann.readings <= 5:
         c.add("readings", M.READINGS_BAD.format(v=ann.readings))
