@@ -736,7 +736,8 @@ class Store:
                                         "UNION SELECT item_id FROM skipped_items")}
 
     def plan_items(self, start_from: datetime | None = None, start_until: datetime | None = None) -> list[PlanItemRow]:
-        sql, args = "SELECT * FROM plan_items WHERE 1 = 1", []
+        sql = "SELECT * FROM plan_items WHERE 1 = 1"
+        args: list[str] = []
         if start_from:
             sql, args = sql + " AND requested >= ?", [*args, fmt_time(start_from)]
         if start_until:
@@ -850,7 +851,8 @@ class Store:
             return cur.rowcount == 1
 
     def events(self, start_from: datetime | None = None, start_until: datetime | None = None) -> list[AsRunRow]:
-        sql, args = "SELECT * FROM asrun WHERE 1 = 1", []
+        sql = "SELECT * FROM asrun WHERE 1 = 1"
+        args: list[str] = []
         if start_from:
             sql, args = sql + " AND scheduled >= ?", [*args, fmt_time(start_from)]
         if start_until:
