@@ -170,7 +170,12 @@ def test_close_returns(screen: Screen, tmp_path: Path) -> None:
     screen.output.show(_slide(tmp_path / "a.png", RED), "a", "deck")
     assert _shows(screen, RED)
     done = threading.Event()
-    threading.Thread(target=lambda: (screen.output.close(), done.set()), daemon=True).start()
+
+    def close() -> None:
+        screen.output.close()
+        done.set()
+
+    threading.Thread(target=close, daemon=True).start()
     assert done.wait(30), "close() did not return"
 
 
