@@ -428,13 +428,19 @@ class Store:
     def row(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         return self._one(sql, args)
 
+    def _pragma(self, name: str) -> int:
+        row = self._one(f"PRAGMA {name}")
+        if row is None:  # SQLite answers these two pragmas with one row, always
+            raise StoreError(f"SQLite gave no value for PRAGMA {name}")
+        return int(row[0])
+
     @property
     def schema_version(self) -> int:
-        return int(self._one("PRAGMA user_version")[0])  # type: ignore[index]
+        return self._pragma("user_version")
 
     def data_version(self) -> int:
         """Changes when *another* connection commits (the CLI): the service polls this cheaply."""
-        return int(self._one("PRAGMA data_version")[0])  # type: ignore[index]
+        return self._pragma("data_version")
 
     def checkpoint(self) -> None:
         with self._lock, self._errors():

@@ -358,7 +358,9 @@ def flow(
             y += gap + side
             continue
 
-        marker, lines, indent = wrapped[i]  # type: ignore[misc]
+        para = wrapped[i]
+        assert para is not None  # wrapped holds None only at the blocks, handled above
+        marker, lines, indent = para
         if not lines:
             continue
         role = roles[item.role]
