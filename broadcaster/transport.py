@@ -266,7 +266,7 @@ class MqttConnection:
         if handler is None:
             return
         try:
-            handler(msg.topic, bytes(msg.payload), bool(msg.retain))
+            handler(msg.topic, bytes(msg.payload), bool(msg.retain))  # paho types it bytes | bytearray
         except Exception:  # one bad message must not stop the others
             log.exception("handler for %s failed", msg.topic)
 
