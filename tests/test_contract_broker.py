@@ -8,7 +8,8 @@ each way a ward deploys it:
 
 The sender is the central service's user and the receiver a speaker node's; the topics the receiver
 reads are taken from the ACL the deployment generated, so the suite follows the topic layout
-wherever it is defined. The brokers keep no persistence: a restart loses every session, and the
+wherever it is defined. The deployments with users must also refuse wrong credentials and keep each
+node to its own topics. The brokers keep no persistence: a restart loses every session, and the
 connection must make its subscriptions again by itself.
 """
 
@@ -324,4 +325,34 @@ def test_wrong_credentials_are_refused(guarded: Deployment) -> None:
         ok.stop()
     finally:
         for c in conns.values():
+            c.stop()
+
+
+def test_a_node_reads_only_its_own_topics_and_cannot_write_them(guarded: Deployment) -> None:
+    own = guarded.readable(RECEIVER)[0]
+    others = [t for t in guarded.readable("kp2-loa1") if t not in guarded.readable(RECEIVER)]
+    assert others, "the ward file has no topic of kp2-loa1's that kp1-loa1 does not read"
+    q, handler = _inbox()
+    rx = MqttConnection(guarded.address(RECEIVER), RECEIVER, ca_file=guarded.ca_file(), max_backoff=2)
+    tx = MqttConnection(guarded.address(SENDER), SENDER, ca_file=guarded.ca_file(), max_backoff=2)
+    watcher = MqttConnection(guarded.address("kp2-loa1"), "kp2-loa1", ca_file=guarded.ca_file(), max_backoff=2)
+    seen, seen_handler = _inbox()
+    try:
+        rx.subscribe(others[0], handler)
+        rx.subscribe(own, handler)
+        watcher.subscribe(others[0], seen_handler)
+        for c in (rx, watcher, tx):  # the sender last: its handshake follows the others' SUBSCRIBEs
+            _started(c)
+        assert tx.publish(others[0], b"for kp2 only")
+        assert tx.publish(own, b"for kp1")
+        assert q.get(timeout=10)[:2] == (own, b"for kp1")
+        assert seen.get(timeout=10)[:2] == (others[0], b"for kp2 only")  # it was sent, to the one allowed
+        assert not _got(q, b"for kp2 only", timeout=1.0)
+        # a node writing a schedule in place of the central: the broker drops it
+        assert rx.publish(others[0], b"forged by kp1")
+        assert tx.publish(others[0], b"marker")
+        assert _got(seen, b"marker", timeout=10)
+        assert not _got(seen, b"forged by kp1", timeout=1.0)
+    finally:
+        for c in (rx, tx, watcher):
             c.stop()
