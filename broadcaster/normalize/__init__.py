@@ -18,8 +18,16 @@ from broadcaster.normalize.numbers import read_int, read_number
 from broadcaster.normalize.pipeline import explain_line, normalize
 from broadcaster.normalize.trace import Span
 
-__all__ = ["Span", "explain_line", "normalize", "normalize_lines", "read_int", "read_number", "same_strict",
-           "same_lenient"]
+__all__ = [
+    "Span",
+    "explain_line",
+    "normalize",
+    "normalize_lines",
+    "read_int",
+    "read_number",
+    "same_lenient",
+    "same_strict",
+]
 
 
 def normalize_lines(lines: Iterable[str]) -> list[str]:

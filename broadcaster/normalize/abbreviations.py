@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -66,22 +68,31 @@ def dotted_abbreviations() -> frozenset[str]:
     return frozenset(a.abbr for a in load_abbreviations() if a.abbr.endswith(".")) | {"Q.", "KT.", "TM."}
 
 
+# Matched whatever the case: loan acronyms and letters (PAPI, Covid, QR).
+_LOOSE_MODES = ("letters", "word")
+
+
 def _alternation(keys: list[str]) -> str:
     # Longest first, so UBMTTQVN wins over UBMTTQ and KT-XH over KT.
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
 
 
 @functools.cache
-def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _table_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(case-sensitive initialisms, case-insensitive loan words/letters) built from the table."""
     table = load_abbreviations()
     exact = [a.abbr for a in table if a.mode in ("expand", "expand*")]
-    loose = [a.abbr for a in table if a.mode in ("letters", "word")]
+    loose = [a.abbr for a in table if a.mode in _LOOSE_MODES]
     # Not followed by a letter; a digit may follow directly ("KP3" = khu phố 3).
     tail = r"(?:(?<=\.)|(?![^\W\d_]|&))"
-    exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}")
+    # "KP.Đông Lương": a dot glued to the next capitalised word only separates them; it goes too
+    exact_re = re.compile(rf"(?<![\w&])(?:{_alternation(exact)}){tail}(?:\.(?=[A-ZĐ][a-zà-ỹđ]))?")
     loose_re = re.compile(rf"(?<![\w&])(?:{_alternation(loose)}){tail}", re.IGNORECASE)
-    return exact_re, loose_re
+    # The shorthands of chat ("ko", "trc", "Ae") as typed in lower case or capitalised, never in
+    # capitals ("ĐC" is địa chỉ, not "đc" = được); expanded in running text, never inside an address.
+    chat = [form for a in table if a.mode == "chat" for form in (a.abbr, a.abbr.capitalize())]
+    chat_re = re.compile(rf"(?<![\w&@.])(?:{_alternation(chat)})(?![\w&@])")
+    return exact_re, loose_re, chat_re
 
 
 # --- context-dependent abbreviations -------------------------------------------------------------
@@ -110,7 +121,7 @@ _BCH_RE = re.compile(r"(?<![\w&])BCH(?![\w&])")
 # ban chỉ huy is the military / disaster-response command.
 _BCH_EXECUTIVE_AFTER = re.compile(
     r"\s*(?:(?i:đoàn|đảng|công đoàn|chi bộ|chi đoàn|chi hội|hội|liên đoàn|mặt trận|khóa|khoá|nhiệm kỳ)\b"
-    r"|ĐTN|ĐU|HLHPN|HPN|HCCB|HND|MTTQ|UBMTTQ|LĐLĐ)"
+    r"|ĐTN|ĐU|HLHPN|HPN|HCCB|HND|MTTQ|UBMTTQ|LĐLĐ|CĐ|CĐCS)"
 )
 _BCH_EXECUTIVE_BEFORE = re.compile(r"(?i:ủy viên|uỷ viên|hội nghị|bầu|bầu cử)\s*$")
 
@@ -149,14 +160,14 @@ _MN_RE = re.compile(r"(?<![\w&/])MN(?![\w&])")
 
 def _mn(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 12) : m.start()]
-    if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|nhóm trẻ)\s*$", before):
+    if re.search(r"(?i:trường|lớp|bậc|cấp|giáo viên|cô giáo|nhóm trẻ|khối|ngành|trẻ)\s*$", before):
         return spoken_forms().get("MN", "mầm non")
     if capitalised_word_follows(text[m.end() : m.end() + 4]):
         return spoken_forms().get("MN", "mầm non")  # "MN Hoa Sen", "và MN Hải Lệ": a kindergarten's name
     return spell("MN")
 
 
-_TT_RE = re.compile(r"(?<![\w&/-])TT(\.?)(?![\w&])")
+_TT_RE = re.compile(r"(?<![\w&/-])TT(?:(\.)(?=\s*[^\W\d_])|(?![\w&]))")  # "TT. Hồ Xá", "TT.Hồ Xá"
 
 
 def _tt(text: str, m: re.Match[str]) -> str:
@@ -165,14 +176,14 @@ def _tt(text: str, m: re.Match[str]) -> str:
     before = text[max(0, m.start() - 8) : m.start()]
     if re.match(r"\s*(?i:số)\b", after) or re.search(r"(?i:theo)\s*$", before):
         return "thông tư"
+    rest = text[m.end() : m.end() + 30]
+    if re.match(rf"\s*{_TT_TRUNG_TAM}", rest):
+        return "trung tâm "
     if m.group(1) and re.match(r"\s*[^\W\d_]", after) and after.strip()[:1].isupper():
         return "thị trấn "
-    rest = text[m.end() : m.end() + 30]
-    if re.match(rf"\s+{_TT_TRUNG_TAM}", rest):
-        return "trung tâm"
     if capitalised_word_follows(rest):  # "TT Cam Lộ", "TT Hồ Xá": before a place name
         return "thị trấn"
-    return spell("TT") + m.group(1)
+    return spell("TT") + (m.group(1) or "")
 
 
 _TP_RE = re.compile(r"(?<![\w&/])TP(?![\w&.-])")
@@ -256,7 +267,7 @@ _TT_TRUNG_TAM = (
 _CN_RE = re.compile(r"(?<![\w&/])CN(?![\w&/-])")
 
 
-_DT_RE = re.compile(r"(?<![\w&/])ĐT(?![\w&])")
+_DT_RE = re.compile(r"(?<![\w&/-])ĐT(?![\w&])")  # "GD-ĐT" is a compound of the table
 
 
 def _dt(text: str, m: re.Match[str]) -> str:
@@ -278,10 +289,103 @@ def _cp(text: str, m: re.Match[str]) -> str:
     return spoken_forms().get("CP", "chính phủ")
 
 
-_CONTEXT_RULES = (
+_ContextRule = Callable[[str, re.Match[str]], str]
+
+
+def _cn(text: str, m: re.Match[str]) -> str:
+    return "chi nhánh"
+
+
+_TN_RE = re.compile(r"(?<![\w&/-])TN(?![\w&/-])")
+_TN_YOUTH_BEFORE = re.compile(
+    r"(?i:đoàn|đoàn viên|chi đoàn|tháng|lực lượng|đội|hội|ngày hội|đảng viên|phong trào)\s*(?:,|và)?\s*$"
+)
+
+
+def _tn(text: str, m: re.Match[str]) -> str:
+    # TN is thanh niên in the Youth Union's names (Đoàn TN, tháng TN, lực lượng TN xung kích); elsewhere
+    # it may be tài nguyên, tự nhiên or tình nguyện, so it is spelt.
+    if _TN_YOUTH_BEFORE.search(text[max(0, m.start() - 20) : m.start()]):
+        return spoken_forms().get("TN", "thanh niên")
+    return spell("TN")
+
+
+_ND_RE = re.compile(r"(?<![\w&/-])ND(?![\w&/-])")
+
+
+def _nd(text: str, m: re.Match[str]) -> str:
+    # "Hội ND" is the Farmers' Union (hội nông dân); ND alone may be nội dung or nhân dân: spelt.
+    if re.search(r"(?i:hội|hội viên)\s*$", text[max(0, m.start() - 12) : m.start()]):
+        return spoken_forms().get("ND", "nông dân")
+    return spell("ND")
+
+
+_THA_RE = re.compile(r"(?<![\w&/-])THA(?![\w&/-])")
+
+
+def _tha(text: str, m: re.Match[str]) -> str:
+    # THA (tăng huyết áp) is also the syllable tha: in capitals before another word in capitals
+    # ("THA THỨ", "THA HƯƠNG") it is that word.
+    nxt = re.match(r"\s+([^\W\d_]+)", text[m.end() : m.end() + 20])
+    if nxt and nxt.group(1).isupper() and is_vietnamese_syllable(nxt.group(1)):
+        return "tha"
+    return spoken_forms().get("THA", "tăng huyết áp")
+
+
+# --- ĐH, CĐ, MT: several senses, read only where a neighbour says which ----------------------------
+
+_DH_RE = re.compile(r"(?<![\w&/-])ĐH(?![\w&/-])")
+_DH_CONGRESS_AFTER = re.compile(r"\s+(?:(?i:đảng|đoàn|công đoàn|hội|đại biểu|lần thứ|nhiệm kỳ|khóa|khoá)\b|MTTQ|CCB|HND|HLHPN)")
+_DH_UNIVERSITY_BEFORE = re.compile(
+    r"(?:(?i:trình độ|tốt nghiệp|trường|sinh viên|học|thi|bằng|hệ|cao đẳng|tuyển sinh|giảng viên|các)|CĐ)\s*,?\s*(?:và\s*)?$"
+)
+
+
+def _dh(text: str, m: re.Match[str]) -> str:
+    # ĐH is đại hội before the body that holds it (ĐH Đảng bộ, ĐH Đoàn), đại học after a word of
+    # schooling (trình độ ĐH) or before a university's name (ĐH Huế); otherwise spelt (it may be đường huyện).
+    after = text[m.end() : m.end() + 20]
+    if _DH_CONGRESS_AFTER.match(after):
+        return "đại hội"
+    if re.match(r"\s*\d", after):  # "ĐH 12": a district road, like "ĐT 580"
+        return "huyện" if re.search(r"(?i:đường)\s*$", text[max(0, m.start() - 8) : m.start()]) else "đường huyện"
+    if _DH_UNIVERSITY_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) or capitalised_word_follows(after):
+        return "đại học"
+    return spell("ĐH")
+
+
+_CD_RE = re.compile(r"(?<![\w&/-])CĐ(?![\w&/-])")
+
+
+def _cd(text: str, m: re.Match[str]) -> str:
+    # CĐ is công đoàn among the union's words, cao đẳng among schooling; otherwise spelt.
+    before = text[max(0, m.start() - 20) : m.start()]
+    if re.search(r"(?i:đoàn viên|ban chấp hành|chủ tịch|cán bộ|tổ|kinh phí|đoàn phí|hoạt động|nghiệp đoàn)\s*$", before) or re.search(
+        r"(?:BCH|LĐLĐ)\s*$", before
+    ):
+        return "công đoàn"
+    if re.search(r"(?i:trường|trình độ|hệ|tốt nghiệp|sinh viên|đại học|tuyển sinh|bằng)\s*,?\s*$", before) or re.match(
+        r"\s*,?\s*(?:ĐH|đại học)", text[m.end() : m.end() + 12]
+    ):
+        return "cao đẳng"
+    return spell("CĐ")
+
+
+_MT_RE = re.compile(r"(?<![\w&/-])MT(?![\w&/-])")
+
+
+def _mt(text: str, m: re.Match[str]) -> str:
+    # MT is môi trường after the words of pollution and its offices (ô nhiễm MT, bảo vệ MT, Sở TN-MT).
+    before = text[max(0, m.start() - 16) : m.start()]
+    if re.search(r"(?i:ô nhiễm|bảo vệ|vệ sinh|tài nguyên|tài nguyên và|cảnh quan|sự cố|quan trắc|sở|phòng|công ty)\s*$", before):
+        return "môi trường"
+    return spell("MT")
+
+
+_CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
-    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, lambda t, m: "chi nhánh"),
-    (_BCH_RE, _bch), (_CT_RE, _ct), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
+    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
+    (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_DH_RE, _dh), (_CD_RE, _cd), (_MT_RE, _mt), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 
 
@@ -289,12 +393,19 @@ def _apply_context(text: str) -> str:
     text = _SIGNATURE_RE.sub(_signature, text)
     text = _school_levels(text)
     for pattern, rule in _CONTEXT_RULES:
-        text = pattern.sub(lambda m, rule=rule, src=text: rule(src, m), text)
+        # each rule looks at the text as it was before its own substitutions
+        text = pattern.sub(functools.partial(_call_rule, rule, text), text)
     return text
+
+
+def _call_rule(rule: _ContextRule, source: str, m: re.Match[str]) -> str:
+    return rule(source, m)
 
 
 def _replace_table(m: re.Match[str], forms: dict[str, str], folded: dict[str, str]) -> str:
     key = m.group(0)
+    if key.endswith(".") and key not in forms and key.casefold() not in folded:
+        return forms.get(key[:-1], key[:-1]) + " "
     spoken = forms.get(key) or folded.get(key.casefold(), key)
     end = m.end()
     nxt = m.string[end : end + 1]
@@ -319,18 +430,72 @@ def expand_abbreviations(text: str) -> str:
     return expand_from_table(expand_in_context(text))
 
 
+@functools.cache
+def _hyphen_compound_re() -> re.Pattern[str]:
+    keys = [a.abbr for a in load_abbreviations() if "-" in a.abbr and a.mode in ("expand", "expand*")]
+    return re.compile(rf"(?<![\w&-])(?:{_alternation(keys)})(?![\w&-])")
+
+
 def expand_in_context(text: str) -> str:
     """The abbreviations whose reading depends on their neighbours (TP, CA, TT, MN, HS, BĐ, KT. …)."""
+    # A compound of the table is read whole first, so that its parts are not taken on their own
+    # ("TT-TH" is truyền thanh - truyền hình, not TT the circular and TH the primary school).
+    text = _hyphen_compound_re().sub(lambda m: spoken_forms()[m.group(0)], text)
     return _apply_context(_AMP_COMPOUND_RE.sub(_split_compound, text))
 
 
 def expand_from_table(text: str) -> str:
     """Every other abbreviation of the table."""
-    exact_re, loose_re = _table_patterns()
+    exact_re, loose_re, chat_re = _table_patterns()
     forms = spoken_forms()
-    folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in ("letters", "word")}
+    folded = {a.abbr.casefold(): a.spoken for a in load_abbreviations() if a.mode in _LOOSE_MODES}
     text = loose_re.sub(lambda m: _replace_table(m, forms, folded), text)
+    text = chat_re.sub(lambda m: forms[m.group(0).lower()], text)
     return exact_re.sub(lambda m: _replace_table(m, forms, folded), text)
+
+
+# --- initialisms typed in lower case (chat) ---------------------------------------------------------
+
+# "t7", "t2-t6" (weekdays), "t12/2025" (a month)
+_LOWER_T_RE = re.compile(r"(?<![\w&@./])t([2-7](?![\w&@/])|(?:1[0-2]|[1-9])(?=/\d{4}\b))")
+
+
+@functools.cache
+def _lower_initialism_re() -> re.Pattern[str]:
+    """The table's initialisms that may be typed in lower case: neither a syllable, a unit, a word of
+    the brand list, a piece of an address nor chat."""
+    from broadcaster.normalize.quantities import UNITS
+    from broadcaster.normalize.segment import brand_readings
+
+    excluded = {u.lower() for u in UNITS} | set(brand_readings()) | set(DOMAIN_LETTERS)
+    excluded |= {a.abbr.lower() for a in load_abbreviations() if a.mode == "chat"}
+    keys = [
+        a.abbr.lower()
+        for a in load_abbreviations()
+        if a.mode in ("expand", "expand*", "context")
+        and re.fullmatch(r"[A-ZĐ]{2,8}", a.abbr)
+        and not is_vietnamese_syllable(a.abbr)
+        and a.abbr.lower() not in excluded
+    ]
+    # not glued to a number, nor after a dot or a slash (what is left of an address)
+    forms = [form for k in keys for form in (k, k.capitalize())]
+    return re.compile(rf"(?<![\w&@./-])(?:{_alternation(forms)})(?=\d{{0,2}}(?![\w&@/-]|\.[a-zđ]))")
+
+
+def restore_initialism_case(text: str) -> str:
+    """"nvh kp3", "sáng t7", "ubnd", "Tp Đông Hà" typed in a chat → NVH KP3, T7, UBND, TP, so the rules
+    below read them.
+
+    Only tokens that are no Vietnamese syllable, no unit and no word of the brand list, and whose
+    capitals are an initialism of the table (or a weekday T2–T7): a listener hears the same thing
+    whether the officer pressed shift or not.
+    """
+    text = _LOWER_T_RE.sub(lambda m: "T" + m.group(1), text)
+    return _lower_initialism_re().sub(lambda m: m.group(0).upper(), text)
+
+
+# Words of addresses that survive as letters (read before): never taken for initialisms.
+DOMAIN_LETTERS = frozenset({"vn", "com", "gov", "edu", "org", "net", "www"})
 
 
 # --- unknown initialisms -------------------------------------------------------------------------
@@ -353,16 +518,48 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 
 def _is_camel(token: str) -> bool:
-    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:]))
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(token))
+
+
+# The runs of a mixed-case name: "VNeTraffic" → V, Ne, Traffic; "SmartCA" → Smart, CA; "iHanoi" → i, Hanoi.
+_CAMEL_RUN_RE = re.compile(r"[A-ZĐ]+(?=[A-ZĐ][a-zđ])|[A-ZĐ]?[a-zđ]+|[A-ZĐ]+|\d+")
+
+
+def _read_camel(token: str) -> str:
+    """A mixed-case app or product name: its listed words said, the rest spelt.
+
+    "QuangTri" → quảng trị, "VNeTraffic" → vê nờ e tráp phích, "SmartCA" → xờ mát xê a, "VssID" →
+    vê ét ét i đê. A run of four letters or more is said as a word if it is a loan word of the brand
+    list or listed words cover it; a shorter run such as "Ne", "Vss" or "Bus" is letters.
+    """
+    from broadcaster.normalize.segment import brand_readings, read_listed_words
+
+    whole = read_listed_words(token) if len(token) >= 4 else None
+    if whole and all(r[:1].isupper() and r[1:].islower() for r in _CAMEL_RUN_RE.findall(token)):
+        return whole  # "QuangTri", "DongHa": place names typed without spaces
+    words = []
+    for run in _CAMEL_RUN_RE.findall(token):
+        word = len(run) >= 4 and not run.isupper()  # "Bus", "Map", "Vss" are letters in a name
+        brand = brand_readings().get(run.casefold()) if word else None
+        listed = read_listed_words(run) if word else None
+        words.append(brand or listed or spell(run))
+    return " ".join(words)
 
 
 def _spell_caps(m: re.Match[str]) -> str:
     token = m.group(1)
     if _is_camel(token):
-        return spell(token)  # "eKYC", "SmartGov": a product or app name, spelt
-    if not token.isupper() or is_vietnamese_syllable(token):
-        return token
+        return _read_camel(token)  # "eKYC", "SmartGov": a product or app name
+    if not token.isupper() or is_vietnamese_syllable(token) or token.lower() in _listed_single_words():
+        return token  # "ĐAKRÔNG" on a poster is the district, a listed place, not letters
     return spell(token)
+
+
+@functools.cache
+def _listed_single_words() -> frozenset[str]:
+    from broadcaster.normalize.segment import listed_words
+
+    return frozenset(w.lower() for w in listed_words() if " " not in w)
 
 
 def spell_unknown_initialisms(text: str) -> str:

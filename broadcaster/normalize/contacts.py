@@ -1,5 +1,8 @@
 """Phone numbers, hotlines, short numbers, bank accounts and other codes said digit by digit.
 
+Also operators' codes (*101# → sao một không một thăng), SMS numbers after "gửi", identity numbers
+after CCCD and file codes after "mã hồ sơ" (said character by character with their separators).
+
 Phone numbers are read one digit at a time with a pause (a comma) between the groups the writer
 used, so listeners can copy them down. A leading 0 is what tells a phone number (0983.115.113)
 from a thousands-separated amount, which never starts with 0.
@@ -15,9 +18,11 @@ from broadcaster.normalize.numbers import read_digits
 # group of at least three digits so "05 123" (a count and a number) is not taken for a phone.
 _PHONE_RE = re.compile(
     # a one-digit group only where a dotted landline starts: "0233 3.852.600"
-    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=\.\d{3}))){1,3}(?![\d]|[.,]\d)"
+    r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,4}(?:(?:[.\-]|\s)?(?:\d{2,4}|\d(?=[. ]\d{3}))){1,4}(?![\d]|[.,]\d)"
 )
-_HOTLINE_RE = re.compile(r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)")
+_HOTLINE_RE = re.compile(
+    r"(?<![\w.,/])(1800|1900)(?:[ .]?(\d{2,4}))(?:[ .]?(\d{2,4}))?(?:[ .]?(\d{2,4}))?(?![\d]|[.,]\d)"
+)
 # The short emergency numbers (111 child protection, 112 rescue, 113 police, 114 fire, 115 ambulance)
 # only after a word that says "call"; elsewhere 113 may well be a house number.
 _EMERGENCY_RE = re.compile(
@@ -107,13 +112,40 @@ _EMERGENCY_NAMED_RE = re.compile(
 )
 
 
+_PHONE_OR_PHONE_RE = re.compile(r"(?<=\d)\s?/\s?(?=(?:\+84|0)\d{8,10}(?!\d))")
+# Operators' codes "*101#", "*9090#": said key by key, * sao and # thăng.
+_USSD_RE = re.compile(r"(?<![\w*#])\*[\d*]{2,}#")
+
+
+def _ussd(code: str) -> str:
+    return " ".join("sao" if ch == "*" else "thăng" if ch == "#" else read_digits(ch) for ch in code)
+
+
+# An SMS number after "gửi" / "nhắn tin đến" / "đầu số" ("soạn DK gửi 8088") is said digit by digit,
+# unless a counted noun follows ("gửi 1500 hồ sơ").
+_SMS_NUMBER_RE = re.compile(
+    r"((?<![\w])(?i:gửi|gửi đến|gửi tới|nhắn tin đến|nhắn tin tới|nhắn đến|đầu số|tổng đài tin nhắn)\s+)"
+    r"(\d{3,5})(?![\w]|[.,]\d)"
+    r"(?!\s+(?i:hộ|người|suất|bộ|hồ sơ|bản|đơn|phần|triệu|nghìn|ngàn|tỷ|đồng|kg|tấn|thùng|chiếc|cái|lượt|tin)\b)"
+)
+
+
 def read_phone_numbers(text: str) -> str:
     """Phone numbers, 1800/1900 hotlines and 111–115 after "gọi"/"đường dây nóng", digit by digit."""
+    text = _PHONE_OR_PHONE_RE.sub(" hoặc ", text)  # "0905123456/0914222333": two numbers
+    text = _USSD_RE.sub(lambda m: _ussd(m.group(0)), text)
+    text = _SMS_NUMBER_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
     text = re.sub(r"\(\s*\+84\s*\)\s*", "+84 ", text)  # "(+84) 233 …": the country code in brackets
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
+    names = {m.group(2) for m in _SHORT_LINE_RE.finditer(text)}
     text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
+    for name in names:
+        # the same public line named again in the line ("Cổng thông tin 1022 … tổng đài 1022") is
+        # the same name, said the same way
+        text = re.sub(rf"(?<![\w.,/]){name}(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)",
+                      read_digits(name), text)
     text = _EMERGENCY_LIST_RE.sub(
         lambda m: re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(1)).replace("/", " hoặc "), text
     )
@@ -124,9 +156,17 @@ def read_phone_numbers(text: str) -> str:
 # Bank accounts, meeting IDs, tax and other codes after the word that names them: every digit is
 # said, with a pause where the writer left a space, dot or dash.
 _CODE_RE = re.compile(
-    r"((?<![\w])(?:STK|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
-    r"passcode|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
+    r"((?<![\w])(?:STK|TK(?:\s+(?i:số))?|(?:(?i:số)\s+)?(?:CCCD|CMND|CMTND)(?:\s+(?i:số))?"
+    r"|(?i:số định danh(?: cá nhân)?|mã số BHXH|số BHXH|mã BHXH|số sổ BHXH|mã số bảo hiểm xã hội"
+    r"|(?:nhập\s+)?mã(?:\s+(?:xác nhận|xác thực|OTP|tra cứu|giao dịch))?)"
+    # "Số tài khoản tiếp nhận: 3712 …": a few words may name the account before its colon
+    r"|(?i:số tài khoản|tài khoản)(?:\s+[^\W\d]+){1,3}\s*:"
+    r"|(?i:số tài khoản|tài khoản(?:\s+số)?|mã số thuế|mã số|mã phòng|mã cuộc họp|mật khẩu|"
+    r"passcode|mã otp|otp|meeting id|ID|i đê))\s*:?\s*)(\d{3,}(?:[ .-]\d{2,})*)(?![\w]|[.,]\d)"
 )
+
+
+_SECRET_RE = re.compile(r"(?i:mật khẩu|passcode|mã otp|otp)")
 
 
 def read_codes(text: str) -> str:
@@ -134,8 +174,34 @@ def read_codes(text: str) -> str:
 
     def code(m: re.Match[str]) -> str:
         groups = re.findall(r"\d+", m.group(2))
-        if sum(len(g) for g in groups) < 6:
+        # A password or one-time code is never a quantity, however short ("mật khẩu: 2025").
+        secret = bool(_SECRET_RE.match(m.group(1)))
+        if sum(len(g) for g in groups) < 6 and not secret:
             return m.group(0)
         return m.group(1) + ", ".join(read_digits(g) for g in groups)
 
-    return _CODE_RE.sub(code, text)
+    text = _CODE_RE.sub(code, text)
+    return _FILE_CODE_RE.sub(lambda m: m.group(1) + _say_code(m.group(2)), text)
+
+
+# The code of a file or transaction after "mã hồ sơ" ("H45.12-251201-0001"): letters by name, digits
+# one by one, and its separators said, because the listener has to type it back.
+_FILE_CODE_RE = re.compile(
+    r"((?<![\w])(?i:mã hồ sơ|mã số hồ sơ|số hồ sơ|mã vận đơn|mã giao dịch|mã tra cứu)\s*:?\s*)"
+    r"([A-Z0-9][A-Z0-9.\-/]*\d[A-Z0-9.\-/]*[A-Z0-9])(?![\w])"
+)
+_CODE_SEPARATORS = {".": "chấm", "-": "gạch", "/": "gạch chéo"}
+
+
+def _say_code(code: str) -> str:
+    from broadcaster.normalize.numbers import LETTER_NAMES
+
+    words = []
+    for run in re.findall(r"\d+|[A-Z]|[.\-/]", code):
+        if run.isdecimal():
+            words.append(read_digits(run))
+        elif run in _CODE_SEPARATORS:
+            words.append(_CODE_SEPARATORS[run])
+        else:
+            words.append(LETTER_NAMES.get(run.lower(), run.lower()))
+    return " ".join(words)

@@ -139,6 +139,14 @@ _WEEKDAY_DM_RE = re.compile(
 _T_MONTH_YEAR_RE = re.compile(rf"(?<![\w/.,-])T{_M}/{_Y}{_NOT_AFTER}")
 
 
+# "từ ngày 1-12", "ngày 30-4": a day and month with a dash right after "ngày" is a date, unless what
+# follows makes it a run of days ("ngày 1-3 tháng 12", "ngày 10-12 hằng tháng", "mùng 1-3 Tết").
+_DASHED_DM_RE = re.compile(
+    rf"(?<![\w])((?i:ngày|mùng|mồng)\s+){_NOT_BEFORE}{_D}-{_M}"
+    rf"(?![\w/-]|[.,]\d|\s*(?:[-–]|đến|,\s*\d)|\s+(?i:tháng|hằng|hàng|của|trong|tết|âm|âl)\b)"
+)
+
+
 def read_dates(text: str) -> str:
     """Date ranges, full dates, month/year, quarter/year and contextual day/month."""
     text = _T_MONTH_YEAR_RE.sub(lambda m: f"tháng {month_name(int(m.group(1)))} năm {read_int(int(m.group(2)))}", text)
@@ -148,6 +156,7 @@ def read_dates(text: str) -> str:
     text = _FULL_DATE_RE.sub(_full_date, text)
     text = _MONTH_YEAR_RE.sub(_month_year, text)
     text = _DOTTED_DM_RE.sub(_dotted_dm, text)
+    text = _DASHED_DM_RE.sub(lambda m: m.group(1) + say_date(int(m.group(2)), int(m.group(3))), text)
     return _CONTEXT_DATE_RE.sub(_context_dates, text)
 
 
@@ -164,13 +173,23 @@ def read_month_names(text: str) -> str:
 _H = r"([01]?\d|2[0-4])"
 _TIME_RE = re.compile(
     rf"(?<![\w.,:/]){_H}"
-    rf"(?:(?:h|g|H)([0-5]\d)?(?:'|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
+    rf"(?:(?:h|g|H)([0-5]\d)?(?:'|’|p|ph|\s?phút)?|\s?giờ(?:\s?([0-5]\d)(?:\s?phút)?)?|:([0-5]\d)(?::[0-5]\d)?)"
     rf"(?![\w:]|[.,]\d)"
 )
 # A bare "g" is grams ("500g"), so "7g" alone is not a time; only "7g30" is.
 _BARE_G_RE = re.compile(r"\d+g$")
 # ... unless a word for a moment of the day comes right before it ("lúc 7g", "sáng 7g").
 _TIME_WORD_BEFORE = re.compile(r"(?<![\w])(?i:lúc|sáng|chiều|tối|trưa|đêm|khoảng)\s+$")
+# Weaker cues, which need what follows to be no noun: "bắt đầu 7g,", "trước 8g sáng mai".
+_TIME_CUE_BEFORE = re.compile(
+    r"(?<![\w])(?i:bắt đầu|khai mạc|bế mạc|kết thúc|tập trung|có mặt|xuất phát|trước|sau|vào)\s+$"
+)
+# ... and what follows is no noun weighed ("20g đường"): an end of clause or a part of the day.
+_TIME_WORD_AFTER = re.compile(
+    r"(?:\s*(?:[,.;:!?)]|$)|\s+(?:(?i:sáng|chiều|tối|trưa|đêm|hôm|ngày|thứ|chủ nhật|thì|và|hoặc|đến|tới)\b|T[2-7]\b|CN\b))"
+)
+# ... or another clock time written with g stands in the same line ("bắt đầu 7g, có mặt trước 6g45").
+_G_TIME_IN_LINE = re.compile(r"(?<![\w.,])(?:[01]?\d|2[0-4])g[0-5]\d(?!\w)")
 
 
 def say_time(hour: int, minute: int | None) -> str:
@@ -185,13 +204,13 @@ _TIME_AFTER_RANGE = re.compile(r"\s*(?:-|–|đến|tới)\s*\d{1,2}(?:[hg]|:\d\
 
 
 def _time(m: re.Match[str]) -> str:
-    if (
-        _BARE_G_RE.search(m.group(0))
-        and not _TIME_WORD_BEFORE.search(m.string[: m.start()])
-        and not _TIME_BEFORE_RANGE.search(m.string[: m.start()])
-        and not _TIME_AFTER_RANGE.match(m.string[m.end() :])
-    ):
-        return m.group(0)
+    if _BARE_G_RE.search(m.group(0)):
+        before, after = m.string[: m.start()], m.string[m.end() :]
+        in_range = bool(_TIME_BEFORE_RANGE.search(before) or _TIME_AFTER_RANGE.match(after))
+        strong = bool(_TIME_WORD_BEFORE.search(before))
+        weak = bool(_TIME_CUE_BEFORE.search(before) or _G_TIME_IN_LINE.search(m.string))
+        if not in_range and not strong and not (weak and _TIME_WORD_AFTER.match(after)):
+            return m.group(0)
     minute = m.group(2) or m.group(3) or m.group(4)
     return say_time(int(m.group(1)), int(minute) if minute else None)
 

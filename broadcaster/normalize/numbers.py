@@ -103,7 +103,7 @@ MAX_UNGROUPED_DIGITS = 9
 
 def read_digits(digits: str) -> str:
     """One word per digit: "114" → "một một bốn"."""
-    return " ".join(DIGITS[int(d)] for d in digits if d.isdigit())
+    return " ".join(DIGITS[int(d)] for d in digits if d.isdecimal())
 
 
 def read_digit_string(digits: str) -> str:
@@ -181,7 +181,7 @@ def spell(text: str) -> str:
     """Spell letters with Vietnamese letter names and digit runs as cardinals ("QH13" → "quy hát mười ba")."""
     words: list[str] = []
     for run in re.findall(r"\d+|[^\W\d_]", text):
-        if run.isdigit():
+        if run.isdecimal():  # not "²", "³": isdigit() is true for them but int() fails
             words.append(read_digit_string(run))
         else:
             words.append(LETTER_NAMES.get(run.lower(), run.lower()))

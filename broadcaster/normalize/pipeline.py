@@ -15,7 +15,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from broadcaster.normalize import abbreviations, contacts, dates, documents, places, quantities, structure, web, weekdays
+from broadcaster.normalize import (
+    abbreviations,
+    contacts,
+    dates,
+    documents,
+    places,
+    quantities,
+    structure,
+    web,
+    weekdays,
+)
 from broadcaster.normalize.orthography import to_nfc, unify_tone_marks
 from broadcaster.normalize.trace import Span, Trace
 
@@ -75,14 +85,18 @@ def _silent_end(text: str) -> str:
 # The order is the one described at the top of this module.
 STEPS: tuple[Step, ...] = (
     Step("end mark ./.", _silent_end),
+    Step("emoji / bullet symbol", structure.drop_pictographs),
     Step("heading / list marker", structure.read_headings),
     Step("web / e-mail address", web.read_addresses),
+    Step("hashtag", web.read_hashtags),
     Step("brand / loan word", web.read_brands),
     Step("Roman numeral in context", structure.roman_numerals_to_digits),
     Step("number plate / km post / alley", places.read_places),
     Step("document number", documents.read_document_numbers),
     Step("account / code digit by digit", contacts.read_codes),
     Step("phone / hotline / short number", contacts.read_phone_numbers),
+    Step("unit typed in capitals", quantities.lower_units_in_capitals),
+    Step("initialism typed in lower case", abbreviations.restore_initialism_case),
     Step("weekday", weekdays.read_weekdays),
     Step("decimal point", quantities.decimal_points),
     Step("date", dates.read_dates),

@@ -1,5 +1,6 @@
-"""Places: number plates, kilometre posts, streets named by dates and alley addresses.
+"""Places: fishing boats, number plates, kilometre posts, streets named by dates and alley addresses.
 
+* Fishing boats "QT-90123-TS": the province's letters and TS spelt, the number digit by digit.
 * Plates "74B1-012.34": the province code as a number, the series letters spelt, then the serial
   digit by digit with a pause where the writer put the dot (bảy mươi tư bê một, không một hai, ba bốn).
 * Kilometre posts "Km 4+200", "Km752+300": ki lô mét bốn cộng hai trăm; "Km 15" before a number
@@ -15,7 +16,14 @@ from __future__ import annotations
 import re
 
 from broadcaster.normalize.abbreviations import capitalised_word_follows
-from broadcaster.normalize.numbers import LETTER_NAMES, month_name, read_digit_string, read_digits, read_int
+from broadcaster.normalize.numbers import (
+    LETTER_NAMES,
+    month_name,
+    read_digit_string,
+    read_digits,
+    read_int,
+    spell,
+)
 
 _PLATE_RE = re.compile(
     r"(?<![\w.,/-])(\d{2})\s?-?\s?([A-Z]{1,2})(\d?)(?:\s?-\s?|\s)(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)"
@@ -65,7 +73,19 @@ def _alley_number(part: str) -> str:
 _KM_RANGE_RE = re.compile(r"((?:Km|KM|km)\s?\d{1,4}\s?\+\s?\d{1,3})\s*[-–—]\s*(?=(?:Km|KM|km)\s?\d)")
 
 
+# Fishing-boat registrations "QT-90123-TS", "QNg-91234-TS": the province's letters spelt, the number
+# digit by digit (as it is painted on the hull and copied down), then TS (tàu cá) spelt.
+_BOAT_RE = re.compile(
+    r"(?<![\w/.-])([A-ZĐ][A-Za-zĐđ]{1,3})(?:\s?-\s?(\d{3,5})\s?-\s?|\s(\d{4,5})\s)(TS)(?![\w-])"
+)
+
+
+def _boat(m: re.Match[str]) -> str:
+    return f"{spell(m.group(1).upper())}, {read_digits(m.group(2) or m.group(3))}, {spell(m.group(4))}"
+
+
 def read_places(text: str) -> str:
+    text = _BOAT_RE.sub(_boat, text)
     text = _PLATE_RE.sub(_plate, text)
     text = _KM_RANGE_RE.sub(r"\1 đến ", text)
     text = _KM_POST_RE.sub(

@@ -33,12 +33,15 @@ UNITS: dict[str, str] = {
     "kVA": "ki lô vôn am pe", "KVA": "ki lô vôn am pe", "MVA": "mê ga vôn am pe",
     "m3/s": "mét khối trên giây", "m³/s": "mét khối trên giây", "l/s": "lít trên giây",
     "kV": "ki lô vôn", "KV": "ki lô vôn", "Km": "ki lô mét", "Kg": "ki lô gam", "kW": "ki lô oát", "kWh": "ki lô oát giờ", "MW": "mê ga oát", "W": "oát", "V": "vôn",
-    "kg": "ki lô gam", "mg": "mi li gam", "g": "gam",
-    "ha": "héc ta", "ml": "mi li lít", "l": "lít",
+    "kg": "ki lô gam", "mg": "mi li gam", "g": "gam", "gr": "gam",
+    "ha": "héc ta", "ml": "mi li lít", "l": "lít", "cc": "xê xê", "bar": "ba",
     "°C": "độ xê", "ºC": "độ xê", "oC": "độ xê", "độ C": "độ xê", "°": "độ",
     "%": "phần trăm",
     "đ": "đồng", "đồng": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng",
     "USD": "đô la mỹ",
+    "µg": "mi crô gam", "μg": "mi crô gam", "µg/m³": "mi crô gam trên mét khối", "μg/m³": "mi crô gam trên mét khối",
+    "µg/m3": "mi crô gam trên mét khối", "dB": "đề xi ben", "mAh": "mi li am pe giờ", "MWh": "mê ga oát giờ",
+    "GWh": "gi ga oát giờ", "inch": "inh",
     "k": "nghìn", "tr": "triệu",
     "h": "giờ", "s": "giây",
 }
@@ -49,11 +52,11 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUANTITY_RE = re.compile(rf"(?<![\w.,])({NUM}|\d+\.\d{{1,2}})(\s?)({_UNIT_ALT})(?![^\W_])")
 
 _RANGE_RE = re.compile(
-    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—]\s*(?=\d)"
+    rf"(?<![\w.,])((?:{NUM})(?:[hgH:]\d{{0,2}}|\s?giờ(?:\s?\d{{1,2}}(?:\s?phút)?)?|\s?%|\s?(?:{_UNIT_ALT})(?![^\W\d_])|[a-zA-Z°]{{1,3}}\d?)?)\s*[-–—÷]\s*(?=\d)"
     r"(?!\d+(?:,\d+)?/\d)"  # "320 kVA - 22/0,4 kV": a ratio follows, not the end of a range
 )
 # "22/0,4 kV": a voltage (or other) ratio before a unit.
-_RATIO_RE = re.compile(rf"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
+_RATIO_RE = re.compile(r"(?<![\w.,/])(\d+(?:,\d+)?)/(\d+(?:,\d+)?)(?=\s?(?:kV|KV|V)\b)")
 _WEEKDAY_RANGE_RE = re.compile(r"((?i:thứ)\s+\d)\s*[-–]\s*(?=(?i:thứ)\s+\d)")
 # After the "/": a unit word (trang, kg, ha) or a number of hours ("mm/24h"); several may follow
 # one another ("đồng/người/tháng").
@@ -92,14 +95,21 @@ _PER_QUANTITY_RE = re.compile(
 )
 
 
+_COMRADES_RE = re.compile(r"(?<=\d)(\s?)[đĐ]/[cC](?![\w/])")
+# "1 lít dung dịch/4 m2": a quantity whose unit is two or three words, per another quantity.
+_PER_QUANTITY_LONG_RE = re.compile(
+    rf"((?<![\w.,])(?:{NUM})\s?[a-zà-ỹđ]+(?:\s[a-zà-ỹđ]+){{1,2}})/(?=(?:{NUM})\s?[^\W\d_])"
+)
 _TIMES_RE = re.compile(r"(?<![\w.,])(\d+)\s?[x×]\s?(?=\d)")
 
 
 def read_per(text: str) -> str:
     """"/" between a quantity's unit and another word is "trên": 2.000 đồng/trang → … đồng trên trang."""
+    text = _COMRADES_RE.sub(r"\1đồng chí", text)  # "120 đ/c" counts comrades, not money per c
     text = _RATIO_RE.sub(r"\1 trên \2", text)
     text = _TIMES_RE.sub(r"\1 nhân ", text)  # "2x250 kVA": two transformers of 250 kVA
     text = _PER_QUANTITY_RE.sub(r"\1 trên ", text)
+    text = _PER_QUANTITY_LONG_RE.sub(r"\1 trên ", text)
     return _PER_RE.sub(_per, text)
 
 
@@ -120,6 +130,7 @@ def _decimal_point_re() -> re.Pattern[str]:
 
 def decimal_points(text: str) -> str:
     """"1.5 triệu" → "1,5 triệu": a decimal typed with a point, written the Vietnamese way for the readers below."""
+    text = _PM25_RE.sub("PM 2,5", text)  # fine dust PM2.5: a size, two and a half micrometres
 
     def repl(m: re.Match[str]) -> str:
         if _NOT_DECIMAL_BEFORE.search(m.string[: m.start()]):
@@ -129,6 +140,7 @@ def decimal_points(text: str) -> str:
     return _decimal_point_re().sub(repl, text)
 
 
+_PM25_RE = re.compile(r"(?<![\w])PM\s?2[.,]5(?![\d])")
 _NOT_DECIMAL_BEFORE = re.compile(r"(?<![\w])(?i:ngày|mùng|mồng|sáng|chiều|tối|trưa|đêm|hôm|lúc|điều|mục|khoản|phiên bản)\s+$")
 
 
@@ -158,11 +170,39 @@ def _magnitude_unit_re() -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.,])((?:{NUM}|\d+\.\d{{1,2}})\s(?:nghìn|ngàn|triệu|tỷ|tỉ)\s)({units})(?![^\W_])")
 
 
+# "từ m3 thứ 11", "giá mỗi m2": an area or volume symbol standing alone is still the unit; no other
+# word is written so (the upper-case "M2" may be a label and is left alone).
+_LONE_AREA_RE = re.compile(r"(?<![\w.,/&-])(km2|km²|m2|m²|m3|m³)(?![\w/-])")
+
+
+_CAPS_UNIT_RE = re.compile(
+    rf"((?:{NUM})\s?(?:[-–]\s?(?:{NUM})\s?)?)(KM/H|KM²|KM2|M³/S|M3/S|M²|M³|M2|M3|KM|CM|MM|KG|MG|ML|HA|M)(?![^\W_])"
+)
+
+
+def lower_units_in_capitals(text: str) -> str:
+    """In a line typed in capitals, "350 M³/S", "1.250 M²", "200-300 MM" are the usual units."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return text
+    return _CAPS_UNIT_RE.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+# "+19,5m" (a level above datum): a plus sign before a number is "cộng" (phones and km posts are read
+# before this step).
+_PLUS_RE = re.compile(r"(?:(?<=^)|(?<=[\s(]))\+\s?(?=\d)")
+
+
+# "1m70", "1m5": a height in metres and centimetres, said "một mét bảy mươi", "một mét năm".
+_METRE_CM_RE = re.compile(r"(?<![\w.,])(\d)m(\d{1,2})(?![\w]|[.,]\d)")
+
+
 def read_quantities(text: str) -> str:
     """Numbers with a unit, currency or percent sign: 22kV, 5,2m, 50.000đ, 3%, 2,5 triệu kWh."""
     text = _BELOW_ZERO_RE.sub("âm ", text)
+    text = _METRE_CM_RE.sub(lambda m: f"{read_int(int(m.group(1)))} mét {read_int(int(m.group(2)))}", text)
+    text = _PLUS_RE.sub("cộng ", text)
     text = _magnitude_unit_re().sub(lambda m: f"{m.group(1)}{UNITS[m.group(2)]}", text)
-    return _QUANTITY_RE.sub(_quantity, text)
+    text = _QUANTITY_RE.sub(_quantity, text)
+    return _LONE_AREA_RE.sub(lambda m: UNITS[m.group(1)], text)
 
 
 _ORDINAL_RE = re.compile(
@@ -195,8 +235,28 @@ _ADDRESS_BEFORE = re.compile(r"(?i:số nhà|số|nhà|kiệt|hẻm|ngõ|ngách|
 _STREET_NAME_AFTER = re.compile(r"\s+[A-ZĐ][a-zà-ỹđ]+\s+[A-ZĐ][a-zà-ỹđ]+")
 
 
+# "1.250/1.500 hộ": a count out of a total written with thousands points is "trên"; it can be neither
+# a date nor a house number.
+_COUNT_OF_TOTAL_RE = re.compile(
+    r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)/(\d{1,3}(?:\.\d{3})+)(?![\w/]|[.,]\d)"
+    r"|(?<![\w.,/])(\d{1,3}(?:\.\d{3})+)/(\d+)(?![\w/]|[.,]\d)"
+)
+
+
+def _count_of_total(m: re.Match[str]) -> str:
+    a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{read_number(a)} trên {read_number(b)}"
+
+
+# A counted noun right after a/b (a lower-case word that does not name a quantity to take a part of).
+_COUNTED_NOUN_AFTER = re.compile(
+    r"\s+(?!(?:số|dân số|diện tích|tổng|khối lượng|lượng|phần|giá trị|kinh phí|thời gian|sản lượng|chiều)\b)[a-zà-ỹđ]"
+)
+
+
 def read_fractions(text: str) -> str:
     """a/b left after dates: a house number (số 12/5 → mười hai trên năm) or a fraction (một phần ba)."""
+    text = _COUNT_OF_TOTAL_RE.sub(_count_of_total, text)
 
     def repl(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
@@ -212,11 +272,15 @@ def read_fractions(text: str) -> str:
             # An improper fraction is rare in announcements; "30/4", "3/2" are dates (holidays, streets).
             spoken = f"{read_int(int(a))} tháng {month_name(int(b))}"
             return spoken if re.search(r"(?i:ngày|mùng|mồng)\s*$", before) else "ngày " + spoken
+        if int(b) >= 10 and int(a) <= int(b) and _COUNTED_NOUN_AFTER.match(m.string, m.end()):
+            # "30/30 thanh niên", "12/15 xã": so many out of so many, not a fraction of a quantity
+            return f"{read_digit_string(a)} trên {read_digit_string(b)}"
         return f"{read_digit_string(a)} phần {read_digit_string(b)}"
 
     return _FRACTION_RE.sub(repl, text)
 
 
+_UNDERSCORE_RE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _NUMBER_LETTER_RE = re.compile(r"(?<![\w.,])(\d+)([A-ZĐ])(?![\w])")
 _LETTERS_DIGITS_RE = re.compile(r"(?<![\w&])([A-ZĐ]{1,6}\.?)(\d+)(?![\w])")
 # "COVID-19" → COVID 19, but not after a quantity ("15h-16h30", "5km-10km" are ranges).
@@ -227,6 +291,7 @@ _LETTER_DASH_DIGIT_RE = re.compile(
 
 def split_codes(text: str) -> str:
     """Keep letters and digits apart so each is read on its own: KP3 → KP 3, COVID-19 → COVID 19."""
+    text = _UNDERSCORE_RE.sub(" ", text)  # "Họ tên_KP" in a transfer's content: a separator
     text = _LETTER_DASH_DIGIT_RE.sub(" ", text)
 
     def split(m: re.Match[str]) -> str:

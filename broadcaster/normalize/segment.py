@@ -23,7 +23,7 @@ _DATA_PACKAGE = "broadcaster.normalize.data"
 # Top-level and common second-level domains, spelt or said as a word.
 DOMAIN_WORDS: dict[str, str] = {
     "vn": "vê nờ", "gov": "gờ o vê", "com": "com", "net": "nét", "org": "o rờ gờ", "edu": "e đê u",
-    "info": "in phô", "io": "i o", "www": "vê kép vê kép vê kép", "asia": "a si a", "int": "in",
+    "info": "in phô", "io": "i o", "gle": "gờ lờ e", "ly": "lờ i", "gl": "gờ lờ", "www": "vê kép vê kép vê kép", "asia": "a si a", "int": "in",
 }
 
 _WORD_COST = 1.0
@@ -59,6 +59,20 @@ def place_names() -> tuple[str, ...]:
     return tuple(_lines("places.txt"))
 
 
+def listed_words() -> tuple[str, ...]:
+    """The Vietnamese words of the lexicons (place names, common words, the table's spoken compounds)."""
+    return _listed_words()
+
+
+@functools.cache
+def _listed_words() -> tuple[str, ...]:
+    """The Vietnamese words of the lexicons: place names, common words, the table's spoken compounds."""
+    from broadcaster.normalize.abbreviations import load_abbreviations
+
+    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
+    return (*place_names(), *_lines("words.txt"), *spoken_forms)
+
+
 @functools.cache
 def _lexicon() -> dict[str, str]:
     """unaccented key → spoken reading (lowercase, accented)."""
@@ -77,14 +91,33 @@ def _lexicon() -> dict[str, str]:
             lexicon.setdefault(key, a.spoken)
     # Listed words first (their order decides an ambiguous syllable), then the table's spoken forms,
     # which are the compounds of administrative text ("thủ tục hành chính", "an toàn thực phẩm").
-    spoken_forms = [a.spoken for a in load_abbreviations() if re.fullmatch(r"[^\W\d_ ]+(?: [^\W\d_]+)+", a.spoken)]
-    for word in (*place_names(), *_lines("words.txt"), *spoken_forms):
+    for word in _listed_words():
         lexicon.setdefault(strip_diacritics(word), word.lower())
     for written, spoken in brand_readings().items():
         key = re.sub(r"[^a-z0-9]", "", strip_diacritics(written))
         if key:
             lexicon[key] = spoken
+    # "edu" inside a label keeps its domain reading (vnedu → vê nờ e đê u)
+    lexicon.setdefault("edu", DOMAIN_WORDS["edu"])
     return lexicon
+
+
+@functools.cache
+def _syllable_accents() -> dict[str, str]:
+    """unaccented syllable → its most frequent accented form among the syllables of the listed words.
+
+    A syllable that no entry lists on its own ("cuoc" in "cuocthi") is still read with the tones it
+    most often has in the lexicons (cuộc), not typed bare, which an engine reads with no tone at all.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for word in _listed_words():
+        for syllable in word.lower().split():
+            key = strip_diacritics(syllable)
+            if key != syllable and key.isalpha():
+                forms = counts.setdefault(key, {})
+                forms[syllable] = forms.get(syllable, 0) + 1
+    # the most frequent form; on a tie the one seen first (dicts keep insertion order)
+    return {key: max(forms, key=lambda f: forms[f]) for key, forms in counts.items()}
 
 
 @functools.cache
@@ -102,15 +135,27 @@ def read_label(label: str) -> str:
     low = label.lower()
     if low in DOMAIN_WORDS:
         return DOMAIN_WORDS[low]
-    if low.isdigit():
+    if low.isdecimal():
         return read_digits(low)
+    if re.fullmatch(r"[b-df-hj-np-tv-xzđ]{2,}", low) and low not in _lexicon():
+        # no vowel and not a listed initialism: letters of a name ("qtv" → quy tê vê), never a word
+        # found inside it ("tv" → ti vi)
+        return " ".join(LETTER_NAMES.get(ch, ch) for ch in low)
     return _segment(low, spell_letters=False) or _segment(low, spell_letters=True) or low
 
 
 _UNLISTED_SYLLABLE_COST = 2.0
 
 
-def _segment(low: str, spell_letters: bool) -> str | None:
+def read_listed_words(text: str) -> str | None:
+    """The reading of ``text`` if listed words cover it entirely (quangtri → quảng trị), else None."""
+    low = text.lower()
+    if not low.isalpha():
+        return None
+    return _segment(low, spell_letters=False, unlisted=False)
+
+
+def _segment(low: str, spell_letters: bool, unlisted: bool = True) -> str | None:
     from broadcaster.normalize.abbreviations import is_vietnamese_syllable
 
     lexicon = _lexicon()
@@ -136,8 +181,9 @@ def _segment(low: str, spell_letters: bool) -> str | None:
                 spoken = lexicon.get(low[i:j])
                 if spoken:
                     candidates.append((j, _WORD_COST, spoken, False))
-                elif not spell_letters and j - i >= 2 and j - i <= 7 and is_vietnamese_syllable(low[i:j]):
-                    candidates.append((j, _UNLISTED_SYLLABLE_COST, low[i:j], False))
+                elif unlisted and not spell_letters and 2 <= j - i <= 7 and is_vietnamese_syllable(low[i:j]):
+                    syllable = _syllable_accents().get(low[i:j], low[i:j])
+                    candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, False))
             if spell_letters:
                 ch = low[i]
                 candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))
