@@ -239,15 +239,38 @@ def _school_levels(text: str) -> str:
 _HS_RE = re.compile(r"(?<![\w&/])HS(?![\w&])")
 
 
+# The words of a school that make "HS nộp …", "HS được …" the pupils, not the papers.
+_HS_SCHOOL_RE = re.compile(
+    r"(?i:trường|lớp|giáo viên|phụ huynh|học phí|năm học|học kỳ|học kì|nghỉ học|đi học|tựu trường|khai giảng|"
+    r"thi|điểm|sách giáo khoa|đồng phục|bán trú|mầm non|tiểu học|trung học)|\b(?:GV|THCS|THPT|GVCN)\b"
+)
+
+
 def _hs(text: str, m: re.Match[str]) -> str:
-    # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ).
+    # HS is học sinh, except where papers are handed in (nộp HS, thành phần HS = hồ sơ), and as the
+    # subject of what papers undergo ("HS nộp qua DVCTT", "HS được tiếp nhận", "HS gồm") unless the
+    # line speaks of a school ("HS nộp học phí", "HS được nghỉ học").
     before = text[max(0, m.start() - 20) : m.start()]
     after = text[m.end() : m.end() + 12]
     if re.search(r"(?i:nộp|tiếp nhận|trả|bổ sung|hoàn thiện|thành phần|xét duyệt|bộ)\s*$", before) or re.match(
         r"\s*(?i:gồm|hợp lệ|đề nghị|xin|trực tuyến)\b", after
     ):
         return "hồ sơ"
+    if re.match(r"\s*(?i:nộp|được|gửi|phải|sẽ được|không hợp lệ|còn thiếu|đã nộp)\b", after) and not _HS_SCHOOL_RE.search(text):
+        return "hồ sơ"
     return "học sinh"
+
+
+_SN_RE = re.compile(r"(?<![\w&/-])SN(\s*:?\s*)(?=(?:19|20)\d\d(?![\w/-]|[.,]\d))")
+
+
+def _sn(text: str, m: re.Match[str]) -> str:
+    # SN before a year-shaped number after a person's name ("Lê Thị Hoa, SN 1985") is sinh năm; before
+    # a street word or a street's name ("SN 1985 Hùng Vương") it stays số nhà, as does every other SN.
+    rest = text[m.end() + 4 : m.end() + 24]
+    if re.match(r"\s+(?:(?i:đường|phố|kiệt|hẻm|ngõ|ngách)\b|[A-ZĐ])", rest):
+        return m.group(0)
+    return "sinh năm" + (m.group(1).replace(":", "") or " ")
 
 
 _BD_RE = re.compile(r"(?<![\w&/])BĐ(?![\w&])")
@@ -290,6 +313,80 @@ def _cp(text: str, m: re.Match[str]) -> str:
 
 
 _ContextRule = Callable[[str, re.Match[str]], str]
+
+
+# --- the initialisms of power, water and telecom notices that share a key with another sense ------
+
+_KH_RE = re.compile(r"(?<![\w&/-])KH(?![\w&/-])")
+_KH_CUSTOMER_BEFORE = re.compile(
+    r"(?i:quý|các|mã|mã số|những|mọi|toàn bộ|đến|tới|cho|hỗ trợ|phục vụ|của|giữa|thông báo)\s*$|(?:CSKH|DVKH)\s*$"
+)
+_KH_CUSTOMER_AFTER = re.compile(
+    r"\s*(?i:sử dụng|dùng|có nhu cầu|vui lòng|liên hệ|thanh toán|đóng tiền|tra cứu|đăng ký|bị ảnh hưởng|"
+    r"thông cảm|lưu ý|cần|trên địa bàn|tại|thuộc|ở|khu vực|hộ gia đình|doanh nghiệp)\b"
+)
+_KH_PLAN_BEFORE = re.compile(r"(?i:theo|thực hiện|triển khai|xây dựng|ban hành|lập|tại|số)\s*$")
+
+
+def _kh(text: str, m: re.Match[str]) -> str:
+    # KH is kế hoạch in the papers' language (theo KH, KH số 12); khách hàng where a service speaks to
+    # the people it supplies (quý KH, mã KH, KH sử dụng điện). Left to the table (kế hoạch) otherwise.
+    before = text[max(0, m.start() - 20) : m.start()]
+    after = text[m.end() : m.end() + 20]
+    if _KH_PLAN_BEFORE.search(before) or re.match(r"\s*(?i:số)\b", after):
+        return m.group(0)
+    if _KH_CUSTOMER_BEFORE.search(before) or _KH_CUSTOMER_AFTER.match(after):
+        return "khách hàng"
+    return m.group(0)
+
+
+_QL_RE = re.compile(r"(?<![\w&/-])QL(?![\w&/-])")
+
+
+def _ql(text: str, m: re.Match[str]) -> str:
+    # QL before a number or after tuyến / dọc is quốc lộ (left to the table); after ban, cán bộ, công
+    # tác, phòng, bộ phận … it is quản lý ("Ban QL chợ").
+    before = text[max(0, m.start() - 16) : m.start()]
+    if re.match(r"\s*\d", text[m.end() : m.end() + 3]):
+        return m.group(0)
+    if re.search(r"(?i:ban|cán bộ|công tác|phòng|bộ phận|tổ|đơn vị|cơ quan|nhà|trách nhiệm|phân cấp)\s*$", before):
+        return "quản lý"
+    return m.group(0)
+
+
+_MBA_RE = re.compile(r"(?<![\w&/-])MBA(?![\w&/-])")
+
+
+def _mba(text: str, m: re.Match[str]) -> str:
+    # MBA is the transformer of power-cut notices (máy biến áp, from the table), but the business
+    # degree after thạc sĩ / bằng / chương trình / khóa / học, spelt as it is said (em bê a).
+    if re.search(r"(?i:thạc sĩ|thạc sỹ|bằng|chương trình|khóa|khoá|học|tuyển sinh|đào tạo)\s*$", text[max(0, m.start() - 16) : m.start()]):
+        return "em bê a"
+    return m.group(0)
+
+
+_CQ_RE = re.compile(r"(?<![\w&/-])CQ(?![\w&/-])")
+
+
+def _cq(text: str, m: re.Match[str]) -> str:
+    # CQ is cơ quan (the table), except for a course of study: "hệ CQ", "đại học CQ" → chính quy.
+    if re.search(r"(?i:hệ|đại học|cao đẳng|văn bằng|đào tạo)\s*$", text[max(0, m.start() - 14) : m.start()]):
+        return "chính quy"
+    return m.group(0)
+
+
+_DD_RE = re.compile(r"(?<![\w&/-])ĐD(?![\w&/-])")
+
+
+def _dd(text: str, m: re.Match[str]) -> str:
+    # ĐD is đường dây before a voltage or a line number (ĐD 22kV, ĐD 471) or after tuyến / sự cố /
+    # cột; otherwise it may be đại diện or điều dưỡng, and is spelt.
+    # (a voltage is already in words here: "ĐD hai mươi hai ki lô vôn")
+    if re.match(r"\s*(?:\d|(?:[^\W\d]+\s+){1,5}ki lô vôn\b)", text[m.end() : m.end() + 40]) or re.search(
+        r"(?i:tuyến|sự cố|cột|dọc|hành lang|hành lang an toàn)\s*$", text[max(0, m.start() - 20) : m.start()]
+    ):
+        return "đường dây"
+    return spell("ĐD")
 
 
 def _cn(text: str, m: re.Match[str]) -> str:
@@ -384,7 +481,8 @@ def _mt(text: str, m: re.Match[str]) -> str:
 
 _CONTEXT_RULES: tuple[tuple[re.Pattern[str], _ContextRule], ...] = (
     (_CP_RE, _cp),
-    (_DT_RE, _dt), (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
+    (_DT_RE, _dt), (_SN_RE, _sn), (_KH_RE, _kh), (_QL_RE, _ql), (_MBA_RE, _mba), (_CQ_RE, _cq), (_DD_RE, _dd),
+    (_TP_RE, _tp), (_CA_RE, _ca), (_HS_RE, _hs), (_BD_RE, _bd), (_CN_RE, _cn),
     (_BCH_RE, _bch), (_CT_RE, _ct), (_TN_RE, _tn), (_ND_RE, _nd), (_THA_RE, _tha), (_DH_RE, _dh), (_CD_RE, _cd), (_MT_RE, _mt), (_CC_RE, _cc), (_MN_RE, _mn), (_TT_RE, _tt),
 )
 

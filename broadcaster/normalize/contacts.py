@@ -89,10 +89,26 @@ def _hotline(m: re.Match[str]) -> str:
     return ", ".join(read_digits(g) for g in groups)
 
 
-# Four-digit short numbers of public switchboards ("tổng đài 1022") are also said digit by digit.
+# What makes a number after all a count, a measure or an address: a counted noun or a unit after it.
+_COUNTED_AFTER = (
+    r"(?!\s*(?:%|(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến|suất|em|cháu|học sinh|đơn|bản|chiếc|cái|xe|"
+    r"ngày|tháng|năm|giờ|phút|km|m|ha|kg|tấn|triệu|nghìn|ngàn|tỷ|đồng|đ|điểm|lần|tuổi|phòng|căn|lô|thửa|"
+    r"đường|phố|ngõ|kiệt|hẻm|ngách)\b))"
+)
+# Four-digit short numbers of public switchboards ("tổng đài 1022") and the national short codes
+# 111–115 are said digit by digit after a word that names a line, a few words on ("Tổng đài quốc gia
+# bảo vệ trẻ em 111", "đường dây nóng của tỉnh: 1022").
 _SHORT_LINE_RE = re.compile(
-    r"((?i:đường dây nóng|tổng đài|hotline|hót lai|gọi|bấm|quay số|phản ánh|kênh)(?:\s+[^\W\d]+){0,4}?\s*:?\s+)"
-    r"(1\d{3})(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)"
+    r"((?i:đường dây nóng|tổng đài|hotline|hót lai|gọi|bấm|quay số|phản ánh|kênh)(?:\s+[^\W\d]+){0,6}?\s*:?\s+)"
+    r"(1\d{3}|11[1-5])(?![\w]|[.,]\d)" + _COUNTED_AFTER
+)
+# The national short codes, known as names: standing on their own, followed by what a line does or by
+# a pause rather than by a counted noun ("111 hoạt động 24/7", "115 miễn phí" but "111 hộ").
+_KNOWN_SHORT_CODES = r"11[1-5]|1022"
+_STANDING_CODE_RE = re.compile(
+    r"(?<![\w.,/])(?<!(?i:số) )(?<!(?i:nhà) )(?<!(?i:phòng) )"
+    rf"({_KNOWN_SHORT_CODES})(?![\w]|[.,]\d)"
+    r"(?=\s*\((?i:miễn phí)|\s+(?i:hoạt động|miễn phí|tiếp nhận|hỗ trợ|luôn|sẵn sàng|trực)\b)"
 )
 # Two or more of 111–115 together are the emergency numbers whatever comes before ("các số 113, 114, 115").
 _EMERGENCY_LIST_RE = re.compile(
@@ -139,18 +155,28 @@ def read_phone_numbers(text: str) -> str:
     text = _BRACKETED_PHONE_RE.sub(_bracketed, text)
     text = _PHONE_RE.sub(_phone, text)
     text = _HOTLINE_RE.sub(_hotline, text)
+    # Every short number taken for the name of a line, by any of the rules below.
     names = {m.group(2) for m in _SHORT_LINE_RE.finditer(text)}
+    names |= {m.group(1) for m in _STANDING_CODE_RE.finditer(text)}
+    names |= {m.group(1) for m in _EMERGENCY_NAMED_RE.finditer(text)}
+    names |= {n for m in _EMERGENCY_RE.finditer(text) for n in re.findall(r"11[1-5]", m.group(2))}
+    names |= {n for m in _EMERGENCY_LIST_RE.finditer(text) for n in re.findall(r"11[1-5]", m.group(1))}
     text = _SHORT_LINE_RE.sub(lambda m: m.group(1) + read_digits(m.group(2)), text)
-    for name in names:
-        # the same public line named again in the line ("Cổng thông tin 1022 … tổng đài 1022") is
-        # the same name, said the same way
-        text = re.sub(rf"(?<![\w.,/]){name}(?![\w]|[.,]\d)(?!\s+(?i:hộ|người|lượt|hồ sơ|trường hợp|cuộc|ý kiến)\b)",
-                      read_digits(name), text)
+    text = _STANDING_CODE_RE.sub(lambda m: read_digits(m.group(1)), text)
     text = _EMERGENCY_LIST_RE.sub(
         lambda m: re.sub(r"11[1-5]", lambda n: read_digits(n.group(0)), m.group(1)).replace("/", " hoặc "), text
     )
     text = _EMERGENCY_NAMED_RE.sub(lambda m: read_digits(m.group(1)), text)
-    return _EMERGENCY_RE.sub(_emergency, text)
+    text = _EMERGENCY_RE.sub(_emergency, text)
+    for name in sorted(names):
+        # the same line named again in the text ("Cổng thông tin 1022 … tổng đài 1022", "Tổng đài …
+        # 111 … gọi ngay 111") is the same name, said the same way, unless it counts or measures
+        # something there ("1022 hộ") or is a house number ("số 111 Lê Lợi" was kept by the rules above)
+        text = re.sub(
+            rf"(?<![\w.,/])(?<!(?i:số) )(?<!(?i:nhà) )(?<!(?i:phòng) ){name}(?![\w]|[.,]\d)" + _COUNTED_AFTER,
+            read_digits(name), text,
+        )
+    return text
 
 
 # Bank accounts, meeting IDs, tax and other codes after the word that names them: every digit is

@@ -59,7 +59,27 @@ _STREET_DASH_RE = re.compile(
 _K_ALLEY_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
 # "K45 Lê Lợi": a kiệt number right before a street name.
 _K_STREET_RE = re.compile(r"(?<![\w/.,])K(\d{1,4}[A-Z]?)(?=\s+[^\W\d_]{2})")
-_ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách)\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
+_ALLEY_WORD_RE = re.compile(r"(?<![\w])((?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+)(\d{1,4})((?:/\d{1,4})+)(?![\w/])")
+# "các hẻm 8/3 và 10/5", "kiệt 27/15, 29/3 hoặc 31/1": the address word carries over a coordination,
+# so every number of the list is an alley number ("trên"), not a date.
+_ALLEY_TAIL = r"(?:\s*(?:,|và|hoặc|&)\s*(?:(?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)?(?!\d{1,2}/\d{1,2}/\d{4})\d{1,4}[A-Z]?(?:/\d{1,4}[A-Z]?)+(?![\w/]))"
+_ALLEY_LIST_RE = re.compile(
+    rf"(?<![\w])((?:(?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)\d{{1,4}}[A-Z]?(?:/\d{{1,4}}[A-Z]?)+(?![\w/]))({_ALLEY_TAIL}+)"
+)
+_ALLEY_ITEM_RE = re.compile(r"(?<![\w/])(\d{1,4}[A-Z]?)((?:/\d{1,4}[A-Z]?)+)(?![\w/])")
+
+
+def _alley_list(m: re.Match[str]) -> str:
+    """The numbers after the first of a list keep its reading: "X trên Y", digits read as a number."""
+    tail = re.sub(
+        r"(?<=[\s,&])((?i:kiệt|hẻm|ngõ|ngách|số nhà)\s+|SN\s+|K)?(?=\d)",
+        lambda k: ("kiệt " if k.group(1) == "K" else k.group(1) or ""),
+        m.group(2),
+    )
+    tail = _ALLEY_ITEM_RE.sub(
+        lambda i: " trên ".join(_alley_number(p) for p in [i.group(1), *i.group(2).split("/")[1:]]), tail
+    )
+    return m.group(1) + tail
 
 
 def _alley_number(part: str) -> str:
@@ -86,6 +106,7 @@ def _boat(m: re.Match[str]) -> str:
 
 def read_places(text: str) -> str:
     text = _BOAT_RE.sub(_boat, text)
+    text = _ALLEY_LIST_RE.sub(_alley_list, text)
     text = _PLATE_RE.sub(_plate, text)
     text = _KM_RANGE_RE.sub(r"\1 đến ", text)
     text = _KM_POST_RE.sub(

@@ -103,6 +103,24 @@ def _lexicon() -> dict[str, str]:
 
 
 @functools.cache
+def _spelt_syllables() -> frozenset[str]:
+    """Keys spelt as an initialism that are also syllables of the listed words ("ca" → xê a / cá)."""
+    from broadcaster.normalize.abbreviations import is_vietnamese_syllable
+
+    lexicon = _lexicon()
+    accents = _syllable_accents()
+    return frozenset(
+        key for key in accents
+        if key in lexicon and is_vietnamese_syllable(key) and lexicon[key] not in _listed_word_readings()
+    )
+
+
+@functools.cache
+def _listed_word_readings() -> frozenset[str]:
+    return frozenset(word.lower() for word in _listed_words())
+
+
+@functools.cache
 def _syllable_accents() -> dict[str, str]:
     """unaccented syllable → its most frequent accented form among the syllables of the listed words.
 
@@ -145,6 +163,7 @@ def read_label(label: str) -> str:
 
 
 _UNLISTED_SYLLABLE_COST = 2.0
+_SPELT_SYLLABLE_COST = 1.5  # above a listed word, below a syllable the lexicons do not list
 
 
 def read_listed_words(text: str) -> str | None:
@@ -180,7 +199,11 @@ def _segment(low: str, spell_letters: bool, unlisted: bool = True) -> str | None
             for j in range(i + 1, min(n, i + longest) + 1):
                 spoken = lexicon.get(low[i:j])
                 if spoken:
-                    candidates.append((j, _WORD_COST, spoken, False))
+                    # Inside a longer label, a spelt initialism that is also a syllable of the listed
+                    # words loses a tie to listed words: canhan → cá nhân (two words' worth, one
+                    # listed word) rather than xê a + nhân; "catinh" stays xê a tỉnh (công an tỉnh).
+                    cost = _SPELT_SYLLABLE_COST if j - i < n and low[i:j] in _spelt_syllables() else _WORD_COST
+                    candidates.append((j, cost, spoken, False))
                 elif unlisted and not spell_letters and 2 <= j - i <= 7 and is_vietnamese_syllable(low[i:j]):
                     syllable = _syllable_accents().get(low[i:j], low[i:j])
                     candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, False))
