@@ -144,6 +144,11 @@ HELDOUT: list[tuple[str, int, int | None]] = [
     # missing, SN before a birth year, HS as the subject of a filing, a short code a few words after
     # "tổng đài"); then the seven classes fixed: 100/100. No longer blind after that.
     ("normalize_realworld_blindB_cases.json", 100, None),
+    # written independently and blind after the seventh widening: 95/100 as it came (96 after one
+    # expectation was corrected to the written rule: OTP's O is "o"); its misses were an unaccented
+    # syllable no listed word had ("xac"), a tone chosen one syllable at a time ("mùa hệ xanh"), TBLS
+    # and TNV missing; then the classes fixed: 100/100. No longer blind after that.
+    ("normalize_realworld_blindC_cases.json", 100, None),
 ]
 
 
@@ -478,6 +483,12 @@ def test_cli_joins_arguments() -> None:
         ("1 lít dung dịch/4 m2", "một lít dung dịch trên bốn mét vuông"),
         ("Số tài khoản tiếp nhận: 3712 0000 9999", "số tài khoản tiếp nhận: ba bảy một hai, không không không không, chín chín chín chín"),
         ("xăng RON95", "xăng rôn chín mươi lăm"),
+        # a syllable's tone chosen with its neighbours; an unaccented syllable of a listed word
+        ("forms.gle/hexanh, mb-xacminh.vn", "phom chấm gờ lờ e gạch chéo hè xanh, mờ bê gạch ngang xác minh chấm vê nờ"),
+        ("app.didong.vn", "áp chấm di động chấm vê nờ"),
+        # social-policy and mass-organisation initialisms
+        ("30 TNV, Ngày TBLS, GĐCS và BMVNAH", "ba mươi tình nguyện viên, ngày thương binh liệt sĩ, gia đình chính sách và bà mẹ việt nam anh hùng"),
+        ("HLHPNVN, HCCB và Phòng LĐ-TBXH", "hội liên hiệp phụ nữ việt nam, hội cựu chiến binh và phòng lao động - thương binh và xã hội"),
     ],
 )
 def test_realworld_rules(text: str, spoken: str) -> None:

@@ -12,6 +12,7 @@ label such as "moh" is spelt whole rather than cut into a made-up syllable.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from importlib import resources
@@ -180,7 +181,8 @@ def _segment(low: str, spell_letters: bool, unlisted: bool = True) -> str | None
     lexicon = _lexicon()
     n = len(low)
     longest = _max_key_length()
-    # best[i] = (cost, pieces) for low[:i]; a piece is (text, spoken, is_letter)
+    # best[i] = (cost, pieces) for low[:i]; a piece is (spoken, retone): retone marks a lone syllable
+    # whose tone was taken from the lexicons one syllable at a time, which its neighbours may correct
     best: list[tuple[float, list[tuple[str, bool]]] | None] = [None] * (n + 1)
     best[0] = (0.0, [])
     for i in range(n):
@@ -203,19 +205,72 @@ def _segment(low: str, spell_letters: bool, unlisted: bool = True) -> str | None
                     # words loses a tie to listed words: canhan → cá nhân (two words' worth, one
                     # listed word) rather than xê a + nhân; "catinh" stays xê a tỉnh (công an tỉnh).
                     cost = _SPELT_SYLLABLE_COST if j - i < n and low[i:j] in _spelt_syllables() else _WORD_COST
-                    candidates.append((j, cost, spoken, False))
+                    lone = " " not in spoken and spoken in _listed_word_readings() and low[i:j] not in _brand_keys()
+                    candidates.append((j, cost, spoken, lone))
                 elif unlisted and not spell_letters and 2 <= j - i <= 7 and is_vietnamese_syllable(low[i:j]):
                     syllable = _syllable_accents().get(low[i:j], low[i:j])
-                    candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, False))
+                    candidates.append((j, _UNLISTED_SYLLABLE_COST, syllable, True))
             if spell_letters:
                 ch = low[i]
-                candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), True))
-        for j, cost, spoken, is_letter in candidates:
+                candidates.append((i + 1, _LETTER_COST, LETTER_NAMES.get(ch, ch), False))
+        for j, cost, spoken, retone in candidates:
             total = cost_i + cost
             current = best[j]
             if current is None or total < current[0]:
-                best[j] = (total, [*pieces_i, (spoken, is_letter)])
+                best[j] = (total, [*pieces_i, (spoken, retone)])
     result = best[n]
     if result is None:
         return None
-    return " ".join(spoken for spoken, _ in result[1])
+    return " ".join(_retone(result[1]))
+
+
+def _retone(pieces: list[tuple[str, bool]]) -> list[str]:
+    """Give a lone syllable the tone that makes a known pair with a neighbour (mùa + he → mùa hè).
+
+    One syllable alone gets the tone listed first or seen most often ("he" → hệ); next to "mùa" the
+    pair "mùa hè" of the listed words decides. Only a pair the lexicons contain changes a tone, and
+    only to a form that makes more known pairs than the current one.
+    """
+    spoken = [text for text, _ in pieces]
+    pairs = _syllable_pairs()
+    forms = _syllable_forms()
+    for i, (text, retone) in enumerate(pieces):
+        if not retone:
+            continue
+        left = spoken[i - 1].split()[-1] if i > 0 else None
+        right = spoken[i + 1].split()[0] if i + 1 < len(spoken) else None
+
+        def known(form: str, left: str | None = left, right: str | None = right) -> int:
+            return ((left, form) in pairs) + ((form, right) in pairs)
+
+        candidates = forms.get(strip_diacritics(text), ())
+        best = max(candidates, key=known, default=text)
+        if known(best) > known(text):
+            spoken[i] = best
+    return spoken
+
+
+@functools.cache
+def _syllable_pairs() -> frozenset[tuple[str, str]]:
+    """Adjacent syllables of the listed words of two syllables or more: (mùa, hè), (hè, xanh)."""
+    pairs: set[tuple[str, str]] = set()
+    for word in _listed_words():
+        syllables = word.lower().split()
+        pairs.update(itertools.pairwise(syllables))
+    return frozenset(pairs)
+
+
+@functools.cache
+def _syllable_forms() -> dict[str, tuple[str, ...]]:
+    """unaccented syllable → every form it has among the syllables of the listed words."""
+    forms: dict[str, dict[str, None]] = {}
+    for word in _listed_words():
+        for syllable in word.lower().split():
+            if syllable.isalpha():
+                forms.setdefault(strip_diacritics(syllable), {})[syllable] = None
+    return {key: tuple(found) for key, found in forms.items()}
+
+
+@functools.cache
+def _brand_keys() -> frozenset[str]:
+    return frozenset(re.sub(r"[^a-z0-9]", "", strip_diacritics(written)) for written in brand_readings())
