@@ -1,6 +1,7 @@
 """Benchmarks of broadcaster, run with ``scripts/bench`` (``python -m benchmarks``).
 
-One module per measurement: ``fanout`` (one schedule change to N speaker nodes over a real
+One module per measurement: ``nodecpu`` (a node's CPU per schedule message, old and new wire code),
+``fanout`` (one schedule change to N speaker nodes over a real
 Mosquitto), ``ontime`` (scheduled instant vs the moment each node's output starts),
 ``preparation`` (speech, cache, slides, the procedure deck) and ``footprint`` (resident memory of
 the device agents), ``console`` (page times of the officer's console with a year of history).
@@ -17,7 +18,7 @@ from typing import Any
 
 from benchmarks.stats import Figure
 
-SECTIONS = ("preparation", "fanout", "ontime", "footprint", "intelligibility", "console")
+SECTIONS = ("preparation", "nodecpu", "fanout", "ontime", "footprint", "intelligibility", "console")
 
 
 @dataclass

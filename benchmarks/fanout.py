@@ -8,7 +8,7 @@ acknowledgement. The acknowledgement is what a real node sends: its retained ``D
 client subscribed to ``bc/v1/<ward>/device/+/state`` stands for the central's ingest.
 
 What a simulated node does with the message is what ``broadcaster.agents`` does: receive the
-retained zone schedule, ``protocol.open_envelope`` (decode, ward and type checks, Ed25519
+retained zone schedule, ``wire.trust.open_central`` (decode, ward and type checks, Ed25519
 verification, replay guard and expiry), parse the ``Schedule``, keep the highest version per
 target, build and publish its ``DeviceState``. It does not write its state file (a real node has
 its own disk; a thousand fsyncs on this one would measure this machine's disk, not the protocol).
@@ -82,11 +82,17 @@ def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem:
     """
     import paho.mqtt.client as mqtt
 
-    from broadcaster import protocol
+    from broadcaster.wire.envelope import make_envelope
+    from broadcaster.wire.errors import ProtocolError
+    from broadcaster.wire.messages import DeviceState, Schedule
+    from broadcaster.wire.times import utc_now
+    from broadcaster.wire.topics import Topics
+    from broadcaster.wire.trust import ReplayGuard, Verifier, open_central
+    from broadcaster.wire.vocabulary import DeviceKind, MessageType
 
     logging.basicConfig(level=logging.WARNING)
-    verifier = protocol.Verifier(public_pem) if mode == "broadcaster" else None
-    topics = protocol.Topics(WARD)
+    verifier = Verifier(public_pem) if mode == "broadcaster" else None
+    topics = Topics(WARD)
     sel = selectors.DefaultSelector()
     stats = {"received": 0, "acked": 0, "refused": 0, "handle_s": 0.0}
     subscribed = set()
@@ -95,7 +101,7 @@ def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem:
     class Node:
         def __init__(self, device: str, zone: str) -> None:
             self.device, self.zone = device, zone
-            self.guard = protocol.ReplayGuard()
+            self.guard = ReplayGuard()
             self.applied: dict[str, int] = {}
             self.seq = 0
             self.state_topic = topics.device_state(device)
@@ -114,25 +120,25 @@ def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem:
                 return b"ack " + payload
             assert verifier is not None
             try:
-                opened = protocol.open_envelope(payload, topic, verifier, self.guard, ward=WARD)
-            except protocol.ProtocolError:
+                opened = open_central(payload, topic, verifier, self.guard, ward=WARD)
+            except ProtocolError:
                 stats["refused"] += 1
                 return None
             if opened is None:
                 return None
             _env, body = opened
-            if not isinstance(body, protocol.Schedule):
+            if not isinstance(body, Schedule):
                 return None
             have = self.applied.get(body.target)
             if have is not None and body.version <= have:
                 return None
             self.applied[body.target] = body.version
             self.seq = max(self.seq + 1, time.time_ns() // 1_000_000)
-            st = protocol.DeviceState(
-                device=self.device, kind="speaker", online=True, zone=self.zone, volume=80,
-                applied=dict(self.applied), clock=protocol.utc_now(), agent_version="bench",
+            st = DeviceState(
+                device=self.device, kind=DeviceKind.SPEAKER, online=True, zone=self.zone, volume=80,
+                applied=dict(self.applied), clock=utc_now(), agent_version="bench",
             )
-            env = protocol.make_envelope(protocol.T_STATE, st.to_body(), ward=WARD, sender=self.device, seq=self.seq,
+            env = make_envelope(MessageType.STATE, st.to_body(), ward=WARD, sender=self.device, seq=self.seq,
                                          topic=self.state_topic)
             return env.to_bytes()
 
@@ -170,8 +176,10 @@ def _node_worker(port: int, nodes: list[tuple[str, str]], mode: str, public_pem:
         else:
             raise RuntimeError(f"{n.device} could not connect to the broker")
         s = n.client.socket()
+        if s is None:
+            raise RuntimeError(f"{n.device} has no socket after connecting")
         by_sock[s] = n.client
-        sel.register(s, selectors.EVENT_READ, n.client)
+        sel.register(s, selectors.EVENT_READ, n.client)  # type: ignore[arg-type]  # paho's SocketLike has fileno()
     sel.register(conn, selectors.EVENT_READ, None)
 
     ready_sent = False
@@ -230,11 +238,11 @@ class Collector:
     """The central's view: one client on the state wildcard, recording when each ack arrives."""
 
     def __init__(self, port: int, mode: str) -> None:
-        from broadcaster import protocol
+        from broadcaster.wire import envelope, topics, vocabulary
 
         self.mode = mode
         self.port = port
-        self.protocol = protocol
+        self.decode, self.STATE, self.topics = envelope.decode_device, vocabulary.MessageType.STATE, topics.Topics(WARD)
         self.lock = threading.Lock()
         self.expect: str | int | None = None  # version (broadcaster) or marker (bare) of the current change
         self.target_of: dict[str, str] = {}  # device -> target it must ack
@@ -256,7 +264,7 @@ class Collector:
         c.max_inflight_messages_set(100)
         c.on_message = self._on_message
         if subscribe:
-            c.on_connect = lambda cl, *a: cl.subscribe(self.protocol.Topics(WARD).all_states, qos=1)
+            c.on_connect = lambda cl, *a: cl.subscribe(self.topics.all_states, qos=1)
             c.on_subscribe = lambda *a: self.subscribed.set()
         c.connect("127.0.0.1", self.port, keepalive=120)
         c.loop_start()
@@ -289,12 +297,11 @@ class Collector:
         else:
             p0 = time.perf_counter()
             try:
-                env = self.protocol.decode(msg.payload, msg.topic)
-                st = self.protocol.DeviceState.from_body(env.body)
-            except self.protocol.ProtocolError:
+                _env, st = self.decode(msg.payload, msg.topic, self.STATE)  # as the central's ingest does
+            except ValueError:  # every wire refusal is a ProtocolError, a ValueError
                 return
             self.parse_s += time.perf_counter() - p0
-            ok = st.applied.get(self.target_of.get(device, "")) == self.expect
+            ok = getattr(st, "applied", {}).get(self.target_of.get(device, "")) == self.expect
         if not ok:
             return
         with self.lock:
@@ -310,16 +317,17 @@ class Collector:
 
 def _items(rep: int, zone: str) -> list[Any]:
     """A realistic zone schedule: the next two days' bulletins (6 items), one changed per repetition."""
-    from broadcaster import protocol
+    from broadcaster.wire.messages import MediaRef, ScheduleItem
+    from broadcaster.wire.vocabulary import Priority
 
     base = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
     items = []
     for k in range(6):
         sha = f"{(rep * 7 + k) % 16:x}" * 64
-        items.append(protocol.ScheduleItem(
+        items.append(ScheduleItem(
             item_id=f"it-{zone}-{k}", announcement_id=f"ann-{k}", title=f"Thông báo số {k} (bản {rep})",
-            priority="priority" if k == 0 else "normal", start=base + timedelta(hours=12 * k), duration_ms=55_000,
-            media=protocol.MediaRef(url=f"http://central.local:8750/media/{sha}.mp3", sha256=sha, size=880_000),
+            priority=Priority.PRIORITY if k == 0 else Priority.NORMAL, start=base + timedelta(hours=12 * k), duration_ms=55_000,
+            media=MediaRef(url=f"http://central.local:8750/media/{sha}.mp3", sha256=sha, size=880_000),
         ))
     return items
 
@@ -342,130 +350,189 @@ class RunResult:
         return [r[key] for r in self.reps if key in r]
 
 
-def run_config(cfg: BenchConfig, *, n: int, layout: str, mode: str, reps: int, settings: dict[str, str],
-               workers: int, timeout: float = 60.0, central_offline: bool = False) -> RunResult:
-    """One configuration on a fresh broker: connect N nodes, warm up, then ``reps`` schedule changes."""
-    from broadcaster import protocol
-    from broadcaster.central.publisher import Publisher
-    from broadcaster.central.store import Store
-    from broadcaster.config import load_ward
-    from broadcaster.localbroker import LocalMosquitto
-    from broadcaster.transport import BrokerAddress, MqttConnection
+class Setup:
+    """One configuration on a fresh broker: N nodes connected and warmed up, ready for changes."""
 
-    zones_n = 1 if layout == "one-zone" else max(1, n // NODES_PER_ZONE)
-    zone_ids = [f"z{z:04d}" for z in range(zones_n)]
-    nodes = [(f"n{i:05d}", zone_ids[i % zones_n]) for i in range(n)]
-    res = RunResult(layout=layout, mode=mode, n=n, zones=zones_n, settings=dict(settings), central_offline=central_offline)
-    tag = f"{mode}-{layout}-{n}-{settings.get('max_queued_messages')}{'-offline' if central_offline else ''}"
-    broker = LocalMosquitto(cfg.work / "fanout" / tag, persistence=False, settings=settings).start()
-    private_pem, public_pem = protocol.generate_keypair()
-    ctx = mp.get_context("spawn")
-    procs, pipes = [], []
-    collector = conn = store = None
-    try:
-        collector = Collector(broker.port, mode)
-        collector.target_of = {d: f"zone/{z}" for d, z in nodes}
-        conn = MqttConnection(BrokerAddress.parse(broker.url), "bench-central", persistent=False)
-        conn.start()
-        if not conn.wait_connected(10):
+    def __init__(self, cfg: BenchConfig, *, n: int, layout: str, mode: str, settings: dict[str, str], workers: int,
+                 timeout: float, central_offline: bool) -> None:
+        from broadcaster.localbroker import LocalMosquitto
+        from broadcaster.wire.trust import generate_keypair
+
+        self.cfg, self.n, self.mode, self.timeout, self.central_offline = cfg, n, mode, timeout, central_offline
+        self.workers = workers
+        zones_n = 1 if layout == "one-zone" else max(1, n // NODES_PER_ZONE)
+        self.zone_ids = [f"z{z:04d}" for z in range(zones_n)]
+        self.nodes = [(f"n{i:05d}", self.zone_ids[i % zones_n]) for i in range(n)]
+        self.res = RunResult(layout=layout, mode=mode, n=n, zones=zones_n, settings=dict(settings), central_offline=central_offline)
+        self.tag = f"{mode}-{layout}-{n}-{settings.get('max_queued_messages')}{'-offline' if central_offline else ''}"
+        self.broker = LocalMosquitto(cfg.work / "fanout" / self.tag, persistence=False, settings=settings).start()
+        self.private_pem, self.public_pem = generate_keypair()
+        self.procs: list[Any] = []
+        self.pipes: list[Any] = []
+        self.collector: Collector | None = None
+        self.conn: Any = None
+        self.store: Any = None
+        self.publisher: Any = None
+
+    def start(self) -> None:
+        """Connect the central and the N nodes; the retained state before the change is acked (warm-up)."""
+        from broadcaster.central.publisher import Publisher
+        from broadcaster.central.store import Store
+        from broadcaster.config import load_ward
+        from broadcaster.transport import BrokerAddress, MqttConnection
+        from broadcaster.wire.trust import Signer
+
+        n = self.n
+        self.collector = Collector(self.broker.port, self.mode)
+        self.collector.target_of = {d: f"zone/{z}" for d, z in self.nodes}
+        self.conn = MqttConnection(BrokerAddress.parse(self.broker.url), f"bench-central-{self.tag}", persistent=False)
+        self.conn.start()
+        if not self.conn.wait_connected(10):
             raise RuntimeError("central could not connect")
-        ward = load_ward(ROOT / "devices" / "ward.toml", env={"BROADCASTER_HOME": str(cfg.work / "fanout" / "home")})
+        ward = load_ward(ROOT / "devices" / "ward.toml", env={"BROADCASTER_HOME": str(self.cfg.work / "fanout" / "home")})
         ward = dc_replace(ward, id=WARD)
-        store = Store(cfg.work / "fanout" / f"{tag}.sqlite")
-        publisher = Publisher(ward, store, conn, protocol.Signer(private_pem))
-        horizon = datetime.now(timezone.utc) + timedelta(hours=48)
-
-        def publish(rep: int) -> str | int:
-            if mode == "bare":
-                marker = f"v{rep}"
-                for z in zone_ids:
-                    conn.publish(protocol.Topics(WARD).zone_schedule(z), marker.encode(), retain=True, qos=1)
-                return marker
-            versions = set()
-            for z in zone_ids:
-                v = publisher.zone_schedule(z, _items(rep, z), horizon, force=True)
-                versions.add(v)
-            if len(versions) != 1:
-                raise RuntimeError(f"zones got different versions {versions}: stale store?")
-            return versions.pop()  # type: ignore[return-value]
-
-        # the state before the change, retained: nodes get it on subscribe and ack it (warm-up)
-        collector.arm(publish(0), n)
+        self.store = Store(self.cfg.work / "fanout" / f"{self.tag}.sqlite")
+        self.publisher = Publisher(ward, self.store, self.conn, Signer(self.private_pem))
+        self.horizon = datetime.now(timezone.utc) + timedelta(hours=48)
+        self.collector.arm(self.publish(0), n)
         t0 = time.perf_counter()
-        slices = [nodes[w::workers] for w in range(workers)]
-        for sl in slices:
+        ctx = mp.get_context("spawn")
+        for sl in [self.nodes[w::self.workers] for w in range(self.workers)]:
             if not sl:
                 continue
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_node_worker, args=(broker.port, sl, mode, public_pem, child), daemon=True)
+            p = ctx.Process(target=_node_worker, args=(self.broker.port, sl, self.mode, self.public_pem, child), daemon=True)
             p.start()
-            procs.append(p)
-            pipes.append(parent)
-        for pp in pipes:
+            self.procs.append(p)
+            self.pipes.append(parent)
+        for pp in self.pipes:
             if not pp.poll(max(60.0, n / 50)):
                 raise RuntimeError("node workers did not connect in time")
             pp.recv()
-        if not collector.all_in.wait(timeout):
+        if not self.collector.all_in.wait(self.timeout):
             # with too small a broker queue acks are dropped: count them, the repetitions say more
-            res.warmup_lost = n - len(collector.got)
-            log.warning("warm-up: only %d/%d nodes acknowledged the first state", len(collector.got), n)
-        res.connect_s = time.perf_counter() - t0
+            self.res.warmup_lost = n - len(self.collector.got)
+            log.warning("warm-up: only %d/%d nodes acknowledged the first state", len(self.collector.got), n)
+        self.res.connect_s = time.perf_counter() - t0
         log.info("fan-out %s %s N=%d (%d zones): %d nodes connected and in step in %.1f s",
-                 mode, layout, n, zones_n, n, res.connect_s)
-        for rep in range(1, reps + 1):
-            time.sleep(0.3)  # let the broker and the nodes go idle
-            with collector.lock:
-                collector.expect, collector.n, collector.got = None, n, {}
-                collector.all_in.clear()
-            # the version is only known once the store has issued it: arm with the next one
-            expect = (publisher.store.versions().get(f"zone/{zone_ids[0]}", 0) + 1) if mode == "broadcaster" else f"v{rep}"
-            collector.arm(expect, n)
-            if central_offline:
-                collector.go_offline()
-            t_pub = time.perf_counter()
-            got_version = publish(rep)
-            pub_ms = (time.perf_counter() - t_pub) * 1000
-            if got_version != expect:
-                raise RuntimeError(f"published version {got_version}, expected {expect}")
-            if central_offline:
-                time.sleep(2.0 + n / 1000)  # every node has acked into the broker's queue meanwhile
-                collector.come_back()
-            complete = collector.all_in.wait(timeout)
-            with collector.lock:
-                lat = [(t - t_pub) * 1000 for t in collector.got.values()]
-            s = latency_summary(lat)
-            s["lost"] = n - len(lat)
-            s["publish_ms"] = pub_ms
-            s["collector_parse_ms"] = collector.parse_s * 1000
-            if not complete:
-                s["p99"] = s["max"] = float("nan")  # not everyone acknowledged: no finite figure
-            res.reps.append(s)
-            log.info("  rep %d: p50 %.0f ms, p99 %.0f ms, all %.0f ms, publish %.0f ms%s", rep, s["p50"], s["p99"],
-                     s["max"], pub_ms, f", {s['lost']} LOST" if s["lost"] else "")
-        for pp in pipes:
-            pp.send("stop")
-        for pp in pipes:
-            if pp.poll(10):
-                msg = pp.recv()
-                if msg[0] == "stats":
-                    res.worker_stats.append(msg[1])
-    except Exception as exc:  # noqa: BLE001 - recorded, the other configurations still run
-        log.warning("fan-out %s %s N=%d failed: %s", mode, layout, n, exc)
-        res.error = f"{type(exc).__name__}: {exc}"
-    finally:
-        for p in procs:
+                 self.mode, self.res.layout, n, self.res.zones, n, self.res.connect_s)
+
+    def publish(self, rep: int) -> str | int:
+        from broadcaster.wire.topics import Topics
+
+        if self.mode == "bare":
+            marker = f"v{rep}"
+            for z in self.zone_ids:
+                self.conn.publish(Topics(WARD).zone_schedule(z), marker.encode(), retain=True, qos=1)
+            return marker
+        # as the service's refresh does: every zone's schedule to the publisher at once
+        sent = self.publisher.zone_schedules({z: _items(rep, z) for z in self.zone_ids}, self.horizon, force=True)
+        versions = set(sent.values())
+        if len(versions) != 1 or len(sent) != len(self.zone_ids):
+            raise RuntimeError(f"zones got different versions {versions}: stale store?")
+        return versions.pop()  # type: ignore[no-any-return]
+
+    def change(self, rep: int) -> None:
+        """One schedule change, timed from the start of publishing to the last acknowledgement."""
+        collector, n = self.collector, self.n
+        assert collector is not None
+        # let the broker and the nodes go idle, this setup's and the other mode's (whose last change may
+        # still be settling: retained states, PUBACKs), so neither mode inherits the other's work
+        time.sleep(1.0)
+        with collector.lock:
+            collector.expect, collector.n, collector.got = None, n, {}
+            collector.all_in.clear()
+        # the version is only known once the store has issued it: arm with the next one
+        expect = (self.store.versions().get(f"zone/{self.zone_ids[0]}", 0) + 1) if self.mode == "broadcaster" else f"v{rep}"
+        collector.arm(expect, n)
+        if self.central_offline:
+            collector.go_offline()
+        t_pub = time.perf_counter()
+        got_version = self.publish(rep)
+        pub_ms = (time.perf_counter() - t_pub) * 1000
+        if got_version != expect:
+            raise RuntimeError(f"published version {got_version}, expected {expect}")
+        if self.central_offline:
+            time.sleep(2.0 + n / 1000)  # every node has acked into the broker's queue meanwhile
+            collector.come_back()
+        complete = collector.all_in.wait(self.timeout)
+        with collector.lock:
+            lat = [(t - t_pub) * 1000 for t in collector.got.values()]
+        s = latency_summary(lat)
+        s["lost"] = n - len(lat)
+        s["publish_ms"] = pub_ms
+        s["collector_parse_ms"] = collector.parse_s * 1000
+        if not complete:
+            s["p99"] = s["max"] = float("nan")  # not everyone acknowledged: no finite figure
+        self.res.reps.append(s)
+        log.info("  %s rep %d: p50 %.0f ms, p99 %.0f ms, all %.0f ms, publish %.0f ms%s", self.mode, rep, s["p50"], s["p99"],
+                 s["max"], pub_ms, f", {s['lost']} LOST" if s["lost"] else "")
+
+    def stop(self) -> None:
+        for pp in self.pipes:
+            try:
+                pp.send("stop")
+            except OSError:
+                pass
+        for pp in self.pipes:
+            try:
+                if pp.poll(10):
+                    msg = pp.recv()
+                    if msg[0] == "stats":
+                        self.res.worker_stats.append(msg[1])
+            except (OSError, EOFError):
+                pass
+        for p in self.procs:
             p.join(5)
             if p.is_alive():
                 p.kill()
                 p.join()
-        if collector:
-            collector.close()
-        if conn:
-            conn.stop()
-        if store:
-            store.close()
-        broker.stop()
-    return res
+        if self.collector:
+            self.collector.close()
+        if self.conn:
+            self.conn.stop()
+        if self.store:
+            self.store.close()
+        self.broker.stop()
+
+
+def run_config(cfg: BenchConfig, *, n: int, layout: str, mode: str, reps: int, settings: dict[str, str],
+               workers: int, timeout: float = 60.0, central_offline: bool = False) -> RunResult:
+    """One configuration on a fresh broker: connect N nodes, warm up, then ``reps`` schedule changes."""
+    return run_alternating(cfg, n=n, layout=layout, modes=(mode,), reps=reps, settings=settings, workers=workers,
+                           timeout=timeout, central_offline=central_offline)[mode]
+
+
+def run_alternating(cfg: BenchConfig, *, n: int, layout: str, modes: tuple[str, ...], reps: int, settings: dict[str, str],
+                    workers: int, timeout: float = 60.0, central_offline: bool = False) -> dict[str, RunResult]:
+    """The same configuration in each mode, each on its own fresh broker, all connected at once; the
+    repetitions alternate between the modes (ABAB, then BABA...), so a ratio between them compares
+    changes made under the same load of the machine, not one mode's minute against another's."""
+    setups = {m: Setup(cfg, n=n, layout=layout, mode=m, settings=settings, workers=workers, timeout=timeout,
+                       central_offline=central_offline) for m in modes}
+    try:
+        live = []
+        for m, su in setups.items():
+            try:
+                su.start()
+                live.append(m)
+            except Exception as exc:  # noqa: BLE001 - recorded, the other mode still runs
+                log.warning("fan-out %s %s N=%d failed: %s", m, layout, n, exc)
+                su.res.error = f"{type(exc).__name__}: {exc}"
+        for rep in range(1, reps + 1):
+            for m in live if rep % 2 else list(reversed(live)):
+                su = setups[m]
+                if su.res.error:
+                    continue
+                try:
+                    su.change(rep)
+                except Exception as exc:  # noqa: BLE001 - recorded, the other configurations still run
+                    log.warning("fan-out %s %s N=%d failed: %s", m, layout, n, exc)
+                    su.res.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        for su in setups.values():
+            su.stop()
+    return {m: su.res for m, su in setups.items()}
 
 
 def run(cfg: BenchConfig) -> SectionResult:
@@ -482,9 +549,9 @@ def run(cfg: BenchConfig) -> SectionResult:
         plan = [(s, l) for s, l in plan if s <= cfg.max_nodes] or [(cfg.max_nodes, "zones")]
     results: list[RunResult] = []
     for n, layout in plan:
-        for mode in ("broadcaster", "bare"):
-            results.append(run_config(cfg, n=n, layout=layout, mode=mode, reps=reps, settings=BROKER_SETTINGS,
-                                      workers=workers))
+        pair = run_alternating(cfg, n=n, layout=layout, modes=("broadcaster", "bare"), reps=reps, settings=BROKER_SETTINGS,
+                               workers=workers)
+        results += [pair["broadcaster"], pair["bare"]]
     stock: list[RunResult] = []
     offline: list[RunResult] = []
     if not cfg.quick:

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,6 +70,63 @@ class Ctx:
     end: datetime | None = None
     fault_end: float | None = None  # time.time() when the fault was lifted
     notes: list[str] = field(default_factory=list)
+    later: list[Callable[[], str]] = field(default_factory=list)  # notes read once the scenario settled
+
+
+class SlowLink:
+    """The nodes' link to the central's media server: a TCP relay on loopback whose download rate the
+    harness sets (unlimited by default; a slow 4G link for the mid-download scenario). The server
+    behind it is the real one ``serve`` runs: Range requests, ETag and all."""
+
+    def __init__(self, target_port: int) -> None:
+        from broadcaster.localbroker import free_port
+
+        self.target = target_port
+        self.port = free_port()
+        self.rate: float | None = None  # bytes per second and connection, server to node
+        self._srv = socket.create_server(("127.0.0.1", self.port))
+        self._srv.settimeout(0.5)
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, name="slow-link", daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._srv.accept()
+            except OSError:
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, throttled: bool) -> None:
+        src.settimeout(None)
+        try:
+            while True:
+                rate = self.rate if throttled else None
+                data = src.recv(1024 if rate else 65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._srv.close()
 
 
 class Harness:
@@ -87,6 +145,9 @@ class Harness:
         self.out = base / "out"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
         self.env.update({"BROADCASTER_WARD": str(self.ward_file), "BROADCASTER_HOME": str(self.home)})
+        # the nodes fetch media through a link the harness can slow down (the server is the real one)
+        self.link = SlowLink(self.port)
+        self.env["BROADCASTER_MEDIA_URL"] = f"http://127.0.0.1:{self.link.port}/"
         self.ward = load_ward(self.ward_file, env=self.env)
         # the broker, secured with what broker-config writes
         bdir = base / "broker"
@@ -154,6 +215,7 @@ class Harness:
         for name in [n for n in self.procs if n != "central"] + ["central"]:
             self.stop(name)
         self.broker.stop()
+        self.link.close()
 
     # -- the truth ---------------------------------------------------------------------------
 
@@ -164,7 +226,10 @@ class Harness:
 
     def queue(self, ann: str) -> None:
         self.queued.add(ann)
-        self.cli("queue", "--id", ann, "--title", ann, "--text", TEXT, "--zones", ",".join(ZONES), "--now",
+        # each bulletin its own audio, as on site: the same text would be the same file (media are
+        # named by content), already cached by every node, and no scenario would download anything
+        text = f"{TEXT} Thông báo số {len(self.queued)}."
+        self.cli("queue", "--id", ann, "--title", ann, "--text", text, "--zones", ",".join(ZONES), "--now",
                  "--readings", "1", "--no-chime", "--engine", "espeak")
 
     def planned(self, ann: str) -> list[tuple[str, str, datetime, int]]:
@@ -201,7 +266,7 @@ class Harness:
 
 
 def _safe(item_id: str) -> str:
-    from broadcaster.agents.audio_out import _safe as safe  # the file output's own naming
+    from broadcaster.fsutil import safe_name as safe  # the file output's own naming
 
     return safe(item_id)
 
@@ -250,6 +315,7 @@ def run_scenario(h: Harness, name: str, fault: Callable[[Harness, Ctx], None], *
     row.missed = len(expected - on_air)
     row.twice = sum(1 for k in expected if now_air.get((k[0], _safe(k[1])), 0) - before.get((k[0], _safe(k[1])), 0) > 1)
     row.lost = len(on_air - stored)
+    row.note = "; ".join([*ctx.notes, *(f() for f in ctx.later)])
     # anything on air that is not an airing of a bulletin this run queued through the central
     row.unsigned = sum(n - before.get(k, 0) for k, n in now_air.items()
                        if k[1].split(".", 1)[0] not in h.queued and n > before.get(k, 0))
@@ -300,11 +366,64 @@ def f_central_restart(h: Harness, ctx: Ctx) -> None:
     ctx.fault_end = time.time()
 
 
+MID_DOWNLOAD_RATE = 6 * 1024  # bytes/s: a bulletin of tens of kB takes several seconds to arrive
+
+
+def pre_mid_download(h: Harness, ctx: Ctx) -> None:
+    h.link.rate = MID_DOWNLOAD_RATE  # a slow link, from before the schedule is even published
+    cache = h.home / "agents" / "kp1-loa1" / "cache"
+    h.mid_before = {p.name for p in cache.glob("*")} if cache.is_dir() else set()  # type: ignore[attr-defined]
+
+
 def f_node_mid_download(h: Harness, ctx: Ctx) -> None:
-    h.stop("kp1-loa1", signal.SIGKILL)  # the schedule and its media are on their way
-    time.sleep(3)
+    """SIGKILL kp1's node while its download of the bulletin is in flight, start it again, and check
+    what it then airs: once, whole, from a file whose hash is right, with no .part left behind."""
+    cache = h.home / "agents" / "kp1-loa1" / "cache"
+    before: set[str] = getattr(h, "mid_before", set())
+    deadline = time.time() + 60
+    part: Path | None = None
+    while time.time() < deadline:
+        parts = [p for p in cache.glob("*.part") if p.name not in before and p.stat().st_size > 0]
+        if parts:
+            part = parts[0]
+            break
+        time.sleep(0.05)
+    if part is None:
+        ctx.notes.append("no download in flight was seen: NOT the fault asked for")
+        h.link.rate = None
+        return
+    time.sleep(1.5)  # well into the download
+    h.stop("kp1-loa1", signal.SIGKILL)
+    killed_at = part.stat().st_size if part.exists() else 0
+    sha = part.name.removesuffix(".part")
+    time.sleep(2)
     h.start_node("kp1-loa1")
     ctx.fault_end = time.time()
+    final = cache / sha
+    while time.time() < deadline + 60 and not final.exists():
+        time.sleep(0.2)
+    h.link.rate = None
+
+    def evidence() -> str:  # once the bulletin is over and its report in (the scenario's loop waited)
+        from broadcaster.fsutil import sha256_file
+
+        size = final.stat().st_size if final.exists() else 0
+        whole = final.exists() and sha256_file(final) == sha
+        log_text = (h.base / "logs" / "kp1-loa1.log").read_text(errors="replace")
+        resumed = re.findall(r"resuming \S+ at byte (\d+)", log_text)
+        wavs = sorted((h.out / "kp1-loa1").glob(f"*_{_safe(ctx.ann)}.*.wav"))
+        aired = ""
+        if wavs:
+            with wave.open(str(wavs[-1])) as w:
+                aired_s = w.getnframes() / w.getframerate()
+            planned_ms = next((p[3] for p in h.planned(ctx.ann) if p[0] == "kp1-loa1"), 0)
+            aired = f"aired {aired_s:.1f} s of {planned_ms / 1000:.1f} s; "
+        left = [p.name for p in cache.glob("*.part")]
+        return (f"kp1 SIGKILLed with {killed_at} of {size} bytes on disk as .part; restarted 2 s later, resumed from byte "
+                f"{resumed[-1] if resumed else '?'} (Range); {aired}cached file {'whole, sha256 right' if whole else 'NOT whole'}; "
+                f".part left: {len(left)}")
+
+    ctx.later.append(evidence)
 
 
 def f_node_mid_airing(h: Harness, ctx: Ctx) -> None:
@@ -534,7 +653,7 @@ SCENARIOS: dict[str, tuple[Callable[[Harness, Ctx], None], Callable[[Harness, Ct
     "broker killed before airtime": (f_broker_before, None),
     "broker killed during airtime": (f_broker_during, None),
     "central killed and restarted": (f_central_restart, None),
-    "node rebooted mid-download": (f_node_mid_download, None),
+    "node rebooted mid-download": (f_node_mid_download, pre_mid_download),
     "node rebooted mid-airing": (f_node_mid_airing, None),
     "media-server flood": (f_flood, pre_flood),
     "store locked 60 s": (f_store_locked, None),
@@ -552,7 +671,7 @@ def table(rows: list[Row]) -> str:
     head = ["fault", "scheduled", "played", "missed", "aired twice", "events lost", "unsigned plays", "recover s", "note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        rec = "—" if r.recover_s is None else f"{r.recover_s:.0f}"
+        rec = "—" if r.recover_s is None else f"{r.recover_s:.1f}"
         lines.append(f"| {r.fault} | {r.scheduled} | {r.played} | {r.missed} | {r.twice} | {r.lost} | {r.unsigned} | {rec} | {r.note} |")
     return "\n".join(lines)
 

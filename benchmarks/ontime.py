@@ -76,15 +76,15 @@ def _agent_worker(ward_file: str, home: str, out_dir: str, broker_url: str, publ
         a.start()
         agents.append(a)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not all(a.conn and a.conn.connected for a in agents):
+    while time.monotonic() < deadline and not all(a.runtime.conn and a.runtime.conn.connected for a in agents):
         time.sleep(0.05)
-    conn.send(("ready", sum(1 for a in agents if a.conn and a.conn.connected)))
+    conn.send(("ready", sum(1 for a in agents if a.runtime.conn and a.runtime.conn.connected)))
     while True:
         msg = conn.recv()
         if msg[0] == "stop":
             break
         if msg[0] == "applied":  # how many agents applied version >= msg[1] of their zone
-            n = sum(1 for a in agents if a.memory.get("applied", {}).get(f"zone/{a.device.zone}", 0) >= msg[1])
+            n = sum(1 for a in agents if a.store.memory.applied.get(f"zone/{a.device.zone}", 0) >= msg[1])
             conn.send(("applied", n))
         elif msg[0] == "bare":
             instants: list[float] = msg[1]

@@ -29,9 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ from typing import Any, Final
 
 from broadcaster.catalog import ONLINE_LEVELS, Procedure, parse_catalog
 from broadcaster.errors import BroadcasterError, ConfigError
+from broadcaster.fsutil import atomic_write
 
 
 class CatalogImportError(BroadcasterError, ValueError):
@@ -252,16 +251,5 @@ def import_catalog(src: Path, dest: Path) -> list[Procedure]:
     except ConfigError as exc:  # a rule added to the catalog but not to the import: still refused whole
         raise CatalogImportError(str(src), [(None, None, str(exc))]) from exc
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entries, f, ensure_ascii=False, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(dest, json.dumps(entries, ensure_ascii=False, indent=2) + "\n", mode=0o644)
     return procs

@@ -6,13 +6,14 @@ content, so a node that has ``<sha256>`` cached never fetches it again and can v
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import CHUNK, atomic_file, sha256_file
+
+__all__ = ["TYPES", "MediaStore", "StoredMedia", "media_url", "sha256_file"]  # sha256_file: kept importable from here
 
 TYPES = {".mp3": "audio/mpeg", ".png": "image/png", ".wav": "audio/wav", ".jpg": "image/jpeg"}
 
@@ -28,14 +29,6 @@ class StoredMedia:
     def name(self) -> str:
         """File name used in URLs: <sha256><ext>."""
         return self.path.name
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def media_url(base: str, name: str) -> str:
@@ -62,15 +55,8 @@ class MediaStore:
             dst = self.path_for(sha, ext)
             if not dst.exists():
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".tmp-")
-                try:
-                    with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-                        while block := inp.read(1 << 20):
-                            out.write(block)
-                    os.replace(tmp, dst)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
+                with atomic_file(dst, mode=0o644) as out, open(src, "rb") as inp:  # served to devices
+                    shutil.copyfileobj(inp, out, CHUNK)
         except OSError as exc:
             raise MediaError(f"cannot store {src} in {self.root}: {exc.strerror or exc} (disk full or not writable?)") from exc
         return StoredMedia(sha, dst.stat().st_size, TYPES[ext], dst)

@@ -58,6 +58,7 @@ class MediaServer:
         self.bad: dict[str, int] = {}
         self.stall: dict[str, float] = {}
         self.trickle: dict[str, float] = {}  # name -> seconds between single bytes (a drowned server)
+        self.rate: dict[str, float] = {}  # name -> bytes per second (a slow 4G link)
         self.release = threading.Event()
         self.requests: list[tuple[str, str | None]] = []
         server = self
@@ -96,6 +97,16 @@ class MediaServer:
                             return
                         self.wfile.write(bytes([b]))
                         self.wfile.flush()
+                    return
+                if server.rate.get(name):
+                    try:
+                        for i in range(0, len(body), 1024):
+                            self.wfile.write(body[i : i + 1024])
+                            self.wfile.flush()
+                            if server.release.wait(1024 / server.rate[name]):
+                                return
+                    except OSError:
+                        pass  # the node went away mid-download (killed): that is the point
                     return
                 self.wfile.write(body)
 

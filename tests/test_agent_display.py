@@ -114,12 +114,12 @@ def test_forged_deck_and_emergency_change_nothing(ward: Ward, central: Central, 
     out = tmp_path / "out"
     agent = start_tv(ward, central, mosquitto, out)
     try:
-        assert agent.conn and agent.conn.wait_connected(10)
+        assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
         other = Signer(generate_keypair()[0])
         central.send(central.topics.device_deck(TV), central.envelope("deck", deck_body(media, 7), central.topics.device_deck(TV), signer=other))
         em = Emergency("fake", item("kc", utc_now(), media["mp3"], priority="emergency"), utc_now() + timedelta(minutes=5))
         central.send(central.topics.zone_emergency("kp1"), central.envelope("emergency", em.to_body(), central.topics.zone_emergency("kp1"), signer=other))
-        wait_for(lambda: agent.refused >= 2)
+        wait_for(lambda: agent.runtime.refused >= 2)
         time.sleep(0.5)
         assert set(shown(out)) == {("idle", "idle")} and agent.deck() is None
     finally:

@@ -97,7 +97,7 @@ def check_on_time(rec: dict[str, Any]) -> None:
 
 def test_plays_items_at_their_instants_and_reports(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     t0 = utc_now()
     central.schedule("kp1", 1, [item("a", t0 + timedelta(seconds=2.5), mp3s["short"]), item("b", t0 + timedelta(seconds=3.5), mp3s["short"])])
     recs = wait_for(lambda: len(node.played()) >= 2 and node.played(), timeout=12)
@@ -114,25 +114,25 @@ def test_plays_items_at_their_instants_and_reports(node: Node, central: Central,
 
 def test_broker_killed_before_airtime_still_plays(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     start = utc_now() + timedelta(seconds=3)
     central.schedule("kp1", 1, [item("a", start, mp3s["short"])])
     wait_for(lambda: agent.cache.get(mp3s["short"]) is not None)
     mosquitto.kill()  # power cut at the broker, before airtime
     rec = wait_for(lambda: node.played(), timeout=10)[0]
     check_on_time(rec)
-    wait_for(lambda: len(agent.outbox) == 1)  # the as-run event waits on disk
+    wait_for(lambda: len(agent.runtime.outbox) == 1)  # the as-run event waits on disk
     mosquitto.start()
-    wait_for(lambda: len(agent.outbox) == 0, timeout=20)  # the central acknowledged storing it
+    wait_for(lambda: len(agent.runtime.outbox) == 0, timeout=20)  # the central acknowledged storing it
 
 
 def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Central, mosquitto: LocalMosquitto, mp3s: dict[str, Any]) -> None:
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     t0 = utc_now()
     gone = t0 + timedelta(seconds=4)
     central.schedule("kp1", 1, [item("gone", gone, mp3s["short"]), item("later", t0 + timedelta(seconds=9), mp3s["short"])])
-    wait_for(lambda: agent.cache.get(mp3s["short"]) is not None and agent.memory.get("applied"))
+    wait_for(lambda: agent.cache.get(mp3s["short"]) is not None and agent.store.memory.applied)
     node.stop()  # the node loses power before "gone"
     assert utc_now() < gone, "the node was not stopped before the first item's time: machine too slow?"
     mosquitto.stop()  # and the broker is gone too: all it has is its disk
@@ -143,8 +143,8 @@ def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Centra
     assert rec["item"] == "later"
     check_on_time(rec)
     # the output writes its as-played line before the agent records the airing as done: wait for both
-    done = wait_for(lambda: len(agent.memory.get("done", {})) >= 2 and dict(agent.memory["done"]), timeout=10)
-    assert [v["kind"] for k, v in sorted(done.items())] == ["missed", "played"]
+    done = wait_for(lambda: len(agent.store.memory.done) >= 2 and dict(agent.store.memory.done), timeout=10)
+    assert [v.kind for k, v in sorted(done.items())] == ["missed", "played"]
     # The broker comes back. The test's central holds no session on the broker, so it must be
     # subscribed again before the node sends its queued events: the node waits switched off
     # (they are on its disk) until the broker has re-sent the central the retained node state.
@@ -160,12 +160,12 @@ def test_reboot_recovers_schedule_and_reports_missed(node: Node, central: Centra
 
 def test_forged_unsigned_altered_replayed_messages_change_nothing(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     t0 = utc_now()
     good = central.schedule("kp1", 1, [item("ok", t0 + timedelta(hours=5), mp3s["short"])])
-    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 1})
+    wait_for(lambda: agent.store.memory.applied == {"zone/kp1": 1})
     central.schedule("kp1", 2, [item("ok2", t0 + timedelta(hours=5), mp3s["short"])])
-    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 2})
+    wait_for(lambda: agent.store.memory.applied == {"zone/kp1": 2})
     topic = central.topics.zone_schedule("kp1")
     soon = [item("evil", t0 + timedelta(seconds=2), mp3s["short"]).to_dict()]
     body = {"target": "zone/kp1", "version": 9, "horizon": "2099-01-01T00:00:00.000Z", "items": soon}
@@ -188,12 +188,12 @@ def test_forged_unsigned_altered_replayed_messages_change_nothing(node: Node, ce
     central.send(topic, central.envelope("emergency", em, topic))  # an emergency dressed up as a schedule
     kp2_config = central.topics.device_config("kp2-loa1")
     central.send(central.topics.device_config(DEV), central.envelope("config", {"volume": 5}, kp2_config))
-    wait_for(lambda: agent.refused >= 8)
+    wait_for(lambda: agent.runtime.refused >= 8)
     import time
 
     time.sleep(2.5)
     assert node.played() == []
-    assert agent.memory["applied"] == {"zone/kp1": 2}
+    assert agent.store.memory.applied == {"zone/kp1": 2}
     assert [i.item_id for i in agent.items()] == ["ok2"]
     assert agent.volume != 5
 
@@ -203,7 +203,7 @@ def test_emergency_interrupts_and_plays(node: Node, central: Central, mp3s: dict
     # start it late (a busy machine may not have it decoded at its time: then it plays late).
     node.kw["late_limit_s"] = 30.0
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     start = utc_now() + timedelta(seconds=2)
     central.schedule("kp1", 1, [item("bulletin", start, mp3s["long"], duration_ms=20000)])
     wait_for(lambda: agent.playing == "bulletin", timeout=40)
@@ -224,7 +224,7 @@ def test_emergency_is_not_held_up_by_a_stalled_download(node: Node, central: Cen
     stalled = server.add("stalled.mp3", make_mp3(tmp_path / "st.mp3", 1.0, 330))
     server.stall["stalled.mp3"] = 15.0
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     asked = utc_now()  # the download is requested after this, so it cannot end before asked + 15 s
     central.schedule("kp1", 1, [item("bulletin", asked + timedelta(seconds=1.5), stalled)])
     wait_for(lambda: any(n == "stalled.mp3" for n, _ in server.requests), timeout=5)  # the download hangs
@@ -252,7 +252,7 @@ def test_bulletin_not_ready_at_its_time_plays_late_within_the_limit_else_is_miss
     server.stall["never.mp3"] = 18.0  # fetched after late.mp3: in long after its item's late limit
     node.kw["late_limit_s"] = 12.0
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     asked = utc_now()  # both downloads are requested after this
     central.schedule("kp1", 1, [item("late", asked + timedelta(seconds=1), late), item("never", asked + timedelta(seconds=1.5), never)])
     rec = wait_for(lambda: node.played(), timeout=30)[0]
@@ -269,7 +269,7 @@ def test_bulletin_not_ready_at_its_time_plays_late_within_the_limit_else_is_miss
 
 def test_new_version_replaces_old_and_config_sets_volume(node: Node, central: Central, mp3s: dict[str, Any]) -> None:
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     t0 = utc_now()
     central.config(DEV, 30)
     central.schedule("kp1", 1, [item("x", t0 + timedelta(seconds=3), mp3s["short"]), item("y", t0 + timedelta(seconds=3.2), mp3s["short"])])
@@ -286,7 +286,7 @@ def test_new_version_replaces_old_and_config_sets_volume(node: Node, central: Ce
 def test_corrupt_download_refetched_and_unfetchable_media_missed(node: Node, central: Central, server: MediaServer, mp3s: dict[str, Any]) -> None:
     server.bad["short.mp3"] = 3  # more bad answers than one fetch round tries
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     t0 = utc_now()
     ghost = mp3s["alarm"].__class__(url=server.base + "missing.mp3", sha256="1" * 64, size=100)
     node.agent.late_limit = timedelta(seconds=3)  # type: ignore[union-attr]
@@ -307,7 +307,7 @@ def test_schedule_refused_while_the_clock_was_behind_is_applied_once_it_catches_
     from broadcaster.protocol import Schedule, T_SCHEDULE, make_envelope
 
     agent = node.start()
-    assert agent.conn and agent.conn.wait_connected(10)
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
     topic = central.topics.zone_schedule("kp1")
     ahead = utc_now() + timedelta(minutes=30)  # as this node sees it: half an hour in its future
     sched = Schedule("zone/kp1", 1, (item("later", ahead + timedelta(hours=1), mp3s["short"]),), ahead + timedelta(hours=48))
@@ -315,9 +315,43 @@ def test_schedule_refused_while_the_clock_was_behind_is_applied_once_it_catches_
     env = central.signer.sign(make_envelope(T_SCHEDULE, sched.to_body(), ward=central.ward, sender="central",
                                             seq=central.seq, now=ahead, topic=topic))
     central.send(topic, env.to_bytes())
-    wait_for(lambda: topic in agent._deferred, timeout=10)
-    assert agent.memory.get("applied", {}) == {} and agent.refused == 0  # kept, not counted as forged
-    agent.guard.max_clock_skew = timedelta(hours=1)  # NTP answered: the clock caught up
-    agent.state_changed()
-    wait_for(lambda: agent.memory.get("applied") == {"zone/kp1": 1}, timeout=10)
-    assert [i.item_id for i in agent.items()] == ["later"] and not agent._deferred
+    wait_for(lambda: topic in agent.runtime.deferred, timeout=10)
+    assert agent.store.memory.applied == {} and agent.runtime.refused == 0  # kept, not counted as forged
+    agent.runtime.guard.max_clock_skew = timedelta(hours=1)  # NTP answered: the clock caught up
+    agent.runtime.state_changed()
+    wait_for(lambda: agent.store.memory.applied == {"zone/kp1": 1}, timeout=10)
+    assert [i.item_id for i in agent.items()] == ["later"] and not agent.runtime.deferred
+
+
+def test_the_network_thread_never_writes_and_a_version_is_acknowledged_only_once_on_disk(
+    node: Node, central: Central, mp3s: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from broadcaster.agents.memory import JsonFile
+
+    writers: list[str] = []
+    real = JsonFile.save
+
+    def recording_save(self: JsonFile, data: dict[str, Any]) -> None:
+        writers.append(threading.current_thread().name)
+        real(self, data)
+
+    monkeypatch.setattr(JsonFile, "save", recording_save)
+    agent = node.start()
+    assert agent.runtime.conn and agent.runtime.conn.wait_connected(10)
+    on_disk_when_acked: list[Any] = []
+
+    def on_state(topic: str, payload: bytes, retained: bool) -> None:
+        applied = json.loads(payload)["body"].get("applied") if payload else None
+        if applied and applied.get("zone/kp1", 0) >= 3:
+            # read the node's file the moment its state says "applied": it must be there already
+            on_disk_when_acked.append(json.loads((agent.dir / "state.json").read_text())["applied"])
+
+    central.conn.subscribe(central.topics.device_state(DEV), on_state)
+    t0 = utc_now()
+    for v in (1, 2, 3):
+        central.schedule("kp1", v, [item(f"v{v}", t0 + timedelta(hours=3), mp3s["short"])])
+    wait_for(lambda: on_disk_when_acked, timeout=20)
+    assert on_disk_when_acked[0]["zone/kp1"] >= 3
+    assert writers and set(writers) == {f"memory-{DEV}"}  # the store's writer, never paho's thread

@@ -125,3 +125,18 @@ def test_verify_now_catches_a_file_corrupted_after_it_was_checked(tmp_path: Path
     p.write_bytes(bytes(data))
     assert cache.get(ref) == p  # the cheap check (size; hash once per process) does not see it
     assert cache.get(ref, verify=True) is None and not p.exists()
+
+
+def test_concurrent_fetches_of_one_file_download_it_once_and_keep_no_lock(tmp_path: Path, server: MediaServer) -> None:
+    import threading
+
+    refs = [server.add(f"m{i}.mp3", os.urandom(20_000)) for i in range(20)]
+    cache = MediaCache(tmp_path / "c")
+    threads = [threading.Thread(target=cache.fetch, args=(r,)) for r in refs for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(cache.get(r) is not None for r in refs)
+    assert sorted(r[0] for r in server.requests) == sorted(f"m{i}.mp3" for i in range(20))  # once each
+    assert len(cache._fetch_locks) == 0  # a lock per file only while it is fetched: months of media leave none

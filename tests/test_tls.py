@@ -87,10 +87,12 @@ def test_a_certificate_failure_is_in_the_node_log_and_state(ward_dir: Path, tls_
                          home=tmp_path / "home", broker_url=_url(out, "kp1-loa1"), mqtt_ca=str(other / "ca.crt"))
     agent.start()
     try:
-        wait_for(lambda: agent.memory.get("link_error"), timeout=10)
-        assert "certificate not trusted" in agent.memory["link_error"]["error"]
-        state = json.loads((agent.dir / "state.json").read_text())
-        assert "certificate not trusted" in state["link_error"]["error"]
+        wait_for(lambda: agent.store.memory.link_error, timeout=10)
+        assert "certificate not trusted" in agent.store.memory.link_error.error
+        # saved by the memory's writer thread, not on paho's network thread: soon, not at once
+        state = agent.dir / "state.json"
+        wait_for(lambda: state.exists() and "certificate not trusted" in json.loads(state.read_text()).get("link_error", {}).get("error", ""),
+                 timeout=10)
         assert any(r.levelname == "ERROR" and "certificate not trusted" in r.getMessage() for r in caplog.records)
     finally:
         agent.stop()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import safe_name
 from broadcaster.protocol import fmt_time
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ class Playback(Protocol):
 
     @property
     def interrupted(self) -> bool: ...
+
+    @property
+    def returncode(self) -> int | None:
+        """The player's exit status once ended (None: none yet, or no process): non-zero means the
+        audio did not really go out, and the airing is reported failed."""
+        ...
 
 
 class AudioOutput(Protocol):
@@ -143,6 +150,10 @@ class _FilePlayback:
     def interrupted(self) -> bool:
         return self._interrupted
 
+    @property
+    def returncode(self) -> int | None:
+        return 0 if self._done.is_set() else None  # writing a file has no player to fail
+
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
@@ -193,7 +204,7 @@ class FileOutput(_Decoding):
         # "Sound" starts now; the rename is a metadata operation on one file system (microseconds).
         started, t0 = datetime.now(timezone.utc), time.monotonic()
         stamp = started.strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
-        final = self.dir / f"{stamp}_{_safe(prepared.item_id)}.wav"
+        final = self.dir / f"{stamp}_{safe_name(prepared.item_id)}.wav"
         os.replace(prepared.wav, final)
         return _FilePlayback(self, prepared, scheduled, final, started, t0)
 
@@ -211,10 +222,6 @@ def _truncate_wav(path: Path, seconds: float) -> None:
         w.setparams(params)
         w.writeframes(frames)
     os.replace(tmp, path)
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)[:80]
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,10 +16,8 @@ Recency is the file's mtime, touched on use, so it survives a reboot without an 
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import KeyedLocks, sha256_file
 from broadcaster.protocol import MediaRef
 
 # Errors of this node's own disk, not of the network or the server.
@@ -60,8 +59,7 @@ class MediaCache:
         # the next attempt resumes from it.
         self.min_deadline = min_deadline
         self.min_rate = min_rate
-        self._lock = threading.Lock()
-        self._fetch_locks: dict[str, threading.Lock] = {}
+        self._fetch_locks = KeyedLocks()  # one per file being fetched, dropped once fetched
         self._verified: set[str] = set()  # checked since this process started
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -90,7 +88,7 @@ class MediaCache:
             return None
         if verify or ref.sha256 not in self._verified:
             # A file can rot on an SD card, or a previous run may have died mid-write: check once.
-            if _sha256_file(p) != ref.sha256:
+            if sha256_file(p) != ref.sha256:
                 self._discard(p, "sha256 does not match")
                 return None
             self._verified.add(ref.sha256)
@@ -105,9 +103,7 @@ class MediaCache:
         Raises MediaError naming the URL and what went wrong if no good copy could be had within
         ``attempts`` downloads; the caller retries later (the node keeps serving what it has).
         """
-        with self._lock:
-            lock = self._fetch_locks.setdefault(ref.sha256, threading.Lock())
-        with lock:  # two threads asking for the same file download it once
+        with self._fetch_locks.hold(ref.sha256):  # two threads asking for the same file download it once
             have = self.get(ref)
             if have is not None:
                 return have
@@ -169,7 +165,7 @@ class MediaCache:
                 part.unlink(missing_ok=True)
                 raise MediaError(f"{ref.url}: server sent more than {ref.size} bytes: discarded, will refetch")
             raise MediaError(f"{ref.url}: got {size} of {ref.size} bytes: will resume")
-        digest = _sha256_file(part)
+        digest = sha256_file(part)
         if digest != ref.sha256:
             part.unlink(missing_ok=True)
             raise MediaError(f"{ref.url}: sha256 {digest[:12]}… instead of {ref.sha256[:12]}…: corrupt, discarded, will refetch")
@@ -221,14 +217,6 @@ class MediaCache:
         log.warning("cached %s is corrupt (%s): deleted, will refetch", p.name[:12], why)
         p.unlink(missing_ok=True)
         self._verified.discard(p.name)
-
-
-def _sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _touch(p: Path) -> None:

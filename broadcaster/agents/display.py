@@ -21,6 +21,8 @@ reboot). On top of the cycle, by priority:
    the office is lost from the TV;
 4. otherwise the deck's slides in order, each for its ``duration_s``.
 
+The agent is a composition like the speaker's (``runtime``, ``store`` with the same emergency
+book, ``prefetch`` over the cache, a ``DisplayOutput``); its own job is the render thread.
 One render thread decides what should be on screen, tells the output only when that changes (the
 image, not only the reason, so the emergency's own slide replaces the generic notice the moment it
 is fetched), and sleeps until the next change (slide end, overlay start or end, emergency end) or a
@@ -29,16 +31,22 @@ new message or download.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from broadcaster.agents.base import Agent
+from broadcaster.agents.cache import MediaCache
 from broadcaster.agents.display_out import DisplayOutput
+from broadcaster.agents.emergencies import apply_emergency_message
+from broadcaster.agents.memory import DesiredStateStore
+from broadcaster.agents.prefetch import Prefetcher
+from broadcaster.agents.runtime import NodeRuntime
 from broadcaster.config import Device, Ward
+from broadcaster.fsutil import atomic_write
 from broadcaster.protocol import (
-    T_EMERGENCY_CLEAR,
     Deck,
     DeviceConfig,
     Emergency,
@@ -47,8 +55,6 @@ from broadcaster.protocol import (
     Schedule,
     ScheduleItem,
     Verifier,
-    fmt_time,
-    parse_time,
     utc_now,
 )
 
@@ -90,7 +96,7 @@ def slide_at(count: int, begin: datetime, end: datetime, now: datetime, *, min_d
     return k % count, min(begin + dwell * (k + 1), end)
 
 
-class DisplayAgent(Agent):
+class DisplayAgent:
     kind = "display"
 
     def __init__(
@@ -111,11 +117,19 @@ class DisplayAgent(Agent):
         slide_min: timedelta = SLIDE_MIN,
         slide_max: timedelta = SLIDE_MAX,
     ) -> None:
-        super().__init__(
-            ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
-            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, mqtt_ca=mqtt_ca,
+        self.ward, self.device, self.output = ward, device, output
+        self.dir = Path(home or ward.service.home) / "agents" / device.id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store = DesiredStateStore(self.dir / "state.json")
+        self.book = self.store.book
+        self.runtime = NodeRuntime(
+            ward, device, kind=self.kind, folder=self.dir, store=self.store, verifier=verifier, broker_url=broker_url,
+            state_interval=state_interval, mqtt_ca=mqtt_ca,
         )
-        self.output = output
+        self.cache = MediaCache(self.dir / "cache", cache_bytes)
+        self.prefetch = Prefetcher(self.cache, self._needed_now, retry_s=fetch_retry_s,
+                                   on_fetched=self._media_arrived, on_progress=self.runtime.state_changed)
+        self.store.on_bump(self.prefetch.wake)
         self.emergency_tail = emergency_tail
         self.catch_up_min = catch_up_min
         self.slide_min, self.slide_max = slide_min, slide_max
@@ -126,46 +140,84 @@ class DisplayAgent(Agent):
         self._cycle_idx = 0
         self._cycle_until: datetime | None = None
 
-    # -- messages ----------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set it to stop the agent (the CLI does, on SIGTERM)."""
+        return self.runtime.stopping
+
+    def start(self) -> None:
+        self.runtime.start(self)
+        # Inside the office there is no loudspeaker to listen to: the notice names the hotline.
+        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", f"Đường dây nóng: {self.ward.hotline}", (200, 0, 0))
+        self.idle = self._builtin("idle.png", self.ward.name, "Bộ phận Tiếp nhận và Trả kết quả", (0, 60, 120))
+        self.runtime.spawn("fetch", lambda: self.prefetch.run(self.runtime.stopping))
+        self.runtime.spawn("render", self._render_loop)
+
+    def stop(self) -> None:
+        self.runtime.request_stop()
+        self.prefetch.stop()
+        try:
+            self.output.close()
+        except Exception:
+            log.exception("closing the display output failed")
+        self.runtime.stop()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self.runtime.stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
+
+    # -- the runtime's Application seam --------------------------------------------------------
 
     def subscriptions(self) -> list[str]:
-        subs = self.topics.node_subscriptions(self.device.id, self.device.zone)
-        subs += [self.topics.zone_emergency(z.id) for z in self.ward.zones if z.id != self.device.zone]
+        subs = self.runtime.topics.node_subscriptions(self.device.id, self.device.zone)
+        subs += [self.runtime.topics.zone_emergency(z.id) for z in self.ward.zones if z.id != self.device.zone]
         return subs
 
-    def handle(self, env: Envelope, body: Any, topic: str) -> None:
+    def apply(self, env: Envelope, body: Any, topic: str) -> bool:
         if isinstance(body, Deck):
-            if self.accept_versioned("deck", body.target, body.version, topic, body.to_body()):
-                self._bump()
-        elif isinstance(body, Emergency):
-            ems = self.memory.setdefault("emergencies", {})
-            # forget emergencies over for a week, so the memory file does not grow for ever
-            cutoff = fmt_time(utc_now() - timedelta(days=7))
-            for eid in [e for e, entry in ems.items() if entry.get("body", {}).get("valid_until", cutoff) < cutoff]:
-                del ems[eid]
-            if body.emergency_id not in ems:
-                ems[body.emergency_id] = {"body": body.to_body(), "status": "active"}
-                log.warning("EMERGENCY %s on screen: %s", body.emergency_id, body.item.title)
-                self._bump()
-        elif env.type == T_EMERGENCY_CLEAR:
-            entry = self.memory.setdefault("emergencies", {}).setdefault(body["emergency_id"], {})
-            if entry.get("status") != "cleared":
-                entry["status"] = "cleared"
-                entry["cleared_at"] = fmt_time(utc_now())
-            self._bump()
-        elif isinstance(body, (Schedule, DeviceConfig)):
+            self.runtime.check_target("deck", body.target, topic)
+            return self.store.accept("deck", body.target, body.version, body)
+        booked = apply_emergency_message(self.book, env, body, utc_now())
+        if booked is not None:
+            return booked
+        if isinstance(body, (Schedule, DeviceConfig)):
             log.debug("ignored %s on %s: the TV shows its deck", env.type, topic)
+        return False
 
-    # -- views -------------------------------------------------------------------------------
+    def state_fields(self) -> dict[str, Any]:
+        with self.store.lock:
+            st = self.cache.stats()
+            needed = {r.sha256 for r in self.needed_media(utc_now())}
+            return {
+                "applied": dict(self.store.memory.applied),
+                "cache_items": st.items,
+                "cache_bytes": st.bytes,
+                "missing": self.prefetch.missing(needed),
+                "playing": self.showing[1] if self.showing else None,
+            }
+
+    # -- views (call with the store's lock held) ----------------------------------------------
 
     def deck(self) -> Deck | None:
-        body = self.memory.get("desired", {}).get(f"device/{self.device.id}")
-        if not body:
-            return None
-        cached = self.__dict__.get("_deck_cache")
-        if cached is None or cached[0] != body.get("version"):  # parsed once per accepted version
-            cached = self._deck_cache = (body.get("version"), Deck.from_body(body))
-        return cached[1]
+        state = self.store.memory.desired.get(f"device/{self.device.id}")
+        return state if isinstance(state, Deck) else None
+
+    def _needed_now(self, now: datetime) -> list[MediaRef]:
+        with self.store.lock:
+            return self.needed_media(now)
+
+    def _media_arrived(self) -> None:
+        # A slide may now show. Bump the generation too: a notify alone is lost if the render
+        # thread is between deciding a frame and waiting.
+        with self.store.changed:
+            self.store.gen += 1
+            self.store.changed.notify_all()
 
     def screen_end(self, em: Emergency, cleared_at: datetime | None = None) -> datetime:
         """When an emergency leaves the screen: its audio's end plus the tail, never past its validity
@@ -174,17 +226,8 @@ class DisplayAgent(Agent):
         return min(end, cleared_at) if cleared_at is not None else end
 
     def _emergency_periods(self) -> list[tuple[Emergency, datetime]]:
-        """Every remembered emergency with the time it leaves (or left) the screen, by start."""
-        out = []
-        for entry in self.memory.get("emergencies", {}).values():
-            if "body" not in entry:
-                continue
-            em = Emergency.from_body(entry["body"])
-            cleared = parse_time(entry["cleared_at"]) if entry.get("status") == "cleared" and entry.get("cleared_at") else None
-            if entry.get("status") == "cleared" and cleared is None:
-                cleared = em.item.start  # cleared before this version remembered when: treat as never shown
-            out.append((em, self.screen_end(em, cleared)))
-        return sorted(out, key=lambda p: p[0].item.start)
+        """Every booked emergency with the time it leaves (or left) the screen, by start."""
+        return [(em, self.screen_end(em, entry.cleared_at)) for _eid, em, entry in self.book.known()]
 
     def _active_emergencies(self, now: datetime) -> list[tuple[Emergency, datetime]]:
         return [(em, end) for em, end in self._emergency_periods() if em.item.start <= now < end]
@@ -236,37 +279,8 @@ class DisplayAgent(Agent):
             refs += [s.media for s in deck.slides]
         return list({r.sha256: r for r in refs}.values())
 
-    def state_fields(self) -> dict[str, Any]:
-        with self.lock:
-            st = self.cache.stats()
-            needed = {r.sha256 for r in self.needed_media(utc_now())}
-            return {
-                "applied": dict(self.memory.get("applied", {})),
-                "cache_items": st.items,
-                "cache_bytes": st.bytes,
-                "missing": tuple(sorted(s for s in self._fetch_errors if s in needed)),
-                "playing": self.showing[1] if self.showing else None,
-            }
-
-    # -- rendering ---------------------------------------------------------------------------
-
-    def on_start(self) -> None:
-        super().on_start()
-        # Inside the office there is no loudspeaker to listen to: the notice names the hotline.
-        self.notice = self._builtin("khan-cap.png", "KHẨN CẤP", f"Đường dây nóng: {self.ward.hotline}", (200, 0, 0))
-        self.idle = self._builtin("idle.png", self.ward.name, "Bộ phận Tiếp nhận và Trả kết quả", (0, 60, 120))
-        self._spawn("render", self._render_loop)
-
-    def on_stop(self) -> None:
-        try:
-            self.output.close()
-        except Exception:
-            log.exception("closing the display output failed")
-
     def notice_for(self, em: Emergency) -> Path | None:
         """The red notice with the emergency's own title, while (or if ever) its slide cannot be had."""
-        import hashlib
-
         name = f"khan-cap-{hashlib.sha256(em.item.title.encode()).hexdigest()[:16]}.png"
         path = self.dir / name
         if path.exists():
@@ -285,6 +299,8 @@ class DisplayAgent(Agent):
             return None
         img = Image.new("RGB", (1920, 1080), bg)
         draw = ImageDraw.Draw(img)
+        big: ImageFont.FreeTypeFont | ImageFont.ImageFont
+        small: ImageFont.FreeTypeFont | ImageFont.ImageFont
         try:
             big, small = ImageFont.truetype(str(FONT), 200), ImageFont.truetype(str(FONT), 64)
         except OSError:
@@ -296,10 +312,7 @@ class DisplayAgent(Agent):
                 font = ImageFont.truetype(str(FONT), int(getattr(font, "size", 64) * 1800 / w)) if FONT.exists() else font
                 w = draw.textlength(text, font=font)
             draw.text(((1920 - w) / 2, y), text, fill="white", font=font, anchor="ls")
-        tmp = path.with_suffix(".tmp")
-        img.save(tmp, format="PNG")
-        tmp.replace(path)
-        return path
+        return atomic_write(path, lambda f: img.save(f, format="PNG"))
 
     def item_image(self, item: ScheduleItem, begin: datetime, end: datetime, now: datetime) -> tuple[Path | None, datetime]:
         """The slide of ``item`` to show at ``now`` in its time on screen [begin, end), and until when.
@@ -344,14 +357,14 @@ class DisplayAgent(Agent):
                     return "announcement", o.item_id, img, min(part_end, next_change or part_end)
             if o.slide:
                 soon(o.start)
-        hidden, begin, until = self._catch_up(deck, now)
+        hidden, begin, slot_end = self._catch_up(deck, now)
         if hidden is not None and hidden.slide is not None:
-            assert begin is not None and until is not None
+            assert begin is not None and slot_end is not None
             # the same slides as on air, in the same order, shared out over the catch-up slot
-            img, part_end = self.item_image(hidden, begin, until, now)
+            img, part_end = self.item_image(hidden, begin, slot_end, now)
             if img:
                 return "announcement", hidden.item_id, img, min(part_end, next_change or part_end)
-        soon(until if hidden is not None else begin)  # this slot's end, or the next slot's start
+        soon(slot_end if hidden is not None else begin)  # this slot's end, or the next slot's start
         slides = [s for s in deck.slides if self.cache.get(s.media) is not None]
         if not slides:
             return "idle", "idle", self.idle, next_change
@@ -364,19 +377,19 @@ class DisplayAgent(Agent):
         return "deck", s.slide_id, self.cache.get(s.media), until
 
     def _render_loop(self) -> None:
-        while not self.stopping.is_set():
+        while not self.runtime.stopping.is_set():
             now = utc_now()
-            with self.lock:
+            with self.store.lock:
                 reason, label, img, until = self.frame(now)
-                gen = self._gen
+                gen = self.store.gen
             # Compare the image too: an emergency first drawn with the generic notice must be redrawn
             # when its own slide has been fetched, though reason and label stay the same.
             if img is not None and (self.showing != (reason, label) or self._shown_image != img):
                 self.output.show(img, label, reason)
                 self.showing = (reason, label)
                 self._shown_image = img
-                self.state_changed()
+                self.runtime.state_changed()
             wait = 5.0 if until is None else max(0.0, min(5.0, (until - utc_now()).total_seconds()))
-            with self.changed:
-                if self._gen == gen and not self.stopping.is_set():
-                    self.changed.wait(wait)
+            with self.store.changed:
+                if self.store.gen == gen and not self.runtime.stopping.is_set():
+                    self.store.changed.wait(wait)

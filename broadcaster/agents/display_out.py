@@ -80,8 +80,8 @@ class HeadlessOutput:
             for f in old[: max(0, len(old) - self.keep_frames)]:
                 f.unlink(missing_ok=True)
             rec: dict[str, Any] = {"at": fmt_time(at), "label": label, "reason": reason, "file": f"frames/{frame.name}"}
-            with open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            with open(self.log_path, "a", encoding="utf-8") as log_file:
+                log_file.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         pass

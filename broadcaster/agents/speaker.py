@@ -6,21 +6,25 @@ highest version wins and replaces the previous one wholesale, so items removed b
 simply no longer there. Everything accepted is saved on disk before it is acknowledged in the
 retained state, so a reboot or a lost link changes nothing about what plays.
 
-Three threads do the work:
+The agent is a composition, built in ``__init__`` and nowhere else:
 
-* ``fetch`` (base class): downloads every needed media file well before airtime into the bounded
-  cache (``cache.MediaCache``), retrying failed ones, and evicts unneeded files;
-* ``timing``: the only one that touches the audio output. For the next item it decodes the audio
-  ``prepare_lead`` seconds ahead, sleeps on a condition until ~50 ms before the instant (woken
-  early by any change), sleeps again to ~2 ms before, spins to the instant and starts output;
-  then it watches the playback and stops it when an emergency becomes due;
-* ``state`` and ``outbox`` from the base class: the retained state and the as-run events.
+* ``runtime`` (``runtime.NodeRuntime``): broker link, trust, message loop, outbox, state;
+* ``store`` (``memory.DesiredStateStore``): the typed memory, saved by its own writer thread,
+  with the emergency book (``emergencies.EmergencyBook``) the TV keeps too;
+* ``prefetch`` (``prefetch.Prefetcher`` over ``cache.MediaCache``): media on disk before airtime;
+* ``journal`` (``journal.AiringJournal``): what went on air, kept even on a full disk;
+* ``output`` (``audio_out.AudioOutput``): the sound device, or WAV files.
+
+Its own job is the ``timing`` thread, the only one that touches the audio output. For the next
+item it decodes the audio ``prepare_lead`` seconds ahead, sleeps on the store's condition until
+~50 ms before the instant (woken early by any change), sleeps again to ~2 ms before, spins to the
+instant and starts output; then it watches the playback and stops it when an emergency becomes due.
 
 Each airing is reported once, whatever happens: its as-run event has an id derived from the device
-and the airing (so a re-sent event is stored once), and the airing journal (``journal.py``) records
-"on air" as the audio starts and "done" with the event as it ends, in a file that needs no free
-space. After a reboot, a full disk or a corrupted ``state.json`` the node settles from it: an
-airing cut by a power cut or a kill is reported ``interrupted`` and never aired again.
+and the airing (so a re-sent event is stored once), and the journal records "on air" as the audio
+starts and "done" with the event as it ends. After a reboot, a full disk or a corrupted
+``state.json`` the node settles from it: an airing cut by a power cut or a kill is reported
+``interrupted`` and never aired again.
 
 The instant comes from the node's own clock (keep it synchronised with NTP/chrony), never from
 when a message arrives. An emergency plays at once, interrupting, windows or not.
@@ -30,22 +34,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from broadcaster.agents.audio_out import AudioOutput, PreparedAudio
-from broadcaster.agents.base import Agent, iso_key
+from broadcaster.agents.cache import MediaCache
+from broadcaster.agents.emergencies import EmergencyStatus, apply_emergency_message
 from broadcaster.agents.journal import AiringJournal
+from broadcaster.agents.memory import DesiredStateStore, airing_key
+from broadcaster.agents.prefetch import Prefetcher
+from broadcaster.agents.runtime import NodeRuntime
 from broadcaster.config import Device, Ward
 from broadcaster.errors import MediaError
 from broadcaster.protocol import (
-    T_EMERGENCY_CLEAR,
     AsRunEvent,
     Deck,
     DeviceConfig,
-    Emergency,
     Envelope,
     MediaRef,
     Schedule,
@@ -62,9 +69,11 @@ COARSE_MARGIN_S = 0.050  # wake this long before the instant from the condition 
 SPIN_S = 0.002  # then sleep to this close and spin
 LATE_WARN_MS = 1000  # a start this late is worth a warning in the node's log
 PRIO_ORDER = {"emergency": 0, "priority": 1, "normal": 2}
+EMERGENCY_FETCH_S = 30.0  # an emergency whose audio is not cached is fetched for this long at most
+JOURNAL_KEEP = timedelta(days=7)
 
 
-class SpeakerAgent(Agent):
+class SpeakerAgent:
     kind = "speaker"
 
     def __init__(
@@ -84,18 +93,54 @@ class SpeakerAgent(Agent):
         ack_timeout_s: float = 60.0,
         mqtt_ca: str | None = None,
     ) -> None:
-        super().__init__(
-            ward, device, home=home, verifier=verifier, broker_url=broker_url, state_interval=state_interval,
-            cache_bytes=cache_bytes, fetch_retry_s=fetch_retry_s, ack_timeout_s=ack_timeout_s, mqtt_ca=mqtt_ca,
+        self.ward, self.device, self.output = ward, device, output
+        self.dir = Path(home or ward.service.home) / "agents" / device.id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store = DesiredStateStore(self.dir / "state.json")
+        self.book = self.store.book
+        self.runtime = NodeRuntime(
+            ward, device, kind=self.kind, folder=self.dir, store=self.store, verifier=verifier, broker_url=broker_url,
+            state_interval=state_interval, ack_timeout_s=ack_timeout_s, mqtt_ca=mqtt_ca,
         )
-        self.output = output
+        self.cache = MediaCache(self.dir / "cache", cache_bytes)
+        self.prefetch = Prefetcher(self.cache, self._needed_now, retry_s=fetch_retry_s,
+                                   on_fetched=self._media_arrived, on_progress=self.runtime.state_changed)
+        self.store.on_bump(self.prefetch.wake)
+        self.journal = AiringJournal(self.dir / "airings.journal")
         self.late_limit = timedelta(seconds=late_limit_s)
         self.prepare_lead = prepare_lead_s
         self.playing: str | None = None
         self._playing_key: str | None = None
-        self.memory.setdefault("since", fmt_time(utc_now()))  # items before a node's first start are not "missed"
-        self.journal = AiringJournal(self.dir / "airings.journal")
+        self._items: tuple[int, list[ScheduleItem]] = (-1, [])  # (store generation, merged items)
+        if self.store.memory.since is None:  # items before a node's first start are not "missed"
+            self.store.memory.since = utc_now()
+            self.store.mark_dirty()
         self._settle_journal()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set it to stop the agent (the CLI does, on SIGTERM)."""
+        return self.runtime.stopping
+
+    def start(self) -> None:
+        self.runtime.start(self)
+        self.runtime.spawn("fetch", lambda: self.prefetch.run(self.runtime.stopping))
+        self.runtime.spawn("timing", self._timing_loop)
+
+    def stop(self) -> None:
+        self.runtime.request_stop()
+        self.prefetch.stop()
+        self.runtime.stop()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self.runtime.stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
 
     # -- what the journal knows that the memory may have lost ---------------------------------
 
@@ -105,8 +150,7 @@ class SpeakerAgent(Agent):
 
     def _settle_journal(self) -> None:
         now = utc_now()
-        done = self._done()
-        ems = self.memory.setdefault("emergencies", {})
+        done = self.store.memory.done
         settled = 0
         for key, rec in self.journal.latest().items():
             if key in done:
@@ -129,145 +173,105 @@ class SpeakerAgent(Agent):
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("airing journal record for %s unreadable (%s): skipped", key, exc)
                 continue
-            if at < now - timedelta(days=7):
+            if at < now - JOURNAL_KEEP:
                 continue
-            done[key] = {"kind": event.kind, "at": fmt_time(at)}
+            self.store.settle(key, event.kind, at)
             eid = rec.get("emergency_id")
             if eid:
-                entry = ems.setdefault(eid, {})
-                if entry.get("status") in (None, "pending"):
-                    entry["status"] = event.kind
-            self.report(event)  # again, perhaps: the central stores each airing once
+                self.book.settle(str(eid), event.kind)
+            self.runtime.report(event)  # again, perhaps: the central stores each airing once
             settled += 1
         if settled:
             log.warning("settled %d airing(s) from the journal that the node's memory had lost", settled)
-            self.save()
+            self.store.mark_dirty()
 
-    # -- subscriptions and messages ----------------------------------------------------------
+    # -- the runtime's Application seam --------------------------------------------------------
 
     def subscriptions(self) -> list[str]:
-        return self.topics.node_subscriptions(self.device.id, self.device.zone)
+        return self.runtime.topics.node_subscriptions(self.device.id, self.device.zone)
 
-    def handle(self, env: Envelope, body: Any, topic: str) -> None:
+    def apply(self, env: Envelope, body: Any, topic: str) -> bool:
         if isinstance(body, Schedule):
-            if self.accept_versioned("schedule", body.target, body.version, topic, body.to_body()):
-                self._bump()
-        elif isinstance(body, Emergency):
-            ems = self.memory.setdefault("emergencies", {})
-            if body.emergency_id in ems:
-                return  # already known (played, pending or cleared)
-            ems[body.emergency_id] = {"body": body.to_body(), "status": "pending"}
-            log.warning("EMERGENCY %s received: %s", body.emergency_id, body.item.title)
-            self._bump()
-        elif env.type == T_EMERGENCY_CLEAR:
-            eid = body["emergency_id"]
-            ems = self.memory.setdefault("emergencies", {})
-            entry = ems.setdefault(eid, {"status": "cleared"})
-            if entry.get("status") == "pending":
-                entry["status"] = "cleared"
-            entry["cleared"] = True
-            log.info("emergency %s cleared by the central", eid)
-            self._bump()
-        elif isinstance(body, DeviceConfig):
-            if self.memory.get("volume") != body.volume:
-                self.memory["volume"] = body.volume
+            self.runtime.check_target("schedule", body.target, topic)
+            return self.store.accept("schedule", body.target, body.version, body)
+        booked = apply_emergency_message(self.book, env, body, utc_now())
+        if booked is not None:
+            return booked
+        if isinstance(body, DeviceConfig):
+            if self.store.memory.volume != body.volume:
+                self.store.memory.volume = body.volume
                 log.info("volume set to %d", body.volume)
-                self._bump()
+                return True
         elif isinstance(body, Deck):
             log.debug("ignored a deck on %s: speakers have no screen", topic)
-
-    @property
-    def volume(self) -> int:
-        return int(self.memory.get("volume", self.device.volume))
-
-    # -- views of the desired state (call with the lock held) --------------------------------
-
-    def items(self) -> list[ScheduleItem]:
-        """Every item of every accepted target, one per airing, in play order."""
-        # Parsed once per accepted version, not on every pass of the timing loop (on a small ARM
-        # board re-parsing a day's schedule many times a second is real CPU).
-        desired = self.memory.get("desired", {})
-        key = tuple(sorted((t, b.get("version")) for t, b in desired.items()))
-        cached = getattr(self, "_items_cache", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        seen: dict[str, ScheduleItem] = {}
-        for body in desired.values():
-            for it in Schedule.from_body(body).items:
-                seen[iso_key(it.item_id, it.start)] = it
-        items = sorted(seen.values(), key=lambda i: (i.start, PRIO_ORDER.get(i.priority, 9), i.item_id))
-        self._items_cache = (key, items)
-        return items
-
-    def _done(self) -> dict[str, Any]:
-        return self.memory.setdefault("done", {})
-
-    def _pending_items(self, now: datetime) -> list[ScheduleItem]:
-        done = self._done()
-        return [i for i in self.items() if iso_key(i.item_id, i.start) not in done and i.start + self.late_limit >= now]
-
-    def _emergencies(self) -> list[tuple[str, Emergency, dict[str, Any]]]:
-        # Called every 20 ms while audio plays (can an emergency cut in?): parse each body once.
-        parsed: dict[tuple[str, str], Emergency] = self.__dict__.setdefault("_em_cache", {})
-        out = []
-        for eid, entry in self.memory.get("emergencies", {}).items():
-            body = entry.get("body")
-            if body is None:
-                continue
-            k = (eid, f"{body.get('valid_until')}|{(body.get('item') or {}).get('start')}")
-            em = parsed.get(k)
-            if em is None:
-                em = parsed[k] = Emergency.from_body(body)
-            out.append((eid, em, entry))
-        if len(parsed) > 4 * len(out) + 16:  # forget emergencies pruned from memory
-            live = {(e, f"{en['body'].get('valid_until')}|{(en['body'].get('item') or {}).get('start')}") for e, _m, en in out}
-            for k in [k for k in parsed if k not in live]:
-                del parsed[k]
-        return out
-
-    def _due_emergency(self, now: datetime) -> tuple[str, Emergency] | None:
-        for eid, em, entry in self._emergencies():
-            if entry.get("status") == "pending" and em.item.start <= now + timedelta(seconds=0.1) and now < em.valid_until:
-                return eid, em
-        return None
-
-    def _next_emergency_start(self, now: datetime) -> datetime | None:
-        starts = [em.item.start for _e, em, entry in self._emergencies() if entry.get("status") == "pending" and em.item.start > now]
-        return min(starts) if starts else None
-
-    def needed_media(self, now: datetime) -> list[MediaRef]:
-        refs = [i.media for i in self._pending_items(now)]
-        refs += [em.item.media for _e, em, entry in self._emergencies() if entry.get("status") == "pending" and now < em.valid_until]
-        return list({r.sha256: r for r in refs}.values())
+        return False
 
     def state_fields(self) -> dict[str, Any]:
-        with self.lock:
+        with self.store.lock:
             st = self.cache.stats()
             needed = {r.sha256 for r in self.needed_media(utc_now())}
             return {
-                "applied": dict(self.memory.get("applied", {})),
+                "applied": dict(self.store.memory.applied),
                 "volume": self.volume,
                 "cache_items": st.items,
                 "cache_bytes": st.bytes,
-                "missing": tuple(sorted(s for s in self._fetch_errors if s in needed)),
+                "missing": self.prefetch.missing(needed),
                 "playing": self.playing,
             }
 
-    # -- threads -----------------------------------------------------------------------------
+    # -- views of the desired state (call with the store's lock held) ------------------------
 
-    def on_start(self) -> None:
-        super().on_start()  # the fetch loop
-        self._spawn("timing", self._timing_loop)
+    @property
+    def volume(self) -> int:
+        v = self.store.memory.volume
+        return self.device.volume if v is None else v
+
+    def items(self) -> list[ScheduleItem]:
+        """Every item of every accepted schedule, one per airing, in play order."""
+        # Merged once per change of desired state, not on every pass of the timing loop (on a small
+        # ARM board re-sorting a day's schedule many times a second is real CPU).
+        if self._items[0] != self.store.gen:
+            seen: dict[str, ScheduleItem] = {}
+            for state in self.store.memory.desired.values():
+                if isinstance(state, Schedule):
+                    for it in state.items:
+                        seen[airing_key(it.item_id, it.start)] = it
+            merged = sorted(seen.values(), key=lambda i: (i.start, PRIO_ORDER.get(i.priority, 9), i.item_id))
+            self._items = (self.store.gen, merged)
+        return self._items[1]
+
+    def _pending_items(self, now: datetime) -> list[ScheduleItem]:
+        done = self.store.memory.done
+        return [i for i in self.items() if airing_key(i.item_id, i.start) not in done and i.start + self.late_limit >= now]
+
+    def needed_media(self, now: datetime) -> list[MediaRef]:
+        refs = [i.media for i in self._pending_items(now)]
+        refs += [em.item.media for _e, em in self.book.pending() if now < em.valid_until]
+        return list({r.sha256: r for r in refs}.values())
+
+    def _needed_now(self, now: datetime) -> list[MediaRef]:
+        with self.store.lock:
+            return self.needed_media(now)
+
+    def _media_arrived(self) -> None:
+        # Bump the generation too: a notify alone is lost if the timing thread is between deciding
+        # and waiting.
+        with self.store.changed:
+            self.store.gen += 1
+            self.store.changed.notify_all()
+
+    # -- timing ------------------------------------------------------------------------------
 
     def _timing_loop(self) -> None:
-        while not self.stopping.is_set():
+        stopping = self.runtime.stopping
+        while not stopping.is_set():
             now = utc_now()
-            with self.lock:
+            with self.store.lock:
                 self._sweep_missed(now)
-                due = self._due_emergency(now)
+                due = self.book.due(now)
                 pending = [] if due else self._pending_items(now)
-                gen = self._gen
-                em_next = self._next_emergency_start(now)
+                gen = self.store.gen
+                em_next = self.book.next_start(now)
             if due:
                 self._air(due[1].item, f"emergency:{due[0]}", emergency_id=due[0])
                 continue
@@ -276,41 +280,33 @@ class SpeakerAgent(Agent):
                 nxt = pending[0]
                 until = (nxt.start - now).total_seconds()
                 if until <= self.prepare_lead:
-                    self._air(nxt, iso_key(nxt.item_id, nxt.start))
+                    self._air(nxt, airing_key(nxt.item_id, nxt.start))
                     continue
                 wait = min(wait, until - self.prepare_lead)
             if em_next:
                 wait = min(wait, max((em_next - now).total_seconds(), 0.0))
-            with self.changed:
-                if self._gen == gen and not self.stopping.is_set():
-                    self.changed.wait(wait)
+            with self.store.changed:
+                if self.store.gen == gen and not stopping.is_set():
+                    self.store.changed.wait(wait)
 
     def _sweep_missed(self, now: datetime) -> None:
         """Report items whose time passed beyond the late limit without being played."""
-        done = self._done()
-        since = parse_time(self.memory["since"], "since")
+        m = self.store.memory
+        since = m.since or self.runtime.started_at
         for it in self.items():
-            key = iso_key(it.item_id, it.start)
-            if key in done or key == self._playing_key or it.start + self.late_limit >= now or it.start < since:
+            key = airing_key(it.item_id, it.start)
+            if key in m.done or key == self._playing_key or it.start + self.late_limit >= now or it.start < since:
                 continue
-            if it.start < self.started_at:
-                reason = f"node off or agent not running at airtime (agent started {fmt_time(self.started_at)})"
-            elif it.media.sha256 in self._fetch_errors or self.cache.get(it.media) is None:
-                reason = f"media never fetched: {self._fetch_errors.get(it.media.sha256, 'not downloaded in time')}"
+            if it.start < self.runtime.started_at:
+                reason = f"node off or agent not running at airtime (agent started {fmt_time(self.runtime.started_at)})"
+            elif it.media.sha256 in self.prefetch.errors or self.cache.get(it.media) is None:
+                reason = f"media never fetched: {self.prefetch.errors.get(it.media.sha256, 'not downloaded in time')}"
             else:
                 reason = f"not started within {self.late_limit.total_seconds():.0f} s of its time"
             self._finish(key, it, "missed", reason=reason)
-        for eid, em, entry in self._emergencies():
-            if entry.get("status") == "pending" and now >= em.valid_until:
-                entry["status"] = "missed"
-                self._finish(f"emergency:{eid}", em.item, "missed", reason="emergency expired before it could play", emergency_id=eid)
-        # forget airings older than a week so the memory file stays small
-        cutoff = now - timedelta(days=7)
-        for key in [k for k, v in done.items() if parse_time(v.get("at"), "done.at") < cutoff]:
-            del done[key]
-        ems = self.memory.get("emergencies", {})
-        for eid in [e for e, _em, entry in self._emergencies() if _em.valid_until < cutoff]:
-            del ems[eid]
+        for eid, em in self.book.expired(now):
+            self._finish(f"emergency:{eid}", em.item, "missed", reason="emergency expired before it could play", emergency_id=eid)
+        self.store.forget_old(now)  # a week of airings and emergencies: the memory file stays small
 
     def _finish(
         self,
@@ -334,63 +330,61 @@ class SpeakerAgent(Agent):
             ended=ended,
             reason=reason,
         )
-        now = fmt_time(utc_now())
-        with self.lock:
-            self._done()[key] = {"kind": kind, "at": now}
+        now = utc_now()
+        with self.store.lock:
+            self.store.settle(key, kind, now)
             if emergency_id:
-                entry = self.memory.setdefault("emergencies", {}).setdefault(emergency_id, {})
-                if entry.get("status") == "pending":
-                    entry["status"] = kind
-        # on disk, the journal first: it needs no free space, state.json may not be writable (disk full)
-        self.journal.write(key, "done", event=event.to_body(), emergency_id=emergency_id, at=now)
-        self.save()
-        self.report(event)
+                self.book.settle(emergency_id, kind)
+        # on disk, the journal first and at once: it needs no free space, while state.json (saved
+        # by the store's writer) may not be writable (disk full)
+        self.journal.write(key, "done", event=event.to_body(), emergency_id=emergency_id, at=fmt_time(now))
+        self.store.mark_dirty()
+        self.runtime.report(event)
 
     # -- airing one item ---------------------------------------------------------------------
 
     def _still_wanted(self, key: str, item: ScheduleItem, emergency_id: str | None, volume: int) -> bool:
         """Called with the lock held while waiting for the instant: has anything made it moot?"""
-        if self.stopping.is_set() or self.volume != volume:
+        if self.runtime.stopping.is_set() or self.volume != volume:
             return False
         now = utc_now()
         if emergency_id:
-            return self.memory.get("emergencies", {}).get(emergency_id, {}).get("status") == "pending"
-        if self._due_emergency(now):
+            return self.book.status(emergency_id) is EmergencyStatus.PENDING
+        if self.book.due(now):
             return False
-        return any(iso_key(i.item_id, i.start) == key and i.media == item.media for i in self._pending_items(now))
+        return any(airing_key(i.item_id, i.start) == key and i.media == item.media for i in self._pending_items(now))
 
     def _media(self, item: ScheduleItem, key: str, emergency_id: str | None) -> Path | None:
         """The cached file. If the prefetch has not got it yet, an emergency fetches it here; a
         normal item waits for the fetch loop instead, so that this thread stays free to notice an
         emergency (a slow 4G download would otherwise hold it for minutes)."""
-        deadline = (utc_now() + timedelta(seconds=30)) if emergency_id else item.start + self.late_limit
-        while not self.stopping.is_set():
+        deadline = (utc_now() + timedelta(seconds=EMERGENCY_FETCH_S)) if emergency_id else item.start + self.late_limit
+        while not self.runtime.stopping.is_set():
             path = self.cache.get(item.media)
             if path is not None:
                 return path
             if emergency_id:
-                try:
-                    return self.cache.fetch(item.media)
-                except MediaError as exc:
-                    self._fetch_errors[item.media.sha256] = str(exc)
+                path = self.prefetch.fetch_now(item.media)
+                if path is not None:
+                    return path
             else:
-                self._fetch_due.set()  # the fetch loop notifies `changed` when a file arrives
+                self.prefetch.wake()  # the fetch loop bumps the store when a file arrives
             if utc_now() + timedelta(seconds=1) >= deadline:
                 return None
-            with self.changed:
+            with self.store.changed:
                 if not self._still_wanted(key, item, emergency_id, self.volume):
                     return None
-                self.changed.wait(min(self.fetch_retry, 2.0) if emergency_id else 1.0)
+                self.store.changed.wait(min(self.prefetch.retry_s, 2.0) if emergency_id else 1.0)
         return None
 
     def _air(self, item: ScheduleItem, key: str, emergency_id: str | None = None) -> None:
         volume = self.volume
         media = self._media(item, key, emergency_id)
         if media is None:
-            with self.lock:
+            with self.store.lock:
                 if not self._still_wanted(key, item, emergency_id, volume):
                     return
-            err = self._fetch_errors.get(item.media.sha256, "download did not finish in time")
+            err = self.prefetch.errors.get(item.media.sha256, "download did not finish in time")
             self._finish(key, item, "missed", reason=f"media never fetched: {err}", emergency_id=emergency_id)
             return
         if self.cache.get(item.media, verify=True) is None:
@@ -407,7 +401,7 @@ class SpeakerAgent(Agent):
         except (MediaError, OSError) as exc:
             self._finish(key, item, "failed", reason=f"cannot decode: {exc}", emergency_id=emergency_id)
             return
-        if not self._wait_for_instant(item, key, emergency_id, volume, prepared):
+        if not self._wait_for_instant(item, key, emergency_id, volume):
             self.output.discard(prepared)
             return
         late = utc_now() - item.start
@@ -417,18 +411,16 @@ class SpeakerAgent(Agent):
             return
         self._play(item, key, emergency_id, prepared)
 
-    def _wait_for_instant(
-        self, item: ScheduleItem, key: str, emergency_id: str | None, volume: int, prepared: PreparedAudio
-    ) -> bool:
+    def _wait_for_instant(self, item: ScheduleItem, key: str, emergency_id: str | None, volume: int) -> bool:
         start_ts = item.start.timestamp()
         while True:
-            with self.changed:
+            with self.store.changed:
                 if not self._still_wanted(key, item, emergency_id, volume):
                     return False
                 remaining = start_ts - time.time()
                 if remaining <= COARSE_MARGIN_S:
                     break
-                self.changed.wait(remaining - COARSE_MARGIN_S)
+                self.store.changed.wait(remaining - COARSE_MARGIN_S)
         # Fine wait outside the lock: nothing may delay the start now.
         remaining = start_ts - time.time()
         if remaining > SPIN_S:
@@ -455,27 +447,27 @@ class SpeakerAgent(Agent):
             # as it starts within the late limit; its as-run event carries scheduled and started.
             log.warning("%s started %.1f s late: it was not ready at its time (late limit %.0f s)",
                         item.item_id, lateness_ms / 1000, self.late_limit.total_seconds())
-        with self.lock:
+        with self.store.lock:
             self.playing, self._playing_key = item.item_id, key
-        self.state_changed()
+        self.runtime.state_changed()
         reason = ""
         while not pb.wait(0.02):
-            with self.lock:
-                if self.stopping.is_set():
+            with self.store.lock:
+                if self.runtime.stopping.is_set():
                     reason = "agent stopped while playing"
-                elif emergency_id is None and (due := self._due_emergency(utc_now())):
+                elif emergency_id is None and (due := self.book.due(utc_now())):
                     reason = f"interrupted by emergency {due[0]}"
-                elif emergency_id and self.memory.get("emergencies", {}).get(emergency_id, {}).get("cleared"):
+                elif emergency_id and self.book.is_cleared(emergency_id):
                     reason = "emergency cleared by the central"
             if reason:
                 pb.stop()
                 break
         ended = utc_now()
         kind = "interrupted" if (reason or pb.interrupted) else "played"
-        rc = getattr(pb, "returncode", 0)
+        rc = pb.returncode
         if kind == "played" and rc not in (0, None):
             kind, reason = "failed", f"audio player exited with status {rc}"
-        with self.lock:
+        with self.store.lock:
             self.playing = self._playing_key = None
         self._finish(key, item, kind, started=pb.started, ended=ended, reason=reason, emergency_id=emergency_id)
-        self.state_changed()
+        self.runtime.state_changed()

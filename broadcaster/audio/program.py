@@ -22,7 +22,6 @@ gives the same bytes and the same sha256.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import math
@@ -30,7 +29,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ from pydub.silence import detect_leading_silence
 
 from broadcaster.audio.chime import make_chime
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import atomic_path, sha256_file
 
 with warnings.catch_warnings():
     # audioop is the C module pydub itself uses; deprecated in 3.11 (removed in 3.13, where pydub
@@ -205,7 +204,7 @@ def render_program(
     pcm = b"".join(pieces)
 
     lufs, peak = _export_mp3(pcm, mix_rate, out_path, sample_rate=sample_rate, bitrate=bitrate)
-    digest = hashlib.sha256(out_path.read_bytes()).hexdigest()
+    digest = sha256_file(out_path)
     duration_ms = round(len(pcm) / 4 / mix_rate * 1000)
     engines = tuple(dict.fromkeys(e for e in spoken if e))
     log.info(
@@ -301,33 +300,23 @@ def _export_mp3(
     ])  # fmt: skip
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-        os.close(fd)
-    except OSError as exc:
-        raise MediaError(f"cannot write into {out_path.parent}: {exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        proc = _run_ffmpeg(
-            [
-                "-f", "s32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
-                "-af", chain, "-ac", "1", "-ar", str(sample_rate),
-                "-c:a", "libmp3lame", "-b:a", bitrate,
-                "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-                "-f", "mp3", "-y", str(tmp),
-            ],
-            pcm,
-            f"encode {out_path.name}",
-            loglevel="info",  # the ebur128 summary is logged at info level
-        )  # fmt: skip
-        if tmp.stat().st_size == 0:
-            raise MediaError(f"ffmpeg wrote an empty file for {out_path}")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; programmes are served to devices
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_path(out_path, mode=0o644) as tmp:  # programmes are served to devices
+            proc = _run_ffmpeg(
+                [
+                    "-f", "s32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+                    "-af", chain, "-ac", "1", "-ar", str(sample_rate),
+                    "-c:a", "libmp3lame", "-b:a", bitrate,
+                    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+                    "-f", "mp3", "-y", str(tmp),
+                ],
+                pcm,
+                f"encode {out_path.name}",
+                loglevel="info",  # the ebur128 summary is logged at info level
+            )  # fmt: skip
+            if tmp.stat().st_size == 0:
+                raise MediaError(f"ffmpeg wrote an empty file for {out_path}")
+    except OSError as exc:  # the folder not writable, or the disk full at the rename
+        raise MediaError(f"cannot write {out_path}: {exc}") from exc
     log_text = proc.stderr.decode("utf-8", "replace")
     summary = log_text[log_text.rfind("Summary:") :]
     return _number(_LUFS_RE, summary), _number(_PEAK_RE, summary)

@@ -24,11 +24,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from broadcaster import protocol
 from broadcaster.central.store import Store
 from broadcaster.config import Ward
 from broadcaster.errors import BroadcasterError, ProtocolError, StoreError
 from broadcaster.transport import BrokerConnection
+from broadcaster.wire.envelope import decode_device
+from broadcaster.wire.errors import Misdirected
+from broadcaster.wire.messages import AsRunEvent, Body, DeviceState
+from broadcaster.wire.times import utc_now
+from broadcaster.wire.topics import Topics
+from broadcaster.wire.vocabulary import AckStatus, MessageType
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +71,13 @@ class Ingest:
         ward: Ward,
         store: Store,
         *,
-        on_state: Callable[[protocol.DeviceState], None] | None = None,
+        on_state: Callable[[DeviceState], None] | None = None,
         ack: Acker | None = None,
         bucket: TokenBucket | None = None,
     ) -> None:
         self.ward = ward
         self.store = store
-        self.topics = protocol.Topics(ward.id)
+        self.topics = Topics(ward.id)
         self.on_state = on_state
         self.ack = ack
         self.bucket = bucket or TokenBucket(EVENT_RATE, EVENT_BURST)
@@ -86,30 +91,27 @@ class Ingest:
         conn.subscribe(self.topics.all_states, self.handle)
         conn.subscribe(self.topics.all_events, self.handle)
 
-    def _open(self, topic: str, payload: bytes, expected_type: str) -> tuple[str, object]:
+    def _open(self, topic: str, payload: bytes, expected_type: MessageType) -> tuple[str, Body]:
         scope, device, leaf = self.topics.parse(topic)
-        env = protocol.decode(payload, topic)
+        env, body = decode_device(payload, topic, expected_type)  # refuses another type, a bad envelope or body
         if env.ward != self.ward.id:
-            raise ProtocolError(f"message {env.id} on {topic} is for ward {env.ward!r}")
+            raise Misdirected(f"is for ward {env.ward!r}", topic=topic, message_id=env.id)
         if env.topic and env.topic != topic:
-            raise ProtocolError(f"message {env.id} was made for {env.topic} but arrived on {topic}")
-        if env.type != expected_type:
-            raise ProtocolError(f"message {env.id} on {topic}: type {env.type!r} where {expected_type!r} belongs")
-        body = protocol.parse_body(env.type, env.body)
+            raise Misdirected(f"was made for {env.topic} but arrived on {topic}", topic=topic, message_id=env.id)
         if getattr(body, "device", None) != device:
-            raise ProtocolError(f"message {env.id} on {topic} speaks for device {getattr(body, 'device', None)!r}")
+            raise Misdirected(f"speaks for device {getattr(body, 'device', None)!r}", topic=topic, message_id=env.id)
         return device, body
 
     def handle(self, topic: str, payload: bytes, retained: bool) -> None:
         """Called on the MQTT thread for every state and event message."""
         if not payload or self.paused:
             return  # a retained message being cleared, or this service is giving way to another
-        now = protocol.utc_now()
+        now = utc_now()
         try:
             leaf = topic.rsplit("/", 1)[-1]
             if leaf == "state":
-                device, st = self._open(topic, payload, protocol.T_STATE)
-                assert isinstance(st, protocol.DeviceState)
+                device, st = self._open(topic, payload, MessageType.STATE)
+                assert isinstance(st, DeviceState)
                 self.store.update_device_state(st, received_at=now, live=not retained)
                 if self.on_state:
                     self.on_state(st)
@@ -132,19 +134,19 @@ class Ingest:
                 log.warning("as-run events from %s above %d at once / %.0f per second: left for the node to re-send",
                             device, EVENT_BURST, EVENT_RATE)
             return
-        device, ev = self._open(topic, payload, protocol.T_EVENT)
-        assert isinstance(ev, protocol.AsRunEvent)
+        device, ev = self._open(topic, payload, MessageType.EVENT)
+        assert isinstance(ev, AsRunEvent)
         zone = self._zones.get(device)
         planned_zone = self.store.plan_item_zone(ev.item_id)
         if planned_zone != zone:
             self.refused += 1
             why = "item never delivered by this central" if planned_zone is None else f"item of zone {planned_zone}, not {zone}"
             log.warning("refused as-run %s from %s for %s: %s", ev.event_id, device, ev.item_id[:100], why)
-            self._ack(device, ev.event_id, "refused", why)
+            self._ack(device, ev.event_id, AckStatus.REFUSED, why)
             return
         new = self.store.add_event(ev, zone=zone, received_at=now)  # type: ignore[arg-type]
         log.info("as-run %s %s %s on %s%s", ev.kind, ev.item_id, ev.reason[:200], device, "" if new else " (duplicate)")
-        self._ack(device, ev.event_id, "stored" if new else "duplicate", "")
+        self._ack(device, ev.event_id, AckStatus.STORED if new else AckStatus.DUPLICATE, "")
 
     def _ack(self, device: str, event_id: str, status: str, reason: str) -> None:
         if self.ack is None:

@@ -38,12 +38,13 @@ from zoneinfo import ZoneInfo
 
 from broadcaster.config import ScheduleSpec, Ward, Window, Zone
 from broadcaster.errors import ScheduleError, UnknownZoneError
+from broadcaster.wire.vocabulary import Priority
 
 UTC = timezone.utc
 GAP = timedelta(seconds=5)  # silence between two items of a bulletin
 LEAD = timedelta(seconds=30)  # earliest start after queueing: time to publish and for nodes to fetch
 MAX_MOVES = 3  # overflow moves before an item is given up
-PRIORITY_RANK = {"emergency": 0, "priority": 1, "normal": 2}
+PRIORITY_RANK = {p.value: p.rank for p in Priority}  # the one rank order (broadcaster.wire.vocabulary)
 LOOKBACK = timedelta(days=2)  # planning starts this far back so open windows and carried overflow stay stable
 
 

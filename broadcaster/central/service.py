@@ -32,9 +32,10 @@ from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.config import ID_RE, Announcement, Deck, Ward, find_deck, pictograph_problem, speakable
-from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ScheduleError
+from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ProtocolError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
+from broadcaster.wire.vocabulary import Target
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +304,9 @@ class CentralService:
                     log.info("clock of %s back in step (%+d ms)", st.device, offset)
         lifted = []
         for key, version in st.applied.items():
-            scope, _, ident = key.partition("/")
-            target = f"deck/{ident}" if scope == "device" and st.kind == "display" else key
-            if scope not in ("zone", "device") or not ident:
+            try:
+                target = Target(key)  # zone/<id> or device/<id>: the same spelling as the store's
+            except ProtocolError:
                 continue
             if self.store.raise_version_floor(target, version):
                 lifted.append(f"{target} v{version}")
@@ -405,8 +406,9 @@ class CentralService:
             connected = self.conn.connected
             overlays: dict[tuple[str, datetime], protocol.ScheduleItem] = {}
             records = Records(self.store)
+            per_zone: dict[str, list[protocol.ScheduleItem]] = {}
             for zone in self.ward.zones:
-                items = []
+                items = per_zone[zone.id] = []
                 for it in plan.for_zone(zone.id):
                     si = self.publisher.schedule_item(it, anns[it.announcement_id])
                     # a loudspeaker shows nothing: its schedule stays as it was (``slide`` only), the
@@ -414,10 +416,10 @@ class CentralService:
                     items.append(replace(si, slides=()))
                     if si.slide is not None:
                         overlays.setdefault((it.announcement_id, it.requested), si)
-                version = self.publisher.zone_schedule(zone.id, items, horizon, force=force, now=now)
-                if version is not None:
-                    # the first version that carried each item: a node that applied it has the item (the console's "acknowledged")
-                    records.note_item_versions(f"zone/{zone.id}", version, [i.item_id for i in items])
+            # every zone's schedule is signed first, then all are sent at once (Publisher.zone_schedules)
+            for zone_id, version in self.publisher.zone_schedules(per_zone, horizon, force=force, now=now).items():
+                # the first version that carried each item: a node that applied it has the item (the console's "acknowledged")
+                records.note_item_versions(f"zone/{zone_id}", version, [i.item_id for i in per_zone[zone_id]])
             delivered = list(plan.items)
 
             timed: list[datetime] = []

@@ -150,6 +150,22 @@ MIGRATIONS: tuple[str, ...] = (
         set_by TEXT NOT NULL, set_at TEXT NOT NULL
     );
     """,
+    # The last emergency sent to each zone, and whether it was cleared, as columns of their own (it
+    # used to hide in versions as an "emergency/<zone>" row with a "clear:" prefix in its digest).
+    # A TV's deck is versioned as "device/<id>", its target on the wire (it was "deck/<id>" here).
+    """
+    CREATE TABLE zone_emergencies (
+        zone TEXT PRIMARY KEY, emergency_id TEXT NOT NULL, cleared INTEGER NOT NULL CHECK (cleared IN (0, 1)),
+        updated_at TEXT NOT NULL
+    );
+    INSERT INTO zone_emergencies(zone, emergency_id, cleared, updated_at)
+        SELECT substr(target, 11), CASE WHEN digest LIKE 'clear:%' THEN substr(digest, 7) ELSE digest END,
+               digest LIKE 'clear:%', published_at
+        FROM versions WHERE target LIKE 'emergency/%';
+    DELETE FROM versions WHERE target LIKE 'emergency/%';
+    DELETE FROM versions WHERE target LIKE 'device/%' AND 'deck/' || substr(target, 8) IN (SELECT target FROM versions);
+    UPDATE versions SET target = 'device/' || substr(target, 6) WHERE target LIKE 'deck/%';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -524,6 +540,20 @@ class Store:
     def last_digest(self, target: str) -> str | None:
         row = self._one("SELECT digest FROM versions WHERE target = ?", (target,))
         return str(row[0]) if row else None
+
+    def zone_emergency(self, zone: str) -> tuple[str, bool] | None:
+        """The last emergency sent to ``zone`` and whether it was cleared since, or None if none ever was."""
+        row = self._one("SELECT emergency_id, cleared FROM zone_emergencies WHERE zone = ?", (zone,))
+        return (str(row[0]), bool(row[1])) if row else None
+
+    def set_zone_emergency(self, zone: str, emergency_id: str, *, cleared: bool) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO zone_emergencies(zone, emergency_id, cleared, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(zone) DO UPDATE SET emergency_id = excluded.emergency_id, cleared = excluded.cleared, "
+                "updated_at = excluded.updated_at",
+                (zone, emergency_id, int(cleared), fmt_time(utc_now())),
+            )
 
     def versions(self) -> dict[str, int]:
         return {r["target"]: int(r["version"]) for r in self._all("SELECT target, version FROM versions")}

@@ -42,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
     warnings: list[str | None] = []
     stale = 0
     for d in devices:
-        target = f"zone/{d.zone}" if d.kind == "speaker" else f"deck/{d.id}"
-        applied_key = f"zone/{d.zone}" if d.kind == "speaker" else f"device/{d.id}"
-        cur, got = current.get(target), d.applied.get(applied_key)
+        target = f"zone/{d.zone}" if d.kind == "speaker" else f"device/{d.id}"  # a TV's deck: its own target
+        cur, got = current.get(target), d.applied.get(target)
         if cur is None:
             sched = "—"
         elif got == cur:

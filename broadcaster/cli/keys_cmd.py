@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.service import key_paths
     from broadcaster.config import load_ward
     from broadcaster.errors import ConfigError
+    from broadcaster.fsutil import atomic_write
     from broadcaster.protocol import generate_keypair
 
     ward = load_ward(args.ward)
@@ -50,12 +51,8 @@ def run(args: argparse.Namespace) -> int:
     priv_pem, pub_pem = generate_keypair()
     priv.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(priv.parent, 0o700)
-    tmp = priv.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
-    with os.fdopen(fd, "wb") as f:
-        f.write(priv_pem)
-    os.replace(tmp, priv)
-    pub.write_bytes(pub_pem)
+    atomic_write(priv, priv_pem, mode=0o600)  # created 0600: never readable by others, not even briefly
+    atomic_write(pub, pub_pem, mode=0o644)
     print(f"Đã tạo khóa / key pair made:\n  private (keep here, 0600): {priv}\n  public (copy to every node): {pub}")
     print(f"  fingerprint: {fingerprint(pub_pem)}")
     return 0

@@ -43,7 +43,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Path, Any]:
-    from broadcaster.agents.base import load_verifier
+    from broadcaster.agents.runtime import load_verifier
     from broadcaster.config import load_ward
 
     ward = load_ward(args.ward)

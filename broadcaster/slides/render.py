@@ -17,9 +17,7 @@ gives byte-identical PNGs, so media can be addressed by sha256.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import segno
 from PIL import Image, ImageDraw
 
 from broadcaster.catalog import Procedure
+from broadcaster.fsutil import atomic_write
 from broadcaster.slides.facts import KeyFacts, key_facts, shorten
 from broadcaster.slides.layout import (
     Block,
@@ -608,21 +607,8 @@ def save_png(image: Image.Image, path: str | Path, *, compress_level: int = 3) -
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format="PNG", compress_level=compress_level)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the media server must be able to read the file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    # 0644: the media server must be able to read the file
+    return atomic_write(path, lambda fh: image.save(fh, format="PNG", compress_level=compress_level), mode=0o644)
 
 
 def save_slides(slides: Sequence[SlideLayout], out_dir: str | Path, stem: str,

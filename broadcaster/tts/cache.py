@@ -15,12 +15,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from broadcaster.errors import MediaError
+from broadcaster.fsutil import KeyedLocks, atomic_write
 from broadcaster.tts.base import Speech, TTSEngine, normalize_for_tts
 
 __all__ = ["FORMAT_VERSION", "TTSCache", "CachedEngine"]
@@ -76,25 +76,10 @@ class TTSCache:
         path = self.path_for(self.key(speech.text, speech.engine, speech.voice), speech.format)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, speech.audio)
+            atomic_write(path, speech.audio, mode=0o644)  # clips are served to devices
         except OSError as exc:
             raise MediaError(f"cannot write the TTS cache under {self.directory}: {exc}") from exc
         return replace(speech, path=path, cached=False)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file, or all of the new one, never part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; clips are served to devices
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class CachedEngine:
@@ -111,7 +96,7 @@ class CachedEngine:
         self.synthesized = 0
         self.hits = 0
         self._guard = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
+        self._key_locks = KeyedLocks()  # one per clip being made, dropped once made
 
     def resolve_voice(self, voice: str | None = None) -> str:
         return self.inner.resolve_voice(voice)
@@ -130,22 +115,15 @@ class CachedEngine:
         if hit is not None:
             return hit
         key = self.cache.key(text, self.name, resolved)
-        with self._guard:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        try:
-            with lock:
-                hit = self.lookup(text, voice)  # another thread may have made it while we waited
-                if hit is not None:
-                    return hit
-                speech = self.inner.synthesize(text, voice)
-                with self._guard:
-                    self.synthesized += 1
-                # Store under the key we looked up, whatever the engine echoed back.
-                speech = replace(speech, engine=self.name, voice=resolved, text=normalize_for_tts(text))
-                stored = self.cache.put(speech)
-                log.debug("tts cache: stored %s", stored.path)
-                return stored
-        finally:
+        with self._key_locks.hold(key):
+            hit = self.lookup(text, voice)  # another thread may have made it while we waited
+            if hit is not None:
+                return hit
+            speech = self.inner.synthesize(text, voice)
             with self._guard:
-                if self._key_locks.get(key) is lock:
-                    del self._key_locks[key]
+                self.synthesized += 1
+            # Store under the key we looked up, whatever the engine echoed back.
+            speech = replace(speech, engine=self.name, voice=resolved, text=normalize_for_tts(text))
+            stored = self.cache.put(speech)
+            log.debug("tts cache: stored %s", stored.path)
+            return stored

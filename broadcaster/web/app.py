@@ -350,12 +350,9 @@ def _devices_view(ctx: ConsoleContext, actor: Actor) -> list[dict[str, Any]]:
     for d in ctx.store.devices():
         if d.zone is not None and d.zone not in zones:
             continue
-        if d.kind == "speaker":
-            target = f"zone/{d.zone}"
-        else:
-            target = f"deck/{d.id}"
+        target = f"zone/{d.zone}" if d.kind == "speaker" else f"device/{d.id}"  # a TV's deck: its own target
         latest = versions.get(target)
-        have = d.applied.get(target if d.kind == "speaker" else f"device/{d.id}", d.applied.get(target))
+        have = d.applied.get(target)
         playing = None
         if d.playing and d.kind == "display":
             # a TV reports a slide id (01-catalog-01-<code>-02): shown as what is on the screen
