@@ -107,6 +107,7 @@ def test_an_item_plays_to_its_end_and_leaves_nothing_behind(built: Built, clips:
     assert pb.started.tzinfo is not None and before <= pb.started <= datetime.now(timezone.utc)
     assert pb.wait(30), "the playback never ended"
     assert not pb.interrupted
+    assert pb.returncode == 0, "the audio did not really go out"
     assert pb.wait(0)  # ended stays ended
     # a player that could not play (no such device, unreadable file) says so in the node's log
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
