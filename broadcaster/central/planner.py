@@ -51,14 +51,30 @@ LOOKBACK = timedelta(days=2)  # planning starts this far back so open windows an
 class Plannable(Protocol):
     """What the planner needs of an announcement (``store.StoredAnnouncement`` has it)."""
 
-    id: str
-    title: str
-    priority: str
-    zones: tuple[str, ...]
-    schedule: ScheduleSpec
-    duration_ms: int
-    queue_seq: int
-    queued_at: datetime
+    # read-only: the frozen dataclasses that fulfil it (StoredAnnouncement, Probe) cannot be written to
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+
+    @property
+    def schedule(self) -> ScheduleSpec: ...
+
+    @property
+    def duration_ms(self) -> int: ...
+
+    @property
+    def queue_seq(self) -> int: ...
+
+    @property
+    def queued_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
