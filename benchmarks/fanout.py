@@ -546,7 +546,7 @@ def run(cfg: BenchConfig) -> SectionResult:
         sizes = sorted({100, 1000, *[s for s in (2000, 3000, 5000, 8000, 10000) if s <= top], top})
         plan = [(s, "zones") for s in sizes] + [(s, "one-zone") for s in sizes if s >= 1000]
     if cfg.quick and cfg.max_nodes:
-        plan = [(s, l) for s, l in plan if s <= cfg.max_nodes] or [(cfg.max_nodes, "zones")]
+        plan = [(s, lay) for s, lay in plan if s <= cfg.max_nodes] or [(cfg.max_nodes, "zones")]
     results: list[RunResult] = []
     for n, layout in plan:
         pair = run_alternating(cfg, n=n, layout=layout, modes=("broadcaster", "bare"), reps=reps, settings=BROKER_SETTINGS,

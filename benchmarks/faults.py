@@ -521,9 +521,9 @@ def f_skew(h: Harness, ctx: Ctx) -> None:
     late = [w for w in (h.out / "kp3-loa1").glob(f"*_{ctx.ann}.kp3.*.wav")]
     when = ""
     if late and ctx.start:
-        stamp = datetime.strptime(late[0].name.split("_", 1)[0], "%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.strptime(late[0].name.split("_", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=ctx.start.tzinfo)
         # the file output names each WAV by its start *by the node's clock*: add the skew back
-        real = stamp.replace(tzinfo=ctx.start.tzinfo) + timedelta(seconds=120)
+        real = stamp + timedelta(seconds=120)
         when = f"kp3 aired {(real - ctx.start).total_seconds():.0f} s late by the real clock; "
     ctx.notes.append(when + ("the central warned the officer" if detected else "NOT detected by the central"))
     h.stop("kp3-loa1")

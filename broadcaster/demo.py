@@ -99,7 +99,7 @@ class Ward:
     def supervise(self) -> bool:
         """One look at the processes, as systemd would (Restart=always): a device that died is
         started again and the rest of the ward plays on. False if the central itself is gone."""
-        for i, (name, p) in enumerate(list(self.procs)):
+        for name, p in list(self.procs):
             if p.poll() is None:
                 continue
             if name == "central":

@@ -16,11 +16,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadcaster.config import Announcement, Deck, Ward
 from broadcaster.deckplan import Timed, interleave_hotline
 from broadcaster.errors import ConfigError
 from broadcaster.media import MediaStore, StoredMedia
+
+if TYPE_CHECKING:  # Pillow is imported only when a slide is drawn
+    from broadcaster.slides.render import SlideLayout
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +232,7 @@ class DeckPiece:
     entry: int  # index in deck.entries
     kind: str
     label: str  # what an editor reads: procedure code, text title, "hotline"
-    layout: object | None = None  # slides.SlideLayout
+    layout: SlideLayout | None = None
     file: Path | None = None
 
 

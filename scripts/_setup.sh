@@ -20,6 +20,9 @@ esac
 need_debs=()
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
+# the loudspeaker outputs' other players, run by their contract test on ALSA's null device
+command -v aplay >/dev/null 2>&1 || need_debs+=(alsa-utils)
+command -v mpg123 >/dev/null 2>&1 || need_debs+=(mpg123)
 # a virtual screen, for the test of the TV's fullscreen window output
 command -v Xvfb >/dev/null 2>&1 || need_debs+=(xvfb)
 # a real browser for the console's and the public pages' tests (driven by Playwright, never downloaded by it)

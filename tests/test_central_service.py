@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,7 @@ def test_queue_reports_overflow_of_an_airing_beyond_the_horizon(ward_dir: Path, 
     ward = load_ward()
     producer = Producer(ward, MediaStore(ward.service.home / "media"), engine="espeak", cache_dir=tmp_path / "tts")
     day = (protocol.utc_now() + timedelta(days=10)).astimezone(ward.tz).date()
-    at = datetime.combine(day, datetime.strptime("17:59:55", "%H:%M:%S").time(), ward.tz)  # window ends 18:00
+    at = datetime.combine(day, dt_time(17, 59, 55), ward.tz)  # window ends 18:00
     ann = Announcement(id="phi-ve-sinh", title="Phí vệ sinh", text="Thu phí vệ sinh 50.000đ/hộ trong tháng 12.",
                        zones=("kp1",), priority="normal", readings=2, chime=True, show_on_tv=False,
                        schedule=ScheduleSpec("once", at=at))

@@ -69,7 +69,7 @@ def served(tmp_path: Path, mosquitto: LocalMosquitto) -> Iterator[tuple[str, Pro
             break
         except OSError:
             if time.monotonic() > deadline:
-                raise AssertionError("the console did not come up:\n" + (tmp_path / "logs" / "central.log").read_text())
+                raise AssertionError("the console did not come up:\n" + (tmp_path / "logs" / "central.log").read_text()) from None
             time.sleep(0.3)
     try:
         yield base, procs, tmp_path

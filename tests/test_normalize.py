@@ -149,6 +149,11 @@ HELDOUT: list[tuple[str, int, int | None]] = [
     # syllable no listed word had ("xac"), a tone chosen one syllable at a time ("mùa hệ xanh"), TBLS
     # and TNV missing; then the classes fixed: 100/100. No longer blind after that.
     ("normalize_realworld_blindC_cases.json", 100, None),
+    # written independently and blind after set C's classes were in, never used to tune the rules:
+    # 98/100 as it came, 99/100 after one expectation was corrected to the written rule ("lần thứ IV"
+    # is "lần thứ tư"); the one miss left is the app name "vnEdu", spelt "vê nờ e dê u" as a mixed-case
+    # name while its domain vnedu.vn is read "e đê u" (the two rules disagree; left as found).
+    ("normalize_realworld_blindD_cases.json", 100, 99),
 ]
 
 

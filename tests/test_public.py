@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from broadcaster.config import Announcement, ScheduleSpec, Ward, load_ward
 from broadcaster.localbroker import free_port
 from broadcaster.media import MediaStore
 from broadcaster.production import Producer, plan_deck
-from broadcaster.public import Site, StoreSource, routes
+from broadcaster.public import routes
 
 zxingcpp = pytest.importorskip("zxingcpp")
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -244,7 +243,9 @@ def test_in_chromium_listen_search_and_open_a_procedure(site: dict[str, Any], pa
     assert src and duration > 1.0
 
     page.goto(base + "thu-tuc/")
-    visible = lambda: [li.inner_text() for li in page.locator("li[data-search]").all() if li.is_visible()]
+    def visible() -> list[str]:
+        return [li.inner_text() for li in page.locator("li[data-search]").all() if li.is_visible()]
+
     assert len(visible()) == 7
     page.fill("#q", "ket hon")  # no tone marks, as people type on a phone
     assert visible() == ["Đăng ký kết hôn"]

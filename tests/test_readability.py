@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from broadcaster.catalog import load_catalog
 from broadcaster.slides import SlideLayout, draw_slide, layout_announcement, layout_hotline, layout_procedure

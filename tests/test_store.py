@@ -136,7 +136,7 @@ def test_newer_store_is_refused(tmp_path: Path) -> None:
         st.Store(path)
 
 
-def _open_at_once(path: str, barrier: "multiprocessing.synchronize.Barrier") -> None:
+def _open_at_once(path: str, barrier: multiprocessing.synchronize.Barrier) -> None:
     barrier.wait()
     st.Store(Path(path)).close()
 

@@ -12,7 +12,7 @@ import pytest
 
 from broadcaster.errors import ConfigError
 from broadcaster.localbroker import LocalMosquitto
-from broadcaster.transport import BrokerAddress, MqttConnection, Will
+from broadcaster.transport import BrokerAddress, MqttConnection
 
 
 def _inbox() -> tuple[queue.Queue[tuple[str, bytes, bool]], object]:

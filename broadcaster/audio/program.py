@@ -32,7 +32,7 @@ import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
@@ -217,6 +217,18 @@ def render_program(
     )  # fmt: skip
 
 
+class ProgramOptions(TypedDict, total=False):
+    """``render_program``'s keyword arguments that ``render_announcement`` passes on."""
+
+    repeats: int
+    pause_ms: int
+    chime: bool
+    closing_chime: bool
+    target_dbfs: float
+    sample_rate: int
+    bitrate: str
+
+
 def render_announcement(
     text: str,
     engine: TTSEngine,
@@ -224,7 +236,7 @@ def render_announcement(
     *,
     closing_text: str | None = None,
     voice: str | None = None,
-    **options: object,
+    **options: Unpack[ProgramOptions],
 ) -> Program:
     """Synthesise ``text`` (already normalised to spoken words) and render it with ``render_program``.
 
@@ -232,7 +244,7 @@ def render_announcement(
     """
     reading = engine.synthesize(text, voice)
     closing = engine.synthesize(closing_text, voice) if closing_text else None
-    return render_program(reading, out_path, closing=closing, **options)  # type: ignore[arg-type]
+    return render_program(reading, out_path, closing=closing, **options)
 
 
 def _engine_of(source: object) -> str:

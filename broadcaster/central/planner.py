@@ -70,6 +70,7 @@ class Schedulable(Protocol):
 class Plannable(Schedulable, Protocol):
     """What the planner needs of an announcement (``store.StoredAnnouncement`` has it)."""
 
+    # read-only: the frozen dataclasses that fulfil it (StoredAnnouncement, Probe) cannot be written to
     @property
     def title(self) -> str: ...
     @property

@@ -87,7 +87,7 @@ def _spec_json(spec: ScheduleSpec) -> str:
 def _spec_from_json(s: str, tz: Any) -> ScheduleSpec:
     from broadcaster.central.store import spec_from_row
 
-    return spec_from_row(json.loads(s), tz)  # type: ignore[arg-type]
+    return spec_from_row(json.loads(s), tz)
 
 
 class Records:

@@ -34,6 +34,10 @@ from broadcaster.config import Ward
 
 log = logging.getLogger(__name__)
 
+# A job's result is not used: the service's jobs return what they did (a plan, the voices swapped) for
+# their other callers, so any return type is accepted here.
+Job = Callable[[], object]
+
 WATCH_INTERVAL = timedelta(seconds=0.2)  # an emergency waits at most this long to be noticed
 REFRESH_INTERVAL = timedelta(minutes=5)
 MISSED_INTERVAL = timedelta(minutes=1)
@@ -61,10 +65,10 @@ class CentralScheduler:
         self,
         ward: Ward,
         *,
-        watch: Callable[[], None],
-        refresh: Callable[[], None],
-        missed: Callable[[], None],
-        housekeeping: Callable[[], None],
+        watch: Job,
+        refresh: Job,
+        missed: Job,
+        housekeeping: Job,
     ) -> None:
         s = self._sched
         s.add_job(watch, IntervalTrigger(seconds=WATCH_INTERVAL.total_seconds(), timezone=self.tz), id="watch", name="store watch")
@@ -79,14 +83,14 @@ class CentralScheduler:
         s.start()
         log.info("scheduler started with %d job(s)", len(s.get_jobs()))
 
-    def every(self, func: Callable[[], None], seconds: float, job_id: str, name: str = "") -> None:
+    def every(self, func: Job, seconds: float, job_id: str, name: str = "") -> None:
         """Run a function every ``seconds`` (after ``start``), e.g. the voice retry."""
         with self._lock:
             if not self._stopping:
                 self._sched.add_job(func, IntervalTrigger(seconds=seconds, timezone=self.tz), id=job_id,
                                     name=name or job_id, replace_existing=True, max_instances=1, coalesce=True)
 
-    def run_soon(self, func: Callable[[], None], key: str) -> None:
+    def run_soon(self, func: Job, key: str) -> None:
         """Run a function once on the scheduler's threads (e.g. from an MQTT callback, which must not block).
 
         Calls with the same ``key`` made before the first has started are merged into one run. Each

@@ -444,13 +444,19 @@ class Store:
     def row(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         return self._one(sql, args)
 
+    def _pragma(self, name: str) -> int:
+        row = self._one(f"PRAGMA {name}")
+        if row is None:  # SQLite answers these two pragmas with one row, always
+            raise StoreError(f"SQLite gave no value for PRAGMA {name}")
+        return int(row[0])
+
     @property
     def schema_version(self) -> int:
-        return int(self._one("PRAGMA user_version")[0])  # type: ignore[index]
+        return self._pragma("user_version")
 
     def data_version(self) -> int:
         """Changes when *another* connection commits (the CLI): the service polls this cheaply."""
-        return int(self._one("PRAGMA data_version")[0])  # type: ignore[index]
+        return self._pragma("data_version")
 
     def checkpoint(self) -> None:
         with self._lock, self._errors():
@@ -766,7 +772,8 @@ class Store:
                                         "UNION SELECT item_id FROM skipped_items")}
 
     def plan_items(self, start_from: datetime | None = None, start_until: datetime | None = None) -> list[PlanItemRow]:
-        sql, args = "SELECT * FROM plan_items WHERE 1 = 1", []
+        sql = "SELECT * FROM plan_items WHERE 1 = 1"
+        args: list[str] = []
         if start_from:
             sql, args = sql + " AND requested >= ?", [*args, fmt_time(start_from)]
         if start_until:
@@ -880,7 +887,8 @@ class Store:
             return cur.rowcount == 1
 
     def events(self, start_from: datetime | None = None, start_until: datetime | None = None) -> list[AsRunRow]:
-        sql, args = "SELECT * FROM asrun WHERE 1 = 1", []
+        sql = "SELECT * FROM asrun WHERE 1 = 1"
+        args: list[str] = []
         if start_from:
             sql, args = sql + " AND scheduled >= ?", [*args, fmt_time(start_from)]
         if start_until:

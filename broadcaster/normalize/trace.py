@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 _TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")
 
@@ -33,7 +35,7 @@ def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, i
         ops.append(("equal", 0, head, 0, head))
     matcher = difflib.SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
     middle = [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
-    merged: list[list] = []
+    merged: list[list[Any]] = []  # [op, i1, i2, j1, j2], widened in place
     for k, (op, i1, i2, j1, j2) in enumerate(middle):
         weak = op == "equal" and not any(_WORD_RE.search(t) for t in old[i1:i2])
         if weak and 0 < k < len(middle) - 1:
@@ -42,7 +44,7 @@ def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, i
             merged[-1][0], merged[-1][2], merged[-1][4] = "replace", i2, j2
         else:
             merged.append([op, i1, i2, j1, j2])
-    ops += [tuple(m) for m in merged]  # type: ignore[misc]
+    ops += [(m[0], m[1], m[2], m[3], m[4]) for m in merged]
     if tail:
         ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
     return ops
@@ -129,7 +131,7 @@ class Trace:
                 out.append(_Segment(piece, seg.start + (lo - s0), seg.start + (hi - s0)))
         return out
 
-    def spans(self, finish=lambda s: s) -> list[Span]:
+    def spans(self, finish: Callable[[str], str] = lambda s: s) -> list[Span]:
         """Merged spans in reading order; ``finish`` is applied to each reading (lowercasing)."""
         merged: list[_Segment] = []
         for seg in self._segments:

@@ -25,14 +25,30 @@ log = logging.getLogger(__name__)
 class Announcementish(Protocol):
     """The fields of ``store.StoredAnnouncement`` this module reads."""
 
-    id: str
-    title: str
-    text: str
-    priority: str
-    zones: tuple[str, ...]
-    status: str
-    audio: str
-    queued_at: datetime
+    # read-only: the frozen StoredAnnouncement that fulfils it cannot be written to
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def audio(self) -> str: ...
+
+    @property
+    def queued_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)

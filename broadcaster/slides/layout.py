@@ -148,7 +148,7 @@ def line_height(size: int, bold: bool = False) -> int:
 
 
 @lru_cache(maxsize=16384)
-def _word_metrics(word: str, size: int, bold: bool) -> tuple[float, int, int]:
+def _word_metrics(word: str, size: int, bold: bool) -> tuple[float, float, float]:
     """(advance, ink left, ink right) of one space-free run of text, from its own origin."""
     font = get_font(size, bold)
     left, _top, right, _bottom = font.getbbox(word, anchor="la")
@@ -185,7 +185,7 @@ def measure(text: str, size: int, bold: bool = False) -> int:
 
 
 @lru_cache(maxsize=4)
-def _notdef_signature(bold: bool) -> tuple[tuple[int, int, int, int], bytes]:
+def _notdef_signature(bold: bool) -> tuple[tuple[float, float, float, float], bytes]:
     font = get_font(48, bold)
     probe = "\U0010fffd"  # a private-use code point no text font maps; it draws the .notdef glyph
     return font.getbbox(probe, anchor="la"), bytes(font.getmask(probe))
@@ -358,7 +358,9 @@ def flow(
             y += gap + side
             continue
 
-        marker, lines, indent = wrapped[i]  # type: ignore[misc]
+        para = wrapped[i]
+        assert para is not None  # wrapped holds None only at the blocks, handled above
+        marker, lines, indent = para
         if not lines:
             continue
         role = roles[item.role]

@@ -62,6 +62,7 @@ class _EndpointGTTS(gTTS):
         """
         for pr in self._prepare_requests():
             try:
+                assert pr.url is not None  # gTTS prepares every request from its own URL
                 with requests.Session() as session:
                     settings = session.merge_environment_settings(pr.url, {}, None, True, None)
                     response = session.send(pr, timeout=self.timeout, **settings)

@@ -41,7 +41,7 @@ from broadcaster.central.store import Store
 from broadcaster.central.usecases import Actor, PermissionDenied, UseCases
 from broadcaster.config import Announcement, Ward
 from broadcaster.errors import BroadcasterError, NotFoundError
-from broadcaster.media import MediaStore, media_url
+from broadcaster.media import MediaStore
 from broadcaster.production import ProducedAnnouncement
 from broadcaster.web import strings as S
 from broadcaster.web.auth import COOKIE, LoggedIn, LoginLimiter, Passwords, Sessions, csrf_ok
@@ -131,7 +131,7 @@ def render(request: Request, ctx: ConsoleContext, name: str, status: int = 200, 
         flash = None  # not made by this console for this session: not shown
     body = _env.get_template(name).render(
         request=request, ward=ctx.ward, me=me.user if me else None, actor=actor, csrf=me.csrf if me else "",
-        P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): bool(actor) and ctx.usecases.allowed(actor, a, z)),
+        P=PREFIX, tz=tz, now=ctx.clock(), can=(lambda a, z=(): actor is not None and ctx.usecases.allowed(actor, a, z)),
         dt=lambda t: S.fmt_dt(t, tz), hm=lambda t: S.fmt_time(t, tz), hms=lambda t: S.fmt_hms(t, tz),
         dur=S.fmt_duration, why=S.reason_vi, media=lambda n: f"/media/{n}", flash=flash, zone_name=lambda z: _zone_name(ctx.ward, z),
         zones_named=lambda zs: _zones_named(ctx.ward, zs), person=_people_html(ctx), **kw,

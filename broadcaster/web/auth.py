@@ -21,6 +21,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -135,15 +136,13 @@ class LoginLimiter:
     """At most ``attempts`` failures per ``window`` seconds per user name, and four times as many
     per address (a ward office shares one address behind its router)."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, attempts: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.attempts, self.window, self.clock = attempts, window, clock
         self._fails: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def _limit(self, key: str) -> int:
         return self.attempts * 4 if key.startswith("ip:") else self.attempts
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
     def _recent(self, key: str) -> deque[float]:
         q = self._fails.setdefault(key, deque())

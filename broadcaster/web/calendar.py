@@ -117,9 +117,9 @@ def build_week(ward: Ward, store: Store, zone_id: str, first: date, days: int, n
     # the airings a «phát lại» copy was queued for (usecases.replay records it as the copy's source)
     from broadcaster.central.usecases import REPLAY_SOURCE
 
-    for a in anns:
-        if a.source.startswith(REPLAY_SOURCE) and a.source[len(REPLAY_SOURCE):] in airings:
-            airings[a.source[len(REPLAY_SOURCE):]].replayed = True
+    for ann in anns:
+        if ann.source.startswith(REPLAY_SOURCE) and ann.source[len(REPLAY_SOURCE):] in airings:
+            airings[ann.source[len(REPLAY_SOURCE):]].replayed = True
     # per-node state
     speakers = [d for d in store.devices() if d.kind == "speaker" and d.zone == zone_id]
     delivered = {p.item_id for p in store.plan_items(t0 - timedelta(days=1), t1) if p.delivered_at is not None}
@@ -130,40 +130,41 @@ def build_week(ward: Ward, store: Store, zone_id: str, first: date, days: int, n
         old = events.get(key)
         if old is None or RANK.get(ev.kind, 9) < RANK.get(old[0], 9):
             events[key] = (ev.kind, ev.started)
-    for a in airings.values():
-        for d in speakers:
-            ev = events.get((a.item_id, d.id))
-            if ev:
-                a.nodes[d.id] = ev[0]
-                if ev[1]:
-                    a.started[d.id] = ev[1]
-            elif d.playing == a.item_id:
-                a.nodes[d.id] = "playing"
-            elif a.item_id in versions and d.applied.get(f"zone/{zone_id}", 0) >= versions[a.item_id]:
-                a.nodes[d.id] = "acknowledged"
-            elif a.item_id in delivered:
-                a.nodes[d.id] = "sent"
-            elif a.status == "missed" or (a.end < now and a.status != "cancelled"):
-                a.nodes[d.id] = "missed"
+    for airing in airings.values():
+        for dev in speakers:
+            seen = events.get((airing.item_id, dev.id))
+            if seen:
+                airing.nodes[dev.id] = seen[0]
+                if seen[1]:
+                    airing.started[dev.id] = seen[1]
+            elif dev.playing == airing.item_id:
+                airing.nodes[dev.id] = "playing"
+            elif airing.item_id in versions and dev.applied.get(f"zone/{zone_id}", 0) >= versions[airing.item_id]:
+                airing.nodes[dev.id] = "acknowledged"
+            elif airing.item_id in delivered:
+                airing.nodes[dev.id] = "sent"
+            elif airing.status == "missed" or (airing.end < now and airing.status != "cancelled"):
+                airing.nodes[dev.id] = "missed"
             else:
-                a.nodes[d.id] = "planned"
+                airing.nodes[dev.id] = "planned"
     # lay out: per day, each window occurrence, then airings outside windows
     out_days = []
     for k in range(days):
-        d = first + timedelta(days=k)
-        d0, d1 = planner.day_range(d, tz)
+        day = first + timedelta(days=k)
+        d0, d1 = planner.day_range(day, tz)
         slots = [Slot(ws, we) for ws, we in planner.window_occurrences(zone, tz, d0, d1) if d0 <= ws < d1]
         loose = Slot(None, None)
-        for a in sorted((a for a in airings.values() if d0 <= a.start < d1), key=lambda a: a.start):
+        for airing in sorted((x for x in airings.values() if d0 <= x.start < d1), key=lambda x: x.start):
             for s in slots:
-                if s.label_start and s.label_end and s.label_start <= a.start < s.label_end and not a.late and a.priority != "emergency":
-                    s.airings.append(a)
+                if (s.label_start and s.label_end and s.label_start <= airing.start < s.label_end
+                        and not airing.late and airing.priority != "emergency"):
+                    s.airings.append(airing)
                     break
             else:
-                loose.airings.append(a)
+                loose.airings.append(airing)
         if loose.airings:
             slots.append(loose)
         slots.sort(key=lambda s: s.label_start or (s.airings[0].start if s.airings else d0))
-        out_days.append(Day(d, slots))
+        out_days.append(Day(day, slots))
     overflows = [o for o in plan.overflows if o.zone == zone_id and t0 <= o.window_start < t1]
     return Week(zone_id, first, out_days, overflows)

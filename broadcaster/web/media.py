@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
 from email.utils import formatdate
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def _not_found(head: bool) -> Response:
                     headers={"Content-Length": "10"} if head else None)
 
 
-async def _file_chunks(path: Path, start: int, length: int):  # type: ignore[no-untyped-def]
+async def _file_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
     async with await anyio.open_file(path, "rb") as f:
         await f.seek(start)
         left = length

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 from broadcaster.central.store import Store
 from broadcaster.config import Deck, Ward, find_deck
@@ -31,11 +32,13 @@ def _title_of(store: Store, label: str) -> str | None:
     return None
 
 
-def _procedure_name(entry_file: object, code: str) -> str | None:
+def _procedure_name(entry_file: Path | None, code: str) -> str | None:
     from broadcaster.catalog import load_catalog
 
+    if entry_file is None:
+        return None
     try:
-        for p in load_catalog(entry_file):  # type: ignore[arg-type]
+        for p in load_catalog(entry_file):
             if p.code == code:
                 return p.name
     except (BroadcasterError, OSError):

@@ -76,7 +76,7 @@ class Body:
     OMIT_EMPTY: ClassVar[frozenset[str]] = frozenset()
 
     def to_body(self) -> dict[str, Any]:
-        return to_wire(self)  # type: ignore[no-any-return]
+        return to_wire(self)
 
     to_dict = to_body
 

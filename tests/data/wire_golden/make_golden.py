@@ -21,7 +21,7 @@ WARD = "p1-quangtri"
 
 
 def main() -> None:
-    priv, pub = (HERE / "central.key").read_bytes(), (HERE / "central.pub").read_bytes()
+    priv = (HERE / "central.key").read_bytes()
     signer = p.Signer(priv)
     t = p.Topics(WARD)
     media = p.MediaRef(url="http://127.0.0.1:8750/media/" + "a" * 64 + ".mp3", sha256="a" * 64, size=1234)
