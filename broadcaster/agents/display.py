@@ -46,6 +46,7 @@ from broadcaster.agents.prefetch import Prefetcher
 from broadcaster.agents.runtime import NodeRuntime
 from broadcaster.config import Device, Ward
 from broadcaster.fsutil import atomic_write
+from broadcaster.wire.vocabulary import DeviceKind
 from broadcaster.protocol import (
     Deck,
     DeviceConfig,
@@ -175,8 +176,8 @@ class DisplayAgent:
     # -- the runtime's Application seam --------------------------------------------------------
 
     def subscriptions(self) -> list[str]:
-        subs = self.runtime.topics.node_subscriptions(self.device.id, self.device.zone)
-        subs += [self.runtime.topics.zone_emergency(z.id) for z in self.ward.zones if z.id != self.device.zone]
+        # the same list the broker's ACL grants a TV (wire.topics is the one source of both)
+        subs = self.runtime.topics.node_reads(self.device.id, self.device.zone, DeviceKind.DISPLAY, (z.id for z in self.ward.zones))
         return subs
 
     def apply(self, env: Envelope, body: Any, topic: str) -> bool:

@@ -49,6 +49,7 @@ from broadcaster.agents.prefetch import Prefetcher
 from broadcaster.agents.runtime import NodeRuntime
 from broadcaster.config import Device, Ward
 from broadcaster.errors import MediaError
+from broadcaster.wire.vocabulary import priority_rank
 from broadcaster.protocol import (
     AsRunEvent,
     Deck,
@@ -68,7 +69,6 @@ log = logging.getLogger(__name__)
 COARSE_MARGIN_S = 0.050  # wake this long before the instant from the condition wait
 SPIN_S = 0.002  # then sleep to this close and spin
 LATE_WARN_MS = 1000  # a start this late is worth a warning in the node's log
-PRIO_ORDER = {"emergency": 0, "priority": 1, "normal": 2}
 EMERGENCY_FETCH_S = 30.0  # an emergency whose audio is not cached is fetched for this long at most
 JOURNAL_KEEP = timedelta(days=7)
 
@@ -236,7 +236,7 @@ class SpeakerAgent:
                 if isinstance(state, Schedule):
                     for it in state.items:
                         seen[airing_key(it.item_id, it.start)] = it
-            merged = sorted(seen.values(), key=lambda i: (i.start, PRIO_ORDER.get(i.priority, 9), i.item_id))
+            merged = sorted(seen.values(), key=lambda i: (i.start, priority_rank(i.priority), i.item_id))
             self._items = (self.store.gen, merged)
         return self._items[1]
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from broadcaster.fsutil import atomic_write
 from broadcaster.wire.topics import CENTRAL_USER  # the user the ACL grants the ward's subtree
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for the $7$ format
@@ -40,14 +41,7 @@ def hash_password(password: str, *, salt: bytes | None = None, iterations: int =
 
 def write_secret(path: Path, text: str) -> None:
     """Create ``path`` with mode 0600 *before* the secret goes in, and replace it atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, text, mode=0o600)
 
 
 def register(sub: Any) -> None:
