@@ -59,6 +59,35 @@ class Procedure:
     link: str | None = None
 
 
+# What an officer reads when a procedure is refused (Vietnamese): the same words whether it comes
+# from the JSON file or from the spreadsheet (``catalog_import``), which use the same rules below.
+E_EMPTY = "trống; mỗi thủ tục cần điền mục này"
+E_NOT_TEXT = "là {kind}, cần là chữ"
+E_CODE = "“{code}” có dấu cách hoặc ký tự lạ; chỉ dùng chữ không dấu, số, dấu chấm, gạch (ví dụ 1.001193)"
+E_CODE_TWICE = "mã “{code}” đã có ở {where}; mỗi thủ tục một mã"
+E_DOCS_NONE = "không có giấy tờ nào; ghi ít nhất một giấy tờ (mỗi giấy tờ một dòng trong ô)"
+E_DOCS_NOT_LIST = "là {kind}, cần là danh sách giấy tờ"
+E_LEVEL = "“{level}” không phải mức hợp lệ; ghi “toàn trình”, “một phần”, hoặc để trống nếu chỉ nộp trực tiếp"
+E_LINK = "“{link}” không phải địa chỉ web; ghi đầy đủ, bắt đầu bằng https:// và không có dấu cách"
+E_VERIFIED = "là {kind}, cần là true hoặc false"
+E_UNKNOWN_KEY = "không phải mục của danh mục (gõ nhầm?); các mục: {keys}"
+E_ENTRY = "là {kind}, cần là một đối tượng {{\"code\": ..., \"name\": ..., ...}}"
+E_TOP = "là {kind}, cần là danh sách các thủ tục [ {{...}}, {{...}} ]"
+_LINK_RE: Final = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+def code_problem(code: str) -> str | None:
+    return None if _CODE_RE.match(code) else E_CODE.format(code=code)
+
+
+def link_problem(link: str) -> str | None:
+    return None if _LINK_RE.match(link) else E_LINK.format(link=link)
+
+
+def level_problem(level: str) -> str | None:
+    return None if level.casefold() in ONLINE_LEVELS else E_LEVEL.format(level=level)
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
@@ -66,33 +95,33 @@ def _nfc(text: str) -> str:
 def _kind(value: Any) -> str:
     """How a JSON value is called in an error message meant for a non-programmer."""
     if value is None:
-        return "null"
+        return "null (trống)"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
-        return "a number"
+        return "một số"
     if isinstance(value, str):
-        return "text"
+        return "chữ"
     if isinstance(value, list):
-        return "a list"
+        return "một danh sách"
     if isinstance(value, dict):
-        return "an object"
+        return "một đối tượng"
     return type(value).__name__
 
 
-def _text(file: str, key: str, value: Any, *, what: str = "non-empty text") -> str:
+def _text(file: str, key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise ConfigError(file, key, f"is {_kind(value)}", what)
+        raise ConfigError(file, key, E_NOT_TEXT.format(kind=_kind(value)))
     text = _nfc(value)
     if not text:
-        raise ConfigError(file, key, "is empty", what)
+        raise ConfigError(file, key, E_EMPTY)
     return text
 
 
 def _parse_entry(file: str, index: int, entry: Any, seen: dict[str, int]) -> Procedure:
     where = f"[{index}]"
     if not isinstance(entry, dict):
-        raise ConfigError(file, where, f"is {_kind(entry)}", "an object with code, name, field, documents, ...")
+        raise ConfigError(file, where, E_ENTRY.format(kind=_kind(entry)))
     code_raw = entry.get("code")
     if isinstance(code_raw, str) and code_raw.strip():
         where = f"[{index}] (code {code_raw.strip()!r})"
@@ -103,47 +132,45 @@ def _parse_entry(file: str, index: int, entry: Any, seen: dict[str, int]) -> Pro
     unknown = sorted(set(entry) - _KNOWN_KEYS)
     if unknown:
         # Reject rather than ignore: a misspelt optional key ("lnik") would otherwise vanish silently.
-        raise ConfigError(file, key(unknown[0]), "is not a known key", f"one of {', '.join(sorted(_KNOWN_KEYS))}")
+        raise ConfigError(file, key(unknown[0]), E_UNKNOWN_KEY.format(keys=", ".join(sorted(_KNOWN_KEYS))))
     for name in (*_REQUIRED_TEXT, "documents"):
         if name not in entry:
-            raise ConfigError(file, key(name), "is missing", "a value for every procedure")
+            raise ConfigError(file, key(name), E_EMPTY)
 
     code = _text(file, key("code"), entry["code"])
-    if not _CODE_RE.match(code):
-        raise ConfigError(file, key("code"), f"{code!r} has spaces or other characters",
-                          "letters, digits, '_', '-' or '.', e.g. khai_sinh")
+    if (why := code_problem(code)) is not None:
+        raise ConfigError(file, key("code"), why)
     if code in seen:
-        raise ConfigError(file, key("code"), f"{code!r} is already used by entry [{seen[code]}]", "a unique code")
+        raise ConfigError(file, key("code"), E_CODE_TWICE.format(code=code, where=f"mục [{seen[code]}]"))
     seen[code] = index
 
     docs_raw = entry["documents"]
     if not isinstance(docs_raw, list):
-        raise ConfigError(file, key("documents"), f"is {_kind(docs_raw)}", "a list of document names")
+        raise ConfigError(file, key("documents"), E_DOCS_NOT_LIST.format(kind=_kind(docs_raw)))
     if not docs_raw:
-        raise ConfigError(file, key("documents"), "is an empty list", "at least one document")
+        raise ConfigError(file, key("documents"), E_DOCS_NONE)
     documents = tuple(_text(file, f"{key('documents')}[{i}]", d) for i, d in enumerate(docs_raw))
 
     online = entry.get("online_level")
     if online is not None:
-        online = _text(file, key("online_level"), online, what=f"one of {', '.join(map(repr, ONLINE_LEVELS))} or null")
-        if online.casefold() not in ONLINE_LEVELS:
-            raise ConfigError(file, key("online_level"), f"{online!r} is not a known level",
-                              f"one of {', '.join(map(repr, ONLINE_LEVELS))} or null (in person only)")
+        online = _text(file, key("online_level"), online)
+        if (why := level_problem(online)) is not None:
+            raise ConfigError(file, key("online_level"), why)
         online = online.casefold()
 
     legal = entry.get("legal_basis")
     if legal is not None:
-        legal = _text(file, key("legal_basis"), legal, what="non-empty text or null")
+        legal = _text(file, key("legal_basis"), legal)
 
     verified = entry.get("verified", False)
     if not isinstance(verified, bool):
-        raise ConfigError(file, key("verified"), f"is {_kind(verified)}", "true or false")
+        raise ConfigError(file, key("verified"), E_VERIFIED.format(kind=_kind(verified)))
 
     link = entry.get("link")
     if link is not None:
-        link = _text(file, key("link"), link, what="a web address or null")
-        if not re.match(r"^https?://\S+$", link):
-            raise ConfigError(file, key("link"), f"{link!r} is not a web address", "http:// or https:// and no spaces")
+        link = _text(file, key("link"), link)
+        if (why := link_problem(link)) is not None:
+            raise ConfigError(file, key("link"), why)
 
     return Procedure(
         code=code,
@@ -162,7 +189,7 @@ def _parse_entry(file: str, index: int, entry: Any, seen: dict[str, int]) -> Pro
 def parse_catalog(data: Any, *, file: str = "<catalog>") -> list[Procedure]:
     """Validate already-decoded JSON ``data``; ``file`` is only used in error messages."""
     if not isinstance(data, list):
-        raise ConfigError(file, "(top level)", f"is {_kind(data)}", "a list of procedure objects")
+        raise ConfigError(file, "(top level)", E_TOP.format(kind=_kind(data)))
     seen: dict[str, int] = {}
     return [_parse_entry(file, i, entry, seen) for i, entry in enumerate(data)]
 

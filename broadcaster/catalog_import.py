@@ -35,7 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from broadcaster.catalog import ONLINE_LEVELS, Procedure, parse_catalog
+from broadcaster.catalog import (
+    E_CODE_TWICE,
+    E_DOCS_NONE,
+    E_EMPTY,
+    E_LEVEL,
+    ONLINE_LEVELS,
+    Procedure,
+    code_problem,
+    link_problem,
+    parse_catalog,
+)
 from broadcaster.errors import BroadcasterError, ConfigError
 from broadcaster.fsutil import atomic_write
 
@@ -74,7 +84,6 @@ COLUMNS: Final[tuple[Column, ...]] = (
     Column("legal_basis", "Căn cứ pháp lý", ("can cu phap ly",), required=False),
     Column("verified", "Đã xác minh", ("da xac minh", "xac minh", "verified"), required=False),
 )
-_CODE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _YES: Final = {"co", "x", "yes", "true", "1", "da xac minh", "roi", "dung"}
 _NO: Final = {"", "khong", "no", "false", "0", "chua"}
 # Before Nghị định 42/2022/NĐ-CP lists used levels 1-4; 4 is today's "toàn trình", 3 "một phần".
@@ -181,7 +190,8 @@ def parse_rows(rows: list[tuple[int, list[str]]], file: str) -> list[dict[str, A
     seen: dict[str, int] = {}
     entries: list[dict[str, Any]] = []
     for n, cells in rows[h + 1:]:
-        def get(key: str) -> str:
+        # the row is bound as a default: each row's helpers read that row, never a later one
+        def get(key: str, cells: list[str] = cells) -> str:
             i = pos.get(key)
             return cells[i] if i is not None and i < len(cells) else ""
 
@@ -189,22 +199,23 @@ def parse_rows(rows: list[tuple[int, list[str]]], file: str) -> list[dict[str, A
             continue  # blank rows between groups are common in such sheets
         before = len(problems)
 
-        def bad(key: str, msg: str) -> None:
+        def bad(key: str, msg: str, n: int = n) -> None:
             problems.append((n, titles[key], msg))
 
+        # the catalog's own rules and words (catalog.py), so the sheet and the JSON file agree
         for col in COLUMNS:
             if col.required and not get(col.key):
-                bad(col.key, "ô trống; mỗi thủ tục cần điền cột này")
+                bad(col.key, E_EMPTY)
         code = get("code")
-        if code and not _CODE_RE.match(code):
-            bad("code", f"“{code}” có dấu cách hoặc ký tự lạ; chỉ dùng chữ không dấu, số, dấu chấm, gạch (ví dụ 1.001193)")
+        if code and (why := code_problem(code)) is not None:
+            bad("code", why)
         elif code in seen:
-            bad("code", f"mã “{code}” đã có ở dòng {seen[code]}; mỗi thủ tục một mã")
+            bad("code", E_CODE_TWICE.format(code=code, where=f"dòng {seen[code]}"))
         elif code:
             seen[code] = n
         docs = _documents(get("documents"))
         if get("documents") and not docs:
-            bad("documents", "không có giấy tờ nào; ghi mỗi giấy tờ một dòng trong ô")
+            bad("documents", E_DOCS_NONE)
         raw_level = get("online_level")
         level_f = fold(raw_level)
         level: str | None
@@ -216,11 +227,10 @@ def parse_rows(rows: list[tuple[int, list[str]]], file: str) -> list[dict[str, A
             level = _OLD_LEVELS[level_f]
         else:
             level = None
-            bad("online_level", f"“{raw_level}” không phải mức hợp lệ; ghi “toàn trình”, “một phần”, "
-                                "hoặc để trống nếu chỉ nộp trực tiếp")
+            bad("online_level", E_LEVEL.format(level=raw_level))
         link = get("link")
-        if link and not re.match(r"^https?://[^\s/]+\S*$", link):
-            bad("link", f"“{link}” không phải địa chỉ web; ghi đầy đủ, bắt đầu bằng https:// và không có dấu cách")
+        if link and (why := link_problem(link)) is not None:
+            bad("link", why)
         verified_f = fold(get("verified"))
         if verified_f not in _YES | _NO:
             bad("verified", f"“{get('verified')}” không rõ; ghi “có” nếu mọi thông tin đã được kiểm tra, để trống nếu chưa")

@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broadcaster.errors import ConfigError
-from broadcaster.protocol import PRIORITIES
 
 DEFAULT_WARD_FILE = Path("devices/ward.toml")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -55,18 +54,16 @@ def speakable(text: str) -> bool:
 # TV). Ordinary symbols an announcement uses (°C, %, №, ©, –, «») are outside these ranges.
 PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u231A\u231B\u2328\u23CF\u23E9-\u23FA"
                         "\u3030\u303D\u3297\u3299\uFE0F\u200D\U000E0020-\U000E007F]")
-_INVISIBLE = "\uFE0F\u200D"  # variation selector, zero-width joiner: part of an emoji, not seen alone
 
 
 def pictograph_problem(value: str, where: str) -> str | None:
-    """The one check every way in shares (file, ``broadcaster queue``, console): None if ``value`` has
-    no emoji, else what an officer reads (Vietnamese) naming ``where`` (``tiêu đề``, ``nội dung``)."""
-    if not PICTOGRAPH.search(value):
-        return None
-    found = list(dict.fromkeys(c for c in PICTOGRAPH.findall(value) if c not in _INVISIBLE))  # as typed
-    shown = " ".join(found[:5]) or "ký tự ẩn"
-    return (f"Trong {where} có biểu tượng cảm xúc ({shown}): loa không đọc được và TV hiện thành ô vuông. "
-            "Xóa các biểu tượng đó, viết bằng chữ nếu cần.")
+    """None if ``value`` has no emoji, else what an officer reads (Vietnamese) naming ``where``
+    (``tiêu đề``, ``nội dung``): the check of ``announce.spec``, which every way in runs."""
+    from broadcaster.announce.spec import (
+        pictograph_message,  # announce.spec builds on this module
+    )
+
+    return pictograph_message(value, where)
 
 
 @dataclass(frozen=True)
@@ -686,94 +683,57 @@ def _url(r: _Reader, d: Mapping[str, Any], key: str, where: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_schedule(raw: Any, r: _Reader, where: str, tz: ZoneInfo) -> ScheduleSpec:
-    if raw is None or raw == "now":
-        return ScheduleSpec("now")
-    s = r.table(raw, where.rstrip("."))
-    kind = r.str_(s, "kind", where)
-    if kind not in SCHEDULE_KINDS:
-        raise r.err(f"{where}kind", f"is {kind!r}", " / ".join(SCHEDULE_KINDS))
-    if kind == "now":
-        return ScheduleSpec("now")
-    if kind == "once":
-        return ScheduleSpec("once", at=r.moment(s.get("at"), f"{where}at", tz))
-    times_raw = s.get("times")
-    if isinstance(times_raw, str):
-        times_raw = [times_raw]
-    if not isinstance(times_raw, list) or not times_raw:
-        raise r.err(f"{where}times", f"is {times_raw!r}", 'a list of times, e.g. ["06:00", "17:15"]')
-    times = tuple(sorted({r.clock(t, f"{where}times[{n}]") for n, t in enumerate(times_raw)}))
-    start = r.day(s.get("from"), f"{where}from")
-    end = r.day(s.get("until"), f"{where}until")
-    if end < start:
-        raise r.err(f"{where}until", f"{end:%d/%m/%Y} is before from = {start:%d/%m/%Y}", "an end date on or after the start date")
-    weekdays: tuple[int, ...] = ()
-    if kind == "weekly":
-        wd = s.get("weekdays")
-        if not isinstance(wd, list) or not wd:
-            raise r.err(f"{where}weekdays", f"is {wd!r}", 'a list like ["mon", "thu"] or ["t2", "t5"]')
-        try:
-            weekdays = tuple(sorted({WEEKDAYS[str(x).lower()] for x in wd}))
-        except KeyError as exc:
-            raise r.err(f"{where}weekdays", f"{exc.args[0]!r} is not a weekday", "mon..sun or t2..t7, cn") from exc
-    return ScheduleSpec(kind, times=times, start_date=start, end_date=end, weekdays=weekdays)
-
-
-def parse_announcement(a: Mapping[str, Any], ward: Ward, r: _Reader, where: str) -> Announcement:
-    zones_raw = a.get("zones", "all")
-    if zones_raw == "all":
-        zones = tuple(z.id for z in ward.zones)
-    elif isinstance(zones_raw, list) and zones_raw and all(isinstance(z, str) for z in zones_raw):
-        known = {z.id for z in ward.zones}
-        for n, z in enumerate(zones_raw):
-            if z not in known:
-                raise r.err(f"{where}zones[{n}]", f"zone {z!r} is not in the ward file", f'"all" or some of {", ".join(sorted(known))}')
-        zones = tuple(dict.fromkeys(zones_raw))
-    else:
-        raise r.err(f"{where}zones", f"is {zones_raw!r}", '"all" or a list of zone ids like ["kp1", "kp3"]')
-    prio = r.str_(a, "priority", where, default="normal")
-    if prio not in PRIORITIES:
-        raise r.err(f"{where}priority", f"is {prio!r}", "normal, priority or emergency")
-    return Announcement(
-        id=r.ident(a, "id", where),
-        title=r.str_(a, "title", where),
-        text=r.str_(a, "text", where),
-        zones=zones,
-        priority=prio,
-        readings=r.int_(a, "readings", where, 2, 1, 5),
-        chime=r.bool_(a, "chime", where, True),
-        show_on_tv=r.bool_(a, "show_on_tv", where, True),
-        schedule=parse_schedule(a.get("schedule"), r, f"{where}schedule.", ward.tz),
-        source=r.file,
-        audio_file=_audio_file(a, r, where),
+def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
+    """Read ``[[announcement]]`` tables from a programme file, checked by ``announce.spec`` (the one
+    validation path of the command line and the console too); every problem of the file is named
+    by its key (``announcement[1].schedule.times[0]``), nothing is returned half-read."""
+    from broadcaster.announce import messages_vi as M
+    from broadcaster.announce import (
+        spec,  # built on this module's Ward and Announcement
     )
 
-
-def _audio_file(a: Mapping[str, Any], r: _Reader, where: str) -> Path | None:
-    """``audio = "ghi-am.m4a"``: a recording next to the programme file, read instead of the text."""
-    if "audio" not in a:
-        return None
-    f = Path(r.str_(a, "audio", where)).expanduser()
-    f = f if f.is_absolute() else (Path(r.file).resolve().parent / f)
-    if not f.is_file():
-        raise r.err(f"{where}audio", f"{f.name} does not exist next to the programme file", "a recording (MP3, WAV, M4A)")
-    return f
-
-
-def load_announcements(path: str | Path, ward: Ward) -> list[Announcement]:
-    """Read ``[[announcement]]`` tables from a programme file."""
     p = Path(path)
     r = _Reader(p)
     raw = _read_toml(p)
     items = raw.get("announcement")
     if not isinstance(items, list) or not items:
-        raise r.err("[[announcement]]", "no announcement in this file", "one or more [[announcement]] tables")
+        raise r.err("[[announcement]]", "no announcement in this file (không có [[announcement]] nào)",
+                    "one or more [[announcement]] tables")
     out: list[Announcement] = []
+    problems: list[spec.Problem] = []
+    lines = spec.announcement_lines(p.read_text(encoding="utf-8", errors="replace"))
     for n, a in enumerate(items):
-        ann = parse_announcement(r.table(a, f"announcement[{n}]"), ward, r, f"announcement[{n}].")
+        door = spec.file_door(p, f"announcement[{n}].", lines[n] if n < len(lines) else None)
+        t = r.table(a, f"announcement[{n}]")
+        s = t.get("schedule")
+        if s is not None and s != "now" and not isinstance(s, Mapping):
+            problems.append(door.problem("schedule", M.SCHEDULE_BAD.format(got=spec.kind_of(s))))
+            continue
+        s = s if isinstance(s, Mapping) else {}
+        audio = None
+        if "audio" in t and isinstance(t["audio"], str) and t["audio"].strip():
+            f = Path(t["audio"].strip()).expanduser()  # a recording next to the programme file
+            audio = f if f.is_absolute() else p.resolve().parent / f
+        elif "audio" in t:
+            problems.append(door.problem("audio", M.NOT_TEXT.format(got=spec.kind_of(t["audio"]))))
+            continue
+        typed = spec.Raw(
+            id=t.get("id"), title=t.get("title"), text=t.get("text"), zones=t.get("zones", "all"),
+            priority=t.get("priority", "normal"), readings=t.get("readings", 2), chime=t.get("chime", True),
+            show_on_tv=t.get("show_on_tv", True), audio=audio,
+            schedule=spec.RawSchedule(kind=s.get("kind", "now"), at=s.get("at"), times=s.get("times"),
+                                      start=s.get("from"), end=s.get("until"), weekdays=s.get("weekdays")),
+        )
+        try:
+            ann = spec.parse(typed, ward, door)
+        except spec.AnnouncementInputError as exc:
+            problems += exc.problems
+            continue
         if any(x.id == ann.id for x in out):
-            raise r.err(f"announcement[{n}].id", f"{ann.id!r} is used twice", "each announcement id once")
+            problems.append(door.problem("id", M.ID_TWICE.format(v=ann.id)))
+            continue
         out.append(ann)
+    spec.raise_if(problems, str(p))
     return out
 
 

@@ -110,3 +110,27 @@ def test_cli_reports_in_vietnamese_and_keeps_the_catalog(ward_dir: Path, capsys:
 
     assert [p.code for p in load_catalog(dest)] == ["1.001193", "1.000656"]
     assert [p.code for p in public_procedures(load_ward())] == ["1.001193"]
+
+
+@pytest.mark.parametrize(("column", "key", "cell"), [
+    ("Mã thủ tục", "code", "1.0 02"),
+    ("Link dịch vụ công", "link", "dichvucong.gov.vn/x y"),
+    ("Mức độ trực tuyến", "online_level", "mức 5"),
+])
+def test_the_sheet_and_the_json_file_refuse_a_value_with_the_same_words(tmp_path: Path, column: str, key: str, cell: str) -> None:
+    """One set of rules (catalog.py) for both ways a catalog is written."""
+    from broadcaster.errors import ConfigError
+
+    i = HEADER.index(column)
+    row = [*GOOD[:i], cell, *GOOD[i + 1:]]
+    with pytest.raises(CatalogImportError) as sheet:
+        import_catalog(xlsx(tmp_path / "bad.xlsx", [HEADER, row]), tmp_path / "out.json")
+    [(_, col, from_sheet)] = sheet.value.problems
+    assert col == column
+    entry = {"code": "1.001193", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "documents": ["Tờ khai"],
+             "processing_time": "Trong ngày", "fee": "Miễn", key: cell}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([entry], ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as js:
+        load_catalog(path)
+    assert js.value.problem == from_sheet and js.value.key.endswith(f".{key}")

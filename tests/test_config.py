@@ -94,10 +94,10 @@ def _programme(tmp_path: Path, body: str) -> Path:
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nzones=["kp9"]\n', "announcement[0].zones[0]", "kp1"),
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\npriority="urgent"\n', "announcement[0].priority", "emergency"),
         ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="once", at="31/02/2026 17:00"}\n', "announcement[0].schedule.at", "DD/MM/YYYY"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="daily", times=["17:00"], from="05/12/2026", until="01/12/2026"}\n', "announcement[0].schedule.until", "end date"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="weekly", times=["17:00"], from="01/12/2026", until="09/12/2026", weekdays=["t8"]}\n', "announcement[0].schedule.weekdays", "t2"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext=""\n', "announcement[0].text", "text"),
-        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nreadings=0\n', "announcement[0].readings", "1 to 5"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="daily", times=["17:00"], from="05/12/2026", until="01/12/2026"}\n', "announcement[0].schedule.until", "Ngày kết thúc 01/12/2026 trước ngày bắt đầu"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nschedule={kind="weekly", times=["17:00"], from="01/12/2026", until="09/12/2026", weekdays=["t8"]}\n', "announcement[0].schedule.weekdays[0]", "t2"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext=""\n', "announcement[0].text", "Chưa có nội dung"),
+        ('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nreadings=0\n', "announcement[0].readings", "từ 1 đến 5"),
     ],
 )
 def test_announcement_errors(tmp_path: Path, body: str, key: str, hint: str) -> None:
@@ -117,3 +117,22 @@ def test_unknown_zone_lookup_lists_known_zones() -> None:
 @pytest.mark.parametrize(("s", "t"), [("17:00", time(17)), ("7h30", time(7, 30)), ("7h", time(7)), ("07g05", time(7, 5)), ("17:00:20", time(17, 0, 20)), ("24:00", None), ("7.30", None)])
 def test_clock_formats(s: str, t: time | None) -> None:
     assert parse_clock(s) == t
+
+
+def test_every_mistake_of_a_programme_file_is_named_at_once(tmp_path: Path) -> None:
+    from broadcaster.announce.spec import AnnouncementInputError
+
+    ward = load_ward(WARD, env={})
+    body = ('[[announcement]]\nid = "Họp Tổ 6/kp3"\ntitle = "t"\ntext = "x"\nreadings = 9\n\n'
+            '[[announcement]]\nid = "b"\ntitle = "t"\n# a comment\n'
+            'schedule = { kind = "daily", times = ["17:00", "25:00"], from = "01/12/2026" }\ntext = "x"\n\n'
+            '[[announcement]]\nid = "c"\ntitle = "t"\ntext = "x"\nchime = "có"\n')
+    with pytest.raises(AnnouncementInputError) as info:
+        load_announcements(_programme(tmp_path, body), ward)
+    where = [p.where for p in info.value.problems]
+    assert where == ["announcement[0].id", "announcement[0].readings", "announcement[1].schedule.times[1]",
+                     "announcement[1].schedule.until", "announcement[2].chime"], where
+    assert "Thiếu «Đến ngày»" in str(info.value) and "«25:00» không phải giờ" in str(info.value)
+    # and on which line: the key's, or its [[announcement]] header's when the key is missing
+    assert [p.line for p in info.value.problems] == [2, 5, 11, 11, 18]
+    assert "announcement[1].schedule.times[1] (dòng 11): «25:00»" in str(info.value)

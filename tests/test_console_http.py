@@ -182,7 +182,7 @@ def test_compose_check_preview_submit_approve_over_http(console: Console) -> Non
     # emoji: the voice cannot read them, the TV shows boxes; said beside the field, degrees and per cent are fine
     r = c.post("/console/compose/check", data={**form, "title": "Họp 🎉", "text": form["text"] + " 😀👍 Trời 30°C, 50%.",
                                                 "at_time": "17:40"}, headers=h)
-    emoji = {x["field"]: x["text"] for x in r.json()["checks"] if x["level"] == "error"}
+    emoji = {**{x["field"]: x["text"] for x in r.json()["checks"] if x["level"] == "error"}, **r.json()["errors"]}
     assert set(emoji) == {"title", "text"} and "🎉" in emoji["title"] and "😀 👍" in emoji["text"], emoji
     assert "biểu tượng cảm xúc" in emoji["text"] and "°" not in emoji["text"]
     # outside the window

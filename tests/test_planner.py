@@ -155,7 +155,7 @@ def test_validate_refuses_what_cannot_play(ward: Ward) -> None:
     # an emergency may be at night; "now" outside a window is accepted with a note
     planner.validate(Ann("e", "emergency", ("kp1",), once(local(2026, 12, 1, 23)), 1, 1, now), ward, now)
     notes = planner.validate(Ann("n", "normal", ("kp1",), ScheduleSpec("now"), 1, 1, now), ward, now)
-    assert notes and "next window" in notes[0]
+    assert notes and "khung giờ kế tiếp" in notes[0]
 
 
 def test_window_crossing_midnight(ward: Ward) -> None:

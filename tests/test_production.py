@@ -54,7 +54,7 @@ def test_render_command_explains_bad_input(tmp_path: Path, ward_dir: Path) -> No
         capture_output=True, text=True, timeout=60,
     )
     assert res.returncode == 1
-    assert "--text: text: is empty" in res.stderr
+    assert "--text: Chưa có nội dung" in res.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text('[[announcement]]\nid="a"\ntitle="t"\ntext="x"\nzones=["kp9"]\n', encoding="utf-8")
     res = subprocess.run(
@@ -62,7 +62,7 @@ def test_render_command_explains_bad_input(tmp_path: Path, ward_dir: Path) -> No
         capture_output=True, text=True, timeout=60,
     )
     assert res.returncode == 1
-    assert "bad.toml: announcement[0].zones[0]: zone 'kp9' is not in the ward file" in res.stderr
+    assert "bad.toml: announcement[0].zones[0] (dòng 5): Khu phố «kp9» không có trong tệp phường" in res.stderr
 
 
 def test_producer_stores_content_addressed_media(ward_dir: Path) -> None:

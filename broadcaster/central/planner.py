@@ -19,7 +19,10 @@ Rules (Thông tư 39/2020/TT-BTTTT levels; docs/protocol.md "Scheduling" says th
   because it is stable: adding an item never moves one that already started.
 * **Overflow**: an item that would end after its window closes moves to the zone's next window
   occurrence (where it competes again); the officer is told. After ``MAX_MOVES`` moves it is given
-  up and reported as missed.
+  up and reported as missed. A daily or weekly item never moves past its last day (``until``):
+  when no window left in its period can hold it, it is reported missed at once, with the reason
+  (``messages_vi.EXPIRED``), and never shown as still to play. An item longer than the windows its
+  typed times fall in is refused at queue time (``schedule_problems``), so it cannot drift at all.
 * **Missed while the service was down**: an item whose start has passed and that was never
   delivered to the nodes plays at once ("late") if it is late by at most ``missed_grace`` and now
   is outside the quiet hours (emergencies ignore quiet hours); otherwise it is recorded as missed
@@ -32,15 +35,16 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from broadcaster.announce import messages_vi as M
+from broadcaster.announce.spec import CLI_DOOR, Door, Problem
 from broadcaster.config import ScheduleSpec, Ward, Window, Zone
 from broadcaster.errors import ScheduleError, UnknownZoneError
 from broadcaster.wire.vocabulary import Priority
 
-UTC = timezone.utc
 GAP = timedelta(seconds=5)  # silence between two items of a bulletin
 LEAD = timedelta(seconds=30)  # earliest start after queueing: time to publish and for nodes to fetch
 MAX_MOVES = 3  # overflow moves before an item is given up
@@ -48,31 +52,31 @@ PRIORITY_RANK = {p.value: p.rank for p in Priority}  # the one rank order (broad
 LOOKBACK = timedelta(days=2)  # planning starts this far back so open windows and carried overflow stay stable
 
 
-class Plannable(Protocol):
+class Schedulable(Protocol):
+    """What the queue-time checks need of an announcement (``config.Announcement`` has it).
+
+    Read-only members, so frozen dataclasses (``Announcement``, ``StoredAnnouncement``, ``Probe``) fit."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+    @property
+    def schedule(self) -> ScheduleSpec: ...
+
+
+class Plannable(Schedulable, Protocol):
     """What the planner needs of an announcement (``store.StoredAnnouncement`` has it)."""
 
     # read-only: the frozen dataclasses that fulfil it (StoredAnnouncement, Probe) cannot be written to
     @property
-    def id(self) -> str: ...
-
-    @property
     def title(self) -> str: ...
-
-    @property
-    def priority(self) -> str: ...
-
-    @property
-    def zones(self) -> tuple[str, ...]: ...
-
-    @property
-    def schedule(self) -> ScheduleSpec: ...
-
     @property
     def duration_ms(self) -> int: ...
-
     @property
     def queue_seq(self) -> int: ...
-
     @property
     def queued_at(self) -> datetime: ...
 
@@ -244,71 +248,99 @@ def _fmt_local(t: datetime, tz: ZoneInfo) -> str:
     return f"{t.astimezone(tz):%H:%M %d/%m/%Y}"
 
 
-def validate(ann: Plannable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
-    """Refuse what cannot be scheduled (ScheduleError naming why); return notes for the officer.
+def schedule_problems(ann: Schedulable, ward: Ward, now: datetime, *, duration_ms: int | None = None,
+                      door: Door = CLI_DOOR) -> tuple[list[Problem], list[str]]:
+    """What cannot be scheduled (``Problem``s, in Vietnamese, by field) and notes for the officer.
 
-    ``duration_ms`` may be left out to check the schedule before the audio exists.
+    The one check of the schedule against the clock, the windows and the length on air, for
+    ``broadcaster queue``, programme files and the console alike. ``duration_ms`` may be left out
+    to check the schedule before the audio exists.
     """
     tz = ward.tz
+    problems: list[Problem] = []
     notes: list[str] = []
+
+    def refuse(name: str, message: str, gloss: str = "") -> None:
+        problems.append(Problem(name, door.where(name), message, gloss))
+
     if not ann.zones:
-        raise ScheduleError(f"announcement {ann.id}: no zone given: use --zones kp1,kp2 or all")
+        refuse("zones", M.ZONES_NONE)
+        return problems, notes
+    known = {z.id: z for z in ward.zones}
     zones = []
     for z in ann.zones:
-        try:
-            zones.append(ward.zone(z))
-        except UnknownZoneError as exc:
-            raise UnknownZoneError(f"announcement {ann.id}: {exc}") from exc
+        if z in known:
+            zones.append(known[z])
+        else:
+            refuse("zones", M.ZONE_UNKNOWN.format(v=z, known=", ".join(known)), M.ZONE_UNKNOWN_EN.format(v=z))
     spec = ann.schedule
     today = now.astimezone(tz).date()
     if spec.kind == "once":
         at = to_utc(spec.at) if spec.at else None
         if at is None or at < now - timedelta(minutes=1):
-            raise ScheduleError(
-                f"announcement {ann.id}: {_fmt_local(at, tz) if at else 'the time'} is in the past "
-                f"(now is {_fmt_local(now, tz)}): give a time from now on, or --now"
-            )
+            shown = _fmt_local(at, tz) if at else "?"
+            refuse("schedule.at", M.PAST.format(at=shown, now=_fmt_local(now, tz)), M.PAST_EN.format(at=shown))
     elif spec.kind in ("daily", "weekly"):
         assert spec.start_date and spec.end_date
         if spec.end_date < today:
-            raise ScheduleError(
-                f"announcement {ann.id}: the period ends {spec.end_date:%d/%m/%Y}, which is in the past: give an --until date from today on"
-            )
-        if spec.start_date > spec.end_date:
-            raise ScheduleError(f"announcement {ann.id}: --from {spec.start_date:%d/%m/%Y} is after --until {spec.end_date:%d/%m/%Y}")
-        horizon_end = datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
-        if not occurrences(spec, tz, now, now, horizon_end):
-            raise ScheduleError(
-                f"announcement {ann.id}: {spec.describe()} has no occurrence from now on: check the weekdays and dates"
-            )
-    if ann.priority == "emergency":
-        return notes
-    # normal / priority: every typed time must fall inside a window of every target zone
+            end = f"{spec.end_date:%d/%m/%Y}"
+            refuse("schedule.until", M.PERIOD_OVER.format(end=end), M.PERIOD_OVER_EN.format(end=end))
+        elif spec.start_date > spec.end_date:
+            refuse("schedule.until", M.UNTIL_BEFORE_FROM.format(end=f"{spec.end_date:%d/%m/%Y}", start=f"{spec.start_date:%d/%m/%Y}"))
+        else:
+            horizon_end = datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+            if not occurrences(spec, tz, now, now, horizon_end):
+                refuse("schedule.weekdays" if spec.kind == "weekly" else "schedule.times",
+                       M.NO_OCCURRENCE.format(spec=spec.describe()), M.NO_OCCURRENCE_EN)
+    if ann.priority == "emergency" or problems:
+        return problems, notes
+    # normal / priority: every typed time inside a window of every target zone, and the item no
+    # longer than the windows it may air in (else it overflows window after window, never airing)
+    minutes = f"{duration_ms / 60000:.1f}" if duration_ms is not None else ""
+    long = timedelta(milliseconds=duration_ms) if duration_ms is not None else None
     for zone in zones:
         windows = ", ".join(str(w) for w in zone.windows)
+        longest = max(w.length for w in zone.windows)
         if spec.kind == "now":
             if window_containing(zone, tz, now) is None:
                 ws, _ = next_window(zone, tz, now)
-                notes.append(f"{zone.id}: now is outside the broadcast windows ({windows}); it will play in the next window, {_fmt_local(ws, tz)}")
-        else:
-            probe = [spec.at] if spec.kind == "once" and spec.at else [
-                datetime.combine(today, t, tz) for t in spec.times
-            ]
-            for t in probe:
-                lt = t.astimezone(tz)
-                if not any(w.contains(lt.time()) for w in zone.windows):
-                    raise ScheduleError(
-                        f"announcement {ann.id}: {lt:%H:%M} is outside every broadcast window of "
-                        f"{zone.id} ({windows}); normal and priority items play only inside them: choose a time in a window, "
-                        "or --priority emergency if it really cannot wait"
-                    )
-        if duration_ms is not None:
-            longest = max(w.length for w in zone.windows)
-            if timedelta(milliseconds=duration_ms) > longest:
-                raise ScheduleError(
-                    f"announcement {ann.id}: it lasts {duration_ms / 60000:.1f} min, longer than the longest window of "
-                    f"{zone.id} ({longest.total_seconds() / 60:.0f} min): shorten the text or use fewer --readings"
-                )
+                notes.append(M.NOW_OUTSIDE.format(zone=zone.name, windows=windows, next=_fmt_local(ws, tz)))
+            if long is not None and long > longest:
+                refuse("text", M.TOO_LONG.format(minutes=minutes, zone=zone.name, longest=f"{longest.total_seconds() / 60:.0f}"),
+                       M.TOO_LONG_EN.format(zone_id=zone.id))
+            continue
+        typed = [spec.at.astimezone(tz).time()] if spec.kind == "once" and spec.at else list(spec.times)
+        for t in typed:
+            inside = [w for w in zone.windows if w.contains(t)]
+            shown = f"{t:%H:%M}"
+            if not inside:
+                refuse("schedule.at" if spec.kind == "once" else "schedule.times",
+                       M.OUTSIDE_WINDOW.format(zone=zone.name, t=shown, windows=windows),
+                       M.OUTSIDE_WINDOW_EN.format(t=shown, zone_id=zone.id))
+                break
+            if long is None:
+                continue
+            if long > longest:
+                refuse("text", M.TOO_LONG.format(minutes=minutes, zone=zone.name, longest=f"{longest.total_seconds() / 60:.0f}"),
+                       M.TOO_LONG_EN.format(zone_id=zone.id))
+                break
+            w = max(inside, key=lambda x: x.length)
+            if long > w.length:
+                longer = ", ".join(str(x) for x in zone.windows if x.length >= long) or M.NO_LONGER_WINDOW
+                refuse("text", M.TOO_LONG_FOR_WINDOW.format(zone=zone.name, minutes=minutes, window=w, t=shown,
+                                                            length=f"{w.length.total_seconds() / 60:.0f}", longer=longer),
+                       M.TOO_LONG_FOR_WINDOW_EN.format(window=w, t=shown, zone_id=zone.id))
+                break
+    return problems, notes
+
+
+def validate(ann: Schedulable, ward: Ward, now: datetime, *, duration_ms: int | None = None) -> list[str]:
+    """Refuse what cannot be scheduled (``ScheduleError`` naming why, in Vietnamese with an English
+    gloss); return notes for the officer. See ``schedule_problems``."""
+    problems, notes = schedule_problems(ann, ward, now, duration_ms=duration_ms)
+    if problems:
+        cls = UnknownZoneError if problems[0].field == "zones" and "zone" in problems[0].gloss else ScheduleError
+        raise cls(f"announcement {ann.id}: " + "; ".join(p.said() for p in problems))
     return notes
 
 
@@ -403,6 +435,9 @@ def plan(
                     win = next_window(zone, tz, occ)
                 if win[1] <= queued:
                     continue  # that window was over before the item was queued: never meant to play
+                if _expired(ann.schedule, win[0], tz):
+                    result.missed.append(_expired_missed(ann, zid, occ, tz))
+                    continue
                 release = max(win[0], occ, queued + lead)
                 buckets[zid][win].append(_Pending(ann, zid, occ, release))
 
@@ -432,6 +467,11 @@ def plan(
                     )
                     continue
                 nxt = next_window(zone, tz, we)
+                if _expired(p.ann.schedule, nxt[0], tz):
+                    # the next window is past its last day: it must not drift beyond what the officer asked
+                    result.overflows.append(Overflow(p.ann.id, p.ann.title, zid, p.requested, ws, None))
+                    result.missed.append(_expired_missed(p.ann, zid, p.requested, tz))
+                    continue
                 result.overflows.append(Overflow(p.ann.id, p.ann.title, zid, p.requested, ws, nxt[0]))
                 if nxt[0] >= until:
                     continue  # beyond the horizon: a later plan places it
@@ -446,6 +486,25 @@ def plan(
     result.emergencies.sort(key=lambda i: (i.zone, i.start))
     result.overflows = [o for o in result.overflows if (o.moved_to or o.window_start) >= now - timedelta(days=1)]
     return result
+
+
+def valid_until(spec: ScheduleSpec, tz: ZoneInfo) -> datetime | None:
+    """The end of a daily or weekly schedule's last day (UTC): no airing of it starts later. None
+    for one-off and "now" items (bounded by ``MAX_MOVES`` instead)."""
+    if spec.kind in ("daily", "weekly") and spec.end_date is not None:
+        return datetime.combine(spec.end_date + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return None
+
+
+def _expired(spec: ScheduleSpec, window_start: datetime, tz: ZoneInfo) -> bool:
+    end = valid_until(spec, tz)
+    return end is not None and window_start >= end
+
+
+def _expired_missed(ann: Plannable, zone: str, requested: datetime, tz: ZoneInfo) -> Missed:
+    assert ann.schedule.end_date is not None
+    reason = M.EXPIRED.format(end=f"{ann.schedule.end_date:%d/%m/%Y}", requested=_fmt_local(requested, tz))
+    return Missed(item_id(ann.id, zone, requested), ann.id, zone, ann.priority, requested, ann.duration_ms, reason)
 
 
 def _apply_missed_policy(

@@ -31,7 +31,9 @@ from broadcaster.central.publisher import DeckSlideSource, Publisher
 from broadcaster.central.records import Records
 from broadcaster.central.scheduler import CentralScheduler
 from broadcaster.central.store import Store, StoredAnnouncement
-from broadcaster.config import ID_RE, Announcement, Deck, Ward, find_deck, pictograph_problem, speakable
+from broadcaster.announce import messages_vi as M
+from broadcaster.announce import spec
+from broadcaster.config import Announcement, Deck, Ward, find_deck
 from broadcaster.errors import BroadcasterError, ConfigError, NotFoundError, ProtocolError, ScheduleError
 from broadcaster.media import MediaStore, StoredMedia
 from broadcaster.transport import BrokerAddress, BrokerConnection, MqttConnection
@@ -505,29 +507,16 @@ def check_announcements(ward: Ward, store: Store, anns: list[Announcement], now:
     """The queue-time checks (unique id, zones, windows, past, length): ScheduleError, or notes per announcement."""
     notes = []
     for n, ann in enumerate(anns):
-        # the same rules whatever the way in (file, command line, console)
-        if not ID_RE.match(ann.id):
-            raise ScheduleError(
-                f"announcement id {ann.id!r} cannot be used: lowercase letters, digits, - or _ only, e.g. hop-to-6-kp3 "
-                "(mã thông báo chỉ gồm chữ thường không dấu, số, - hoặc _)"
-            )
-        for value, where in ((ann.title, "tiêu đề"), (ann.text, "nội dung")):
-            problem = pictograph_problem(value, where)
-            if problem:  # the spoken text would keep them and the slide show boxes
-                raise ScheduleError(f"announcement {ann.id}: {problem}")
-        if not speakable(ann.text):
-            raise ScheduleError(
-                f"announcement {ann.id}: the text has nothing to read out (only emoji or signs): write it in words "
-                "(nội dung không có chữ để đọc)"
-            )
+        # the same rules whatever the way in (file, command line, console): announce.spec
+        problems = spec.content_problems(ann, ward)
+        if problems:
+            raise ScheduleError(f"announcement {ann.id}: " + "; ".join(p.said() for p in problems))
         try:
             store.announcement(ann.id)
         except NotFoundError:
             pass
         else:
-            raise ScheduleError(
-                f"announcement {ann.id!r} is already in the store: give it another id (or cancel the old one and use a new id)"
-            )
+            raise ScheduleError(f"{M.ID_TAKEN.format(v=ann.id)} ({M.ID_TAKEN_EN.format(v=ann.id)})")
         probe = planner.Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, 0, 1 << 40, now)
         notes.append(planner.validate(probe, ward, now, duration_ms=durations[n] if durations else None))
     return notes

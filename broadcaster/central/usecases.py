@@ -1,8 +1,8 @@
 """What an officer can do, once, for the console and the CLI alike: the use-case layer.
 
 Every use case takes the acting user (``Actor``), checks the permission on the server (role ×
-khu phố), validates with the same functions ``broadcaster queue`` always used
-(``service.check_announcements`` → ``planner.validate``), and writes the audit log in the same
+khu phố), validates with the functions every way in uses
+(``announce.spec`` for the fields, ``planner.schedule_problems`` for the schedule), and writes the audit log in the same
 transaction as the change, so nothing is half-stored and nothing changes without a record.
 
 Roles (docs/architecture.md, "Console"):
@@ -24,15 +24,17 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
+from broadcaster.announce import messages_vi as M
+from broadcaster.announce import spec
 from broadcaster.central import planner
 from broadcaster.central.records import ALL_ZONES, AuditEntry, Draft, Records
-from broadcaster.central.service import QueueResult, check_announcements, store_produced
+from broadcaster.central.service import QueueResult, store_produced
 from broadcaster.central.store import Store, StoredAnnouncement
 from broadcaster.central.textfmt import slug
-from broadcaster.config import Announcement, ScheduleSpec, Ward, pictograph_problem
+from broadcaster.config import Announcement, ScheduleSpec, Ward
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
 from broadcaster.media import StoredMedia
 from broadcaster.production import ProducedAnnouncement
@@ -116,80 +118,43 @@ def _fmt(t: datetime, ward: Ward) -> str:
     return f"{t.astimezone(ward.tz):%H:%M %d/%m/%Y}"
 
 
-def _pictograph_checks(ann: Announcement) -> list[Check]:
-    """The shared emoji check (``config.pictograph_problem``, also in ``check_announcements``), by field."""
-    out = []
-    for name, value, where in (("title", ann.title, "tiêu đề"), ("text", ann.text, "nội dung")):
-        problem = pictograph_problem(value, where)
-        if problem:
-            out.append(Check(name, "error", problem))
-    return out
-
-
 def queue_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int | None = None) -> list[Check]:
-    """The CLI's queue-time checks, in Vietnamese and by field. An ``error`` means queueing is refused.
-
-    The last word is ``planner.validate`` (what ``broadcaster queue`` runs): if it refuses for a
-    reason not caught above, its message is shown too, so the console never accepts what the CLI refuses.
-    """
+    """The queue-time checks, in Vietnamese and by field of the compose form. An ``error`` means
+    queueing is refused. The errors are those of ``broadcaster queue`` (``service.check_announcements``)
+    by construction: the same ``announce.spec.content_problems`` and ``planner.schedule_problems``,
+    so the console never accepts what the CLI refuses, nor the reverse."""
     tz = ward.tz
-    out: list[Check] = _pictograph_checks(ann)
-    if not ann.zones:
-        out.append(Check("zones", "error", "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."))
-        return out
-    spec = ann.schedule
-    today = now.astimezone(tz).date()
-    if spec.kind == "once" and spec.at is not None and spec.at < now - timedelta(minutes=1):
-        out.append(Check("schedule", "error", f"Giờ phát {_fmt(spec.at, ward)} đã qua (bây giờ là {_fmt(now, ward)}): chọn giờ từ bây giờ trở đi, hoặc «Phát ngay»."))
-    if spec.kind in ("daily", "weekly") and spec.start_date and spec.end_date:
-        if spec.end_date < today:
-            out.append(Check("schedule", "error", f"Ngày kết thúc {spec.end_date:%d/%m/%Y} đã qua: chọn ngày từ hôm nay trở đi."))
-        elif spec.start_date > spec.end_date:
-            out.append(Check("schedule", "error", f"Ngày bắt đầu {spec.start_date:%d/%m/%Y} sau ngày kết thúc {spec.end_date:%d/%m/%Y}."))
+    door = spec.CONSOLE_DOOR
+    out = [Check(p.where, "error", p.message) for p in spec.content_problems(ann, ward, door)]
+    if _taken(store, ann.id):
+        out.append(Check(door.where("id"), "error", M.ID_TAKEN.format(v=ann.id)))
+    problems, notes = planner.schedule_problems(ann, ward, now, duration_ms=duration_ms, door=door)
+    out += [Check(p.where, "error", p.message) for p in problems]
+    out += [Check("schedule", "info", n) for n in notes]
+    spec_ = ann.schedule
     if ann.priority == "emergency":
-        when = "ngay bây giờ" if spec.kind == "now" else "đúng giờ đã chọn"
+        when = "ngay bây giờ" if spec_.kind == "now" else "đúng giờ đã chọn"
         out.append(Check("priority", "warn", f"Khẩn cấp: phát {when}, ngắt mọi thông báo khác, kể cả ngoài khung giờ."))
-        if planner.in_quiet_hours(ward.service.quiet_hours, spec.at or now, tz):
+        if planner.in_quiet_hours(ward.service.quiet_hours, spec_.at or now, tz):
             out.append(Check("schedule", "warn", f"Đang trong giờ yên tĩnh ({ward.service.quiet_hours}): loa vẫn phát vì là khẩn cấp."))
-    else:
-        for zid in ann.zones:
-            try:
-                zone = ward.zone(zid)
-            except BroadcasterError:
-                out.append(Check("zones", "error", f"Khu phố {zid} không có trong tệp phường."))
-                continue
-            windows = ", ".join(str(w) for w in zone.windows)
-            if spec.kind == "now":
-                if planner.window_containing(zone, tz, now) is None:
-                    ws, _ = planner.next_window(zone, tz, now)
-                    out.append(Check("schedule", "info", f"{zone.name}: bây giờ ngoài khung giờ phát ({windows}); sẽ phát ở khung giờ kế tiếp, {_fmt(ws, ward)}."))
-            else:
-                probe = [spec.at] if spec.kind == "once" and spec.at else [datetime.combine(today, t, tz) for t in spec.times]
-                bad = [t for t in probe if not any(w.contains(t.astimezone(tz).time()) for w in zone.windows)]
-                if bad:
-                    out.append(Check("schedule", "error", f"{zone.name}: {bad[0].astimezone(tz):%H:%M} ngoài khung giờ phát ({windows}). "
-                                     "Thông báo thường và ưu tiên chỉ phát trong khung giờ: chọn giờ trong khung, hoặc mức «Khẩn cấp» nếu thật sự không thể chờ."))
-            if duration_ms is not None:
-                longest = max(w.length for w in zone.windows)
-                if timedelta(milliseconds=duration_ms) > longest:
-                    out.append(Check("text", "error", f"Dài {duration_ms / 60000:.1f} phút, hơn khung giờ dài nhất của {zone.name} "
-                                     f"({longest.total_seconds() / 60:.0f} phút): rút ngắn nội dung hoặc giảm số lần đọc."))
     errors = [c for c in out if c.level == "error"]
-    if not errors:
-        try:
-            check_announcements(ward, store, [ann], now, [duration_ms] if duration_ms is not None else None)
-        except ScheduleError as exc:
-            out.append(Check("schedule", "error", f"Không xếp được lịch: {exc}"))
-            errors = out[-1:]
     if not errors and duration_ms is not None and ann.priority != "emergency":
         out += _overflow_checks(ward, store, ann, now, duration_ms)
     return out
 
 
+def _taken(store: Store, ann_id: str) -> bool:
+    try:
+        store.announcement(ann_id)
+    except NotFoundError:
+        return False
+    return True
+
+
 def _overflow_checks(ward: Ward, store: Store, ann: Announcement, now: datetime, duration_ms: int) -> list[Check]:
     """Would it overflow its window, with what is queued already? Planned exactly as the service does."""
     probe = planner.Probe(ann.id, ann.title, ann.priority, ann.zones, ann.schedule, duration_ms, 1 << 40, now)
-    anns = [*store.announcements(), probe]
+    anns: list[planner.Plannable] = [*store.announcements(), probe]
     until = planner.reach_first_airings([probe], ward.tz, now, now + ward.service.horizon)
     p = planner.plan(ward, anns, now, until, delivered=store.delivered_ids(), decided=store.decided_ids())
     out = []
@@ -548,7 +513,7 @@ class Accounts:
             raise ScheduleError(why)
         with self.uc.store.transaction():
             self.uc.records.add_user(User(name, display_name.strip(), role, zones, True, self.hash(password)))
-            self.uc._audit(actor, "user_add", name, f"{role} {','.join(zones)}")  # noqa: SLF001
+            self.uc._audit(actor, "user_add", name, f"{role} {','.join(zones)}")
 
     def set_active(self, actor: Actor, username: str, active: bool) -> None:
         self.uc.require(actor, "users")
@@ -556,7 +521,7 @@ class Accounts:
             raise ScheduleError("Không thể tự khóa tài khoản của mình.")
         with self.uc.store.transaction():
             self.uc.records.update_user(username, active=active)
-            self.uc._audit(actor, "user_disable" if not active else "user_add", username, "khóa" if not active else "mở lại")  # noqa: SLF001
+            self.uc._audit(actor, "user_disable" if not active else "user_add", username, "khóa" if not active else "mở lại")
 
 
 def _split_item(item_id: str) -> tuple[str, str, str]:

@@ -1,7 +1,8 @@
 """``broadcaster list``: the queued announcements and when each plays next in each khu phố.
 
 Overflow warnings (a window too full for its items) are shown under the table, with where the
-items go instead.
+items go instead; an airing that can no longer air before its schedule's last day is shown as
+"không phát được (hết thời hạn)" with its reason, never as still to come.
 
 Example::
 
@@ -12,8 +13,13 @@ Example::
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broadcaster.central.store import Store
+    from broadcaster.config import Ward
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,30 +32,45 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from broadcaster.central import planner
     from broadcaster.central.store import Store
-    from broadcaster.central.textfmt import PRIORITY_VI, duration, local, table
     from broadcaster.config import load_ward
     from broadcaster.protocol import utc_now
-    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
-    tz = ward.tz
-    now = utc_now()
     with Store.for_ward(ward) as store:
-        active = store.announcements()
-        shown = store.announcements(include_cancelled=True) if args.all else active
-        until = planner.reach_first_airings(active, tz, now, now + timedelta(days=max(1, args.days)))
-        plan = planner.plan(ward, active, now, until,
-                            delivered=store.delivered_ids(), decided=store.decided_ids())
-        voices = store.voices()
+        lines = report(ward, store, utc_now(), days=args.days, include_cancelled=args.all)
+    print("\n".join(lines))
+    _print_decks(ward)
+    return 0
+
+
+def report(ward: Ward, store: Store, now: datetime, *, days: int = 14, include_cancelled: bool = False) -> list[str]:
+    """The table and its warnings at ``now``: what plays next, what overflows, and what can no
+    longer air in its period (never shown as still to come)."""
+    from broadcaster.announce import messages_vi as M
+    from broadcaster.central import planner
+    from broadcaster.central.textfmt import PRIORITY_VI, duration, local, table
+    from broadcaster.tts import messages_vi as vi
+
+    tz = ward.tz
+    active = store.announcements()
+    shown = store.announcements(include_cancelled=True) if include_cancelled else active
+    until = planner.reach_first_airings(active, tz, now, now + timedelta(days=max(1, days)))
+    plan = planner.plan(ward, active, now, until, delivered=store.delivered_ids(), decided=store.decided_ids())
+    voices = store.voices()
     if not shown:
-        print("Chưa có thông báo nào / nothing queued. Use `broadcaster queue`.")
-        _print_decks(ward)
-        return 0
+        return ["Chưa có thông báo nào / nothing queued. Use `broadcaster queue`."]
     nexts: dict[str, dict[str, str]] = {}
     for it in sorted([*plan.emergencies, *plan.items], key=lambda i: i.start):
         nexts.setdefault(it.announcement_id, {}).setdefault(it.zone, local(it.start, tz, "%H:%M %d/%m"))
+    # airings that can no longer air in their period: this plan's, and those the service recorded
+    expired: dict[str, dict[str, tuple[str, str]]] = {}
+    recorded = [(r.announcement_id, r.item_id, r.zone, r.reason) for r in store.plan_items(now - timedelta(days=400))
+                if r.status == "missed" and r.reason.startswith(M.EXPIRED_MARK)]
+    for ann_id, iid, zone, reason in [*((m.announcement_id, m.item_id, m.zone, m.reason) for m in plan.missed
+                                        if m.reason.startswith(M.EXPIRED_MARK)), *recorded]:
+        expired.setdefault(ann_id, {})[iid] = (zone, reason)
+    today = now.astimezone(tz).date()
     rows = []
     for a in shown:
         per_zone = nexts.get(a.id, {})
@@ -61,26 +82,33 @@ def run(args: argparse.Namespace) -> int:
             for z, t in per_zone.items():
                 groups.setdefault(t, []).append(z)
             nxt = "; ".join(f"{','.join(zs)} {t}" for t, zs in groups.items())
+        elif a.id in expired:
+            nxt = M.EXPIRED_SHORT
+        elif a.schedule.end_date is not None and a.schedule.end_date < today:
+            nxt = M.ENDED.format(end=f"{a.schedule.end_date:%d/%m/%Y}")
         else:
             nxt = "— (none in the coming days)"
         v = voices.get(a.id)
         voice = (vi.RECORDED_VOICE if a.engine == "recording" else a.engine) + (" ⚠" if v is not None and v.fallback else "")
         rows.append([a.id, a.title[:40], PRIORITY_VI[a.priority], ",".join(a.zones) if len(a.zones) < len(ward.zones) else "all",
                      a.schedule.describe(), duration(a.duration_ms), voice, nxt])
-    print(table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Giọng / voice", "Lần phát kế tiếp / next"], rows))
+    out = [table(["ID", "Tiêu đề / title", "Mức", "Khu phố", "Lịch / schedule", "Dài", "Giọng / voice", "Lần phát kế tiếp / next"], rows)]
     fallbacks = [a for a in shown if a.status == "active" and (v := voices.get(a.id)) is not None and v.fallback]
     if fallbacks:
-        print()
+        out.append("")
         for a in fallbacks:
-            print(f"{a.id}: {vi.FALLBACK_WARNING.format(engine=a.engine, preferred=voices[a.id].preferred)}")
+            out.append(f"{a.id}: {vi.FALLBACK_WARNING.format(engine=a.engine, preferred=voices[a.id].preferred)}")
     if plan.overflows:
-        print()
-        print("⚠ Quá khung giờ / overflow (the window cannot hold every item):")
+        out += ["", "⚠ Quá khung giờ / overflow (the window cannot hold every item):"]
         for o in plan.overflows:
             where = f"→ {local(o.moved_to, tz)}" if o.moved_to else "→ không phát được / given up"
-            print(f"  {o.zone}: {o.announcement_id} does not fit the window of {local(o.window_start, tz)} {where}")
-    _print_decks(ward)
-    return 0
+            out.append(f"  {o.zone}: {o.announcement_id} does not fit the window of {local(o.window_start, tz)} {where}")
+    shown_ids = {a.id for a in shown if a.status == "active"}
+    gone = [(ann_id, zone, reason) for ann_id, its in expired.items() if ann_id in shown_ids for zone, reason in its.values()]
+    if gone:
+        out += ["", M.NOT_AIRABLE]
+        out += [f"  {zone}: {ann_id}: {reason}" for ann_id, zone, reason in gone]
+    return out
 
 
 def _print_decks(ward: object) -> None:

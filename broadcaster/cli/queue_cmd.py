@@ -17,16 +17,14 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from broadcaster.config import Announcement, ScheduleSpec, Ward, load_announcements, load_ward, parse_clock, parse_date, parse_local_datetime
+from broadcaster.announce import spec
+from broadcaster.config import Announcement, Ward, load_announcements, load_ward
 from broadcaster.errors import ConfigError
 from broadcaster.tts import ENGINE_NAMES
-
-DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng", "emergency": "Thông báo khẩn cấp"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -65,68 +63,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _list(v: str) -> list[str]:
-    return [x.strip() for x in re.split(r"[,\s]+", v) if x.strip()]
-
-
-def _times(v: str, opt: str) -> tuple:  # type: ignore[type-arg]
-    out = []
-    for x in _list(v):
-        t = parse_clock(x)
-        if t is None:
-            raise ConfigError("command line", opt, f"{x!r} is not a time of day", 'HH:MM, e.g. "17:00" or "5h30"')
-        out.append(t)
-    return tuple(sorted(set(out)))
-
-
-def _day(v: str | None, opt: str) -> object:
-    if not v:
-        raise ConfigError("command line", opt, "is missing", "a date DD/MM/YYYY (daily and weekly need --from and --until)")
-    d = parse_date(v)
-    if d is None:
-        raise ConfigError("command line", opt, f"{v!r} is not a date", "DD/MM/YYYY, e.g. 31/12/2026")
-    return d
-
-
-def spec_from_args(args: argparse.Namespace, ward: Ward) -> ScheduleSpec:
-    if args.now:
-        return ScheduleSpec("now")
+def raw_from_args(args: argparse.Namespace) -> spec.Raw:
+    """The flags as typed, for ``announce.spec.parse`` (the checks of a programme file and the console)."""
+    when = spec.RawSchedule()
     if args.at:
-        at = parse_local_datetime(args.at, ward.tz)
-        if at is None:
-            raise ConfigError("command line", "--at", f"{args.at!r} is not a date and time", '"DD/MM/YYYY HH:MM", e.g. "01/12/2026 17:05"')
-        return ScheduleSpec("once", at=at)
-    if args.daily:
-        return ScheduleSpec("daily", times=_times(args.daily, "--daily"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
-                            end_date=_day(args.date_until, "--until"))  # type: ignore[arg-type]
-    if args.weekly:
-        from broadcaster.central.words import weekday_words
-
-        days = weekday_words(args.weekly)
-        if not args.times:
-            raise ConfigError("command line", "--times", "is missing", "times of day for --weekly, e.g. --times 05:30,17:00")
-        return ScheduleSpec("weekly", times=_times(args.times, "--times"), start_date=_day(args.date_from, "--from"),  # type: ignore[arg-type]
-                            end_date=_day(args.date_until, "--until"), weekdays=days)  # type: ignore[arg-type]
-    raise ConfigError("command line", "schedule", "no time given", "one of --at, --daily, --weekly or --now")
-
-
-def zones_from_args(v: str, ward: Ward) -> tuple[str, ...]:
-    from broadcaster.central.words import zone_words
-    from broadcaster.errors import UnknownZoneError
-
-    try:
-        return zone_words(v, [z.id for z in ward.zones])
-    except ConfigError as exc:
-        if "not in the ward file" in exc.problem:
-            known = ", ".join(z.id for z in ward.zones)
-            bad = exc.problem.split("'")[1] if "'" in exc.problem else v
-            raise UnknownZoneError(f"unknown zone {bad!r}: the ward file {ward.source} defines {known}") from exc
-        raise
+        when = spec.RawSchedule("once", at=args.at)
+    elif args.daily:
+        when = spec.RawSchedule("daily", times=args.daily, start=args.date_from, end=args.date_until)
+    elif args.weekly:
+        when = spec.RawSchedule("weekly", times=args.times, start=args.date_from, end=args.date_until, weekdays=args.weekly)
+    elif args.now:
+        when = spec.RawSchedule("now")
+    else:
+        raise ConfigError("command line", "--at/--daily/--weekly/--now", "no time given (chưa có giờ phát)",
+                          "one of --at, --daily, --weekly or --now")
+    return spec.Raw(id=args.ann_id, title=args.title, text=args.text, zones=args.zones, priority=args.priority,
+                    readings=args.readings, chime=not args.no_chime, show_on_tv=not args.no_tv, audio=args.audio,
+                    schedule=when)
 
 
 def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime) -> list[Announcement]:
-    from broadcaster.central.textfmt import slug
-
     if args.file is not None:
         anns = load_announcements(args.file, ward)
         if args.ann_id:
@@ -139,34 +95,22 @@ def announcements_from_args(args: argparse.Namespace, ward: Ward, now: datetime)
                                   "--id to choose the announcement the recording reads")
             anns = [replace(anns[0], audio_file=args.audio)]
         return anns
-    if not args.text.strip():
-        raise ConfigError("command line", "--text", "is empty", "the words of the announcement")
-    from broadcaster.central.words import priority_word
+    door = spec.CLI_WEEKLY_DOOR if args.weekly else spec.CLI_DOOR
+    from broadcaster.central.usecases import new_id
 
-    args.priority = priority_word(args.priority)
-    if not 1 <= args.readings <= 5:
-        raise ConfigError("command line", "--readings", f"is {args.readings}", "1 to 5")
-    title = args.title or DEFAULT_TITLES[args.priority]
-    ann_id = args.ann_id or f"{slug(title, 24)}-{now.astimezone(ward.tz):%y%m%d-%H%M%S}"
-    return [
-        Announcement(
-            id=ann_id, title=title, text=args.text.strip(), zones=zones_from_args(args.zones, ward), priority=args.priority,
-            readings=args.readings, chime=not args.no_chime, show_on_tv=not args.no_tv, schedule=spec_from_args(args, ward),
-            source="command line", audio_file=args.audio,
-        )
-    ]
+    return [spec.parse(raw_from_args(args), ward, door, make_id=lambda title: new_id(ward, title, now))]
 
 
 def run(args: argparse.Namespace) -> int:
     from broadcaster.central.planner import occurrences
     from broadcaster.central.service import media_store
     from broadcaster.central.store import Store
-    from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.central.textfmt import PRIORITY_VI, duration, local
+    from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.cli.render_cmd import voice_label
     from broadcaster.production import Producer
-    from broadcaster.tts import messages_vi as vi
     from broadcaster.protocol import utc_now
+    from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)
     now = utc_now()
@@ -199,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
             for when, zones in by_time.items():
                 print(f"  {label}: {', '.join(zones)} {when}")
         if not r.items and not r.emergencies:
-            first = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
-            when = local(first[0], tz) if first else "—"
+            occ = occurrences(a.schedule, tz, a.queued_at, now, now + timedelta(days=3660))
+            when = local(occ[0], tz) if occ else "—"
             print(f"  lần phát đầu tiên / first occurrence: {when} (sent to the nodes {ward.service.horizon.total_seconds() / 3600:.0f} h ahead)")
         for o in r.overflows:
             where = f"chuyển sang / moved to {local(o.moved_to, tz)}" if o.moved_to else "không còn khung giờ / given up"

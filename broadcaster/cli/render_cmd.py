@@ -10,12 +10,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from broadcaster.config import (
-    Announcement,
-    ScheduleSpec,
-    load_announcements,
-    load_ward,
-)
+from broadcaster.announce import spec
+from broadcaster.config import load_announcements, load_ward
 from broadcaster.errors import ConfigError
 from broadcaster.tts import ENGINE_NAMES
 
@@ -51,9 +47,6 @@ def voice_label(engine: str, voice: str) -> str:
     return f"{name} ({voice})" if voice else name
 
 
-DEFAULT_TITLES = {"normal": "Thông báo", "priority": "Thông báo quan trọng", "emergency": "Thông báo khẩn cấp"}
-
-
 def run(args: argparse.Namespace) -> int:
     from broadcaster.production import preferred_engine, render_files
     from broadcaster.tts import make_engine
@@ -61,25 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
     ward = load_ward(args.ward)
     if args.text is not None:
-        if not args.text.strip():
-            raise ConfigError("--text", "text", "is empty", "the words of the announcement")
-        if not 1 <= args.readings <= 5:
-            raise ConfigError("--readings", "readings", f"is {args.readings}", "1 to 5")
-        anns = [
-            Announcement(
-                id="announcement",
-                title=args.title or DEFAULT_TITLES[args.priority],
-                text=args.text,
-                zones=tuple(z.id for z in ward.zones),
-                priority=args.priority,
-                readings=args.readings,
-                chime=not args.no_chime,
-                show_on_tv=True,
-                schedule=ScheduleSpec("now"),
-                source="--text",
-                audio_file=args.audio,
-            )
-        ]
+        # the checks of `queue`, a programme file and the console (announce.spec)
+        raw = spec.Raw(id="announcement", title=args.title, text=args.text, priority=args.priority,
+                       readings=args.readings, chime=not args.no_chime, audio=args.audio)
+        anns = [spec.parse(raw, ward, spec.CLI_DOOR)]
     else:
         anns = load_announcements(args.file, ward)
         if args.ann_id:

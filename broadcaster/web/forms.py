@@ -1,4 +1,4 @@
-"""The compose form -> an ``Announcement``, with every problem named by its field, in Vietnamese."""
+"""The compose form -> an ``Announcement`` through ``announce.spec``, every problem beside its field, in Vietnamese."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from broadcaster.announce import spec
 from broadcaster.central.usecases import new_id
-from broadcaster.config import Announcement, ScheduleSpec, Ward, parse_clock, parse_date, parse_local_datetime
+from broadcaster.config import Announcement, ScheduleSpec, Ward
 from broadcaster.protocol import PRIORITIES
 from broadcaster.web import strings as S
 
@@ -31,83 +32,53 @@ def _getlist(form: Any, key: str) -> list[str]:
 
 def parse_compose(form: Any, ward: Ward, now: datetime, *, force_priority: str | None = None,
                   allowed_zones: list[str] | None = None) -> FormResult:
-    """``allowed_zones``: the khu phố of the acting user; "Toàn phường" and "all except" mean all of those."""
+    """The form's fields checked by ``announce.spec.parse``, the path of ``broadcaster queue`` and
+    programme files; each problem lands beside its field. ``allowed_zones``: the khu phố of the
+    acting user; "Toàn phường" and "all except" mean all of those."""
     errors: dict[str, str] = {}
-    title = _get(form, "title")
-    text = _get(form, "text")
-    if not title:
-        errors["title"] = S.E_TITLE
-    if not text:
-        errors["text"] = S.E_TEXT
-    elif len(text) > 5000:
-        errors["text"] = S.E_TEXT_LONG.format(n=len(text))
     zone_ids = [z.id for z in ward.zones if allowed_zones is None or z.id in allowed_zones]
+    # a khu phố not his (a forged form) is not chosen; the use cases check permissions again
     picked = [z for z in _getlist(form, "zones") if z in zone_ids]
     mode = _get(form, "zone_mode", "pick")
+    zones: list[str]
     if mode == "all":
-        zones = tuple(zone_ids)
+        zones = list(zone_ids)
     elif mode == "except":
-        zones = tuple(z for z in zone_ids if z not in picked)
+        zones = [z for z in zone_ids if z not in picked]
         if not zones:
             errors["zones"] = S.E_ZONES_ALL_EXCEPT
     else:
-        zones = tuple(z for z in zone_ids if z in picked)
-        if not zones:
-            errors["zones"] = S.E_ZONES
+        zones = [z for z in zone_ids if z in picked]
     priority = force_priority or _get(form, "priority", "normal")
-    if priority not in PRIORITIES:
-        errors["priority"] = S.E_PRIORITY
-        priority = "normal"
-    try:
-        readings = int(_get(form, "readings", "2"))
-        if not 1 <= readings <= 5:
-            raise ValueError
-    except ValueError:
-        errors["readings"] = S.E_READINGS
-        readings = 2
-    chime = _get(form, "chime") in ("1", "on", "true")
-    tv = _get(form, "show_on_tv") in ("1", "on", "true")
     kind = _get(form, "kind", "now") if not force_priority else "now"
-    spec = ScheduleSpec("now")
-    if kind == "once":
-        at_raw = f"{_get(form, 'at_date')} {_get(form, 'at_time')}".strip()
-        at = parse_local_datetime(at_raw, ward.tz) if at_raw else None
-        if at is None:
-            errors["schedule"] = S.E_AT
-        else:
-            spec = ScheduleSpec("once", at=at)
-    elif kind in ("daily", "weekly"):
-        times = []
-        for t_s in (x.strip() for x in _get(form, "times").replace(";", ",").split(",") if x.strip()):
-            t = parse_clock(t_s)
-            if t is None:
-                times = []
-                break
-            times.append(t)
-        d_from, d_until = parse_date(_get(form, "from")), parse_date(_get(form, "until"))
-        weekdays = tuple(sorted({int(x) for x in _getlist(form, "weekdays") if x.isdigit() and 0 <= int(x) <= 6}))
-        if not times:
-            errors["schedule"] = S.E_TIMES
-        elif d_from is None:
-            errors["schedule"] = S.E_FROM
-        elif d_until is None:
-            errors["schedule"] = S.E_UNTIL
-        elif kind == "weekly" and not weekdays:
-            errors["schedule"] = S.E_WEEKDAYS
-        else:
-            spec = ScheduleSpec(kind, times=tuple(sorted(set(times))), start_date=d_from, end_date=d_until,
-                                weekdays=weekdays if kind == "weekly" else ())
-    elif kind != "now":
+    if kind not in ("now", "once", "daily", "weekly"):
         kind = "now"
+    at_raw = f"{_get(form, 'at_date')} {_get(form, 'at_time')}".strip()
+    weekdays = [int(x) for x in _getlist(form, "weekdays") if x.isdigit() and 0 <= int(x) <= 6]
+    raw = spec.Raw(
+        title=_get(form, "title"), text=_get(form, "text"), zones=zones, priority=priority,
+        readings=_get(form, "readings", "2"), chime=_get(form, "chime") in ("1", "on", "true"),
+        show_on_tv=_get(form, "show_on_tv") in ("1", "on", "true"),
+        schedule=spec.RawSchedule(kind, at=at_raw or None, times=_get(form, "times"), start=_get(form, "from"),
+                                  end=_get(form, "until"), weekdays=weekdays),
+    )
+    ann: Announcement | None = None
+    try:
+        ann = spec.parse(raw, ward, spec.CONSOLE_DOOR, make_id=lambda title: new_id(ward, title, now),
+                         allowed_zones=zone_ids)
+    except spec.AnnouncementInputError as exc:
+        for p in exc.problems:
+            errors.setdefault(p.where, p.message)
     values = {
-        "title": title, "text": text, "zones": picked, "zone_mode": mode, "priority": priority, "readings": readings,
-        "chime": chime, "show_on_tv": tv, "kind": kind, "at_date": _get(form, "at_date"), "at_time": _get(form, "at_time"),
-        "times": _get(form, "times"), "from": _get(form, "from"), "until": _get(form, "until"),
-        "weekdays": [int(x) for x in _getlist(form, "weekdays") if x.isdigit()],
+        "title": raw.title, "text": raw.text, "zones": picked, "zone_mode": mode,
+        "priority": ann.priority if ann else (priority if priority in PRIORITIES else "normal"),
+        "readings": ann.readings if ann else _get(form, "readings", "2"),
+        "chime": raw.chime, "show_on_tv": raw.show_on_tv, "kind": kind, "at_date": _get(form, "at_date"),
+        "at_time": _get(form, "at_time"), "times": _get(form, "times"), "from": _get(form, "from"),
+        "until": _get(form, "until"), "weekdays": [int(x) for x in _getlist(form, "weekdays") if x.isdigit()],
     }
     if errors:
         return FormResult(None, errors, values)
-    ann = Announcement(new_id(ward, title, now), title, text, zones, priority, readings, chime, tv, spec, source="console")
     return FormResult(ann, errors, values)
 
 

@@ -185,18 +185,9 @@ HOME_NEXT = "Sắp phát"
 HOME_NOTHING = "Không có gì sắp phát trong 48 giờ tới."
 ALL_DEVICES_OK = "Mọi thiết bị đang trực tuyến."
 
-E_TITLE = "Chưa có tiêu đề: nhập một tiêu đề ngắn (hiện trên TV và trong danh sách)."
-E_TEXT = "Chưa có nội dung: nhập lời thông báo."
-E_TEXT_LONG = "Nội dung quá dài ({n} ký tự, tối đa 5000): rút gọn, hoặc chia thành vài thông báo ngắn."
-E_ZONES = "Chưa chọn khu phố nào: đánh dấu ít nhất một khu phố, hoặc «Toàn phường»."
+# What is wrong with a composed announcement: broadcaster/announce/messages_vi.py, the words of every
+# way in (programme file, `broadcaster queue`, this console).
 E_ZONES_ALL_EXCEPT = "«Tất cả trừ»: đã loại hết các khu phố, không còn khu phố nào để phát."
-E_AT = "Ngày giờ phát không đúng: chọn ngày và giờ, ví dụ 05/12/2026 17:10."
-E_TIMES = "Giờ phát không đúng: nhập giờ như 17:00 hoặc 05:30, 17:15."
-E_FROM = "Chưa có «Từ ngày» hoặc ngày không đúng."
-E_UNTIL = "Chưa có «Đến ngày» hoặc ngày không đúng."
-E_WEEKDAYS = "Chọn ít nhất một ngày trong tuần."
-E_READINGS = "Số lần đọc từ 1 đến 5."
-E_PRIORITY = "Mức ưu tiên không hợp lệ."
 E_UPLOAD_BIG = "Tệp tải lên quá lớn."
 
 
