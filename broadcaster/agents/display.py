@@ -129,7 +129,7 @@ class DisplayAgent:
         )
         self.cache = MediaCache(self.dir / "cache", cache_bytes)
         self.prefetch = Prefetcher(self.cache, self._needed_now, retry_s=fetch_retry_s,
-                                   on_fetched=self._media_arrived, on_progress=self.runtime.state_changed)
+                                   on_fetched=self.store.wake, on_progress=self.runtime.state_changed)
         self.store.on_bump(self.prefetch.wake)
         self.emergency_tail = emergency_tail
         self.catch_up_min = catch_up_min
@@ -212,13 +212,6 @@ class DisplayAgent:
     def _needed_now(self, now: datetime) -> list[MediaRef]:
         with self.store.lock:
             return self.needed_media(now)
-
-    def _media_arrived(self) -> None:
-        # A slide may now show. Bump the generation too: a notify alone is lost if the render
-        # thread is between deciding a frame and waiting.
-        with self.store.changed:
-            self.store.gen += 1
-            self.store.changed.notify_all()
 
     def screen_end(self, em: Emergency, cleared_at: datetime | None = None) -> datetime:
         """When an emergency leaves the screen: its audio's end plus the tail, never past its validity

@@ -212,6 +212,13 @@ class DesiredStateStore:
             listener()
         self.mark_dirty()
 
+    def wake(self) -> None:
+        """Something the loops wait on arrived (media, not desired state): re-evaluate, save nothing.
+        The generation is bumped too: a notify alone is lost if a loop is between deciding and waiting."""
+        with self.changed:
+            self.gen += 1
+            self.changed.notify_all()
+
     def mark_dirty(self) -> None:
         """Ask for the memory to be saved soon. Never blocks (safe on paho's thread)."""
         with self._io:

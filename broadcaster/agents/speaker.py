@@ -104,7 +104,7 @@ class SpeakerAgent:
         )
         self.cache = MediaCache(self.dir / "cache", cache_bytes)
         self.prefetch = Prefetcher(self.cache, self._needed_now, retry_s=fetch_retry_s,
-                                   on_fetched=self._media_arrived, on_progress=self.runtime.state_changed)
+                                   on_fetched=self.store.wake, on_progress=self.runtime.state_changed)
         self.store.on_bump(self.prefetch.wake)
         self.journal = AiringJournal(self.dir / "airings.journal")
         self.late_limit = timedelta(seconds=late_limit_s)
@@ -252,13 +252,6 @@ class SpeakerAgent:
     def _needed_now(self, now: datetime) -> list[MediaRef]:
         with self.store.lock:
             return self.needed_media(now)
-
-    def _media_arrived(self) -> None:
-        # Bump the generation too: a notify alone is lost if the timing thread is between deciding
-        # and waiting.
-        with self.store.changed:
-            self.store.gen += 1
-            self.store.changed.notify_all()
 
     # -- timing ------------------------------------------------------------------------------
 
