@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from broadcaster.config import load_ward
     from broadcaster.localbroker import LocalMosquitto
-    from broadcaster.protocol import Topics
+    from broadcaster.wire.topics import Topics
     from broadcaster.transport import BrokerAddress, MqttConnection
 
     base = Path(args.dir).resolve()
@@ -285,7 +285,7 @@ def _tv_resumed(tv_out: Path) -> bool:
 
 
 def print_table(events: list[dict[str, Any]], out: Path, ward: Any) -> None:
-    from broadcaster.protocol import parse_time
+    from broadcaster.wire.times import parse_time
 
     lateness: dict[tuple[str, str], float] = {}
     for f in out.glob("*/as-played.jsonl"):

@@ -5,7 +5,8 @@ Each agent is a small class composed of the same parts (docs/architecture.md, "T
 store and its writer thread), ``emergencies`` (the emergency book both keep), ``prefetch`` over
 ``cache`` (media on disk before airtime) and an output (``audio_out`` / ``display_out``).
 
-They import only the wire contract (``broadcaster.protocol``), the broker seam
+They import only the wire contract (``broadcaster.wire``; the envelope path still through its
+``broadcaster.protocol`` names), the broker seam
 (``broadcaster.transport``), the ward file reader (``broadcaster.config``), the errors, the
 file-system helpers (``broadcaster.fsutil``) and the standard library, so a speaker node installs
 little and stays small in memory. Anything heavy (Pillow, Tk) is imported lazily by the output that

@@ -31,7 +31,7 @@ from typing import Protocol
 
 from broadcaster.errors import MediaError
 from broadcaster.fsutil import safe_name
-from broadcaster.protocol import fmt_time
+from broadcaster.wire.times import format_time as fmt_time
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from broadcaster.errors import MediaError
 from broadcaster.fsutil import KeyedLocks, sha256_file
-from broadcaster.protocol import MediaRef
+from broadcaster.wire.messages import MediaRef
 
 # Errors of this node's own disk, not of the network or the server.
 LOCAL_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}

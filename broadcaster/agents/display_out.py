@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from broadcaster.errors import MediaError
-from broadcaster.protocol import fmt_time
+from broadcaster.wire.times import format_time as fmt_time
 
 log = logging.getLogger(__name__)
 

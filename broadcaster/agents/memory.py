@@ -33,7 +33,9 @@ from typing import Any
 
 from broadcaster.agents.emergencies import EmergencyBook
 from broadcaster.fsutil import atomic_write
-from broadcaster.protocol import Deck, ReplayGuard, Schedule, fmt_time, parse_time
+from broadcaster.wire.messages import Deck, Schedule
+from broadcaster.wire.times import format_time as fmt_time, parse_time
+from broadcaster.wire.trust import ReplayGuard
 
 log = logging.getLogger(__name__)
 

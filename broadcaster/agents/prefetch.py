@@ -21,7 +21,8 @@ from pathlib import Path
 
 from broadcaster.agents.cache import MediaCache
 from broadcaster.errors import MediaError
-from broadcaster.protocol import MediaRef, utc_now
+from broadcaster.wire.messages import MediaRef
+from broadcaster.wire.times import utc_now
 
 log = logging.getLogger(__name__)
 

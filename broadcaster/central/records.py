@@ -16,7 +16,7 @@ from typing import Any
 from broadcaster.central.store import Store, spec_to_row
 from broadcaster.config import ScheduleSpec
 from broadcaster.errors import NotFoundError
-from broadcaster.protocol import fmt_time, parse_time, utc_now
+from broadcaster.wire.times import format_time as fmt_time, parse_time, utc_now
 
 ROLES = ("composer", "approver", "admin")
 ALL_ZONES = "*"

@@ -24,7 +24,7 @@ from pathlib import Path
 from broadcaster.central.store import Store
 from broadcaster.config import Ward
 from broadcaster.errors import ConfigError
-from broadcaster.protocol import utc_now
+from broadcaster.wire.times import utc_now
 
 OUTCOMES = ("played", "interrupted", "failed", "missed", "pending")
 OUTCOME_VI = {"played": "Đã phát", "interrupted": "Bị ngắt", "failed": "Lỗi", "missed": "Bỏ lỡ", "pending": "Chưa đến giờ"}

@@ -34,7 +34,7 @@ from broadcaster import protocol
 from broadcaster.config import ScheduleSpec, Ward
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError, StoreCorruptError, StoreError
 from broadcaster.media import StoredMedia
-from broadcaster.protocol import fmt_time, parse_time, utc_now
+from broadcaster.wire.times import format_time as fmt_time, parse_time, utc_now
 
 STORE_FILE = "store.sqlite"
 

@@ -38,7 +38,7 @@ from broadcaster.config import Announcement, ScheduleSpec, Ward
 from broadcaster.errors import BroadcasterError, NotFoundError, ScheduleError
 from broadcaster.media import StoredMedia
 from broadcaster.production import ProducedAnnouncement
-from broadcaster.protocol import utc_now
+from broadcaster.wire.times import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ class VoiceUpgrader:
         self, ward: Ward, store: Store, producer: Rereader, engine_factory: Callable[[], object],
         *, clock: Callable[[], datetime] | None = None,
     ) -> None:
-        from broadcaster.protocol import utc_now
+        from broadcaster.wire.times import utc_now
 
         self._clock = clock or utc_now
         self.ward = ward

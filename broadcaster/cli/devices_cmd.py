@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.store import Store
     from broadcaster.central.textfmt import ago, local, table
     from broadcaster.config import load_ward
-    from broadcaster.protocol import utc_now
+    from broadcaster.wire.times import utc_now
 
     ward = load_ward(args.ward)
     now = utc_now()

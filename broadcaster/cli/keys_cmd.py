@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.config import load_ward
     from broadcaster.errors import ConfigError
     from broadcaster.fsutil import atomic_write
-    from broadcaster.protocol import generate_keypair
+    from broadcaster.wire.trust import generate_keypair
 
     ward = load_ward(args.ward)
     priv, pub = key_paths(ward)

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from broadcaster.central.store import Store
     from broadcaster.config import load_ward
-    from broadcaster.protocol import utc_now
+    from broadcaster.wire.times import utc_now
 
     ward = load_ward(args.ward)
     with Store.for_ward(ward) as store:

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from broadcaster.central.usecases import Actor, UseCases
     from broadcaster.cli.render_cmd import voice_label
     from broadcaster.production import Producer
-    from broadcaster.protocol import utc_now
+    from broadcaster.wire.times import utc_now
     from broadcaster.tts import messages_vi as vi
 
     ward = load_ward(args.ward)

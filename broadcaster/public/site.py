@@ -34,7 +34,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from broadcaster.catalog import Procedure
 from broadcaster.config import Ward
-from broadcaster.protocol import fmt_time, utc_now
+from broadcaster.wire.times import format_time as fmt_time, utc_now
 from broadcaster.public import strings as S
 from broadcaster.public.data import PublicAnnouncement, public_announcements, public_procedures, search, search_text
 

@@ -715,7 +715,7 @@ def _report_data(ctx: ConsoleContext, actor: Actor, month: str) -> dict[str, Any
             started.setdefault(ev.item_id, []).append(ev.started)
     cancelled = [a for a in anns.values() if a.status == "cancelled" and a.cancelled_at and start <= a.cancelled_at < end
                  and set(a.zones) & zones]
-    from broadcaster.protocol import parse_time
+    from broadcaster.wire.times import parse_time
 
     skipped = [{**dict(r), "at": parse_time(r["at"])} for r in ctx.records.skipped().values() if r["zone"] in zones]
     skipped = [r for r in skipped if start <= r["at"] < end]

@@ -10,7 +10,7 @@ from typing import Any
 from broadcaster.announce import spec
 from broadcaster.central.usecases import new_id
 from broadcaster.config import Announcement, ScheduleSpec, Ward
-from broadcaster.protocol import PRIORITIES
+from broadcaster.wire.vocabulary import PRIORITIES
 from broadcaster.web import strings as S
 
 
