@@ -96,3 +96,19 @@ def test_a_certificate_failure_is_in_the_node_log_and_state(ward_dir: Path, tls_
         assert any(r.levelname == "ERROR" and "certificate not trusted" in r.getMessage() for r in caplog.records)
     finally:
         agent.stop()
+
+
+def test_a_node_with_a_stale_clock_still_trusts_the_broker(tmp_path: Path) -> None:
+    # A board without a real-time clock boots with an old time and corrects it over NTP, which it
+    # may only reach once connected: the broker's certificate must verify at such a time too.
+    # OpenSSL checks at given instants (-attime), so nothing here depends on today's date.
+    from broadcaster.cli.broker_cmd import make_tls
+
+    folder = make_tls(tmp_path / "tls", "127.0.0.1")
+    ca, crt = str(folder / "ca.crt"), str(folder / "broker.crt")
+    stale = 1_609_459_200  # 2021-01-01T00:00:00Z: a board's build date, long before the certificate
+    before_2020 = 1_546_300_800  # 2019-01-01: before the fixed start of validity
+    ok = subprocess.run(["openssl", "verify", "-attime", str(stale), "-CAfile", ca, crt], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    early = subprocess.run(["openssl", "verify", "-attime", str(before_2020), "-CAfile", ca, crt], capture_output=True, text=True)
+    assert early.returncode != 0 and "not yet valid" in (early.stdout + early.stderr)

@@ -92,6 +92,10 @@ def make_tls(folder: Path, host: str, *, days: int = 3650) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     ca_crt, ca_key, crt, key = (folder / n for n in ("ca.crt", "ca.key", "broker.crt", "broker.key"))
     now = dt.datetime.now(dt.timezone.utc)
+    # Valid from a fixed past date, not from "now": a board without a real-time clock boots with a
+    # stale clock and only corrects it over NTP, and a certificate "not yet valid" would keep it off
+    # the broker it needs; the start of validity protects nothing here (the key is new either way).
+    since = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
     def pem_key(k: Any) -> str:
         return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
@@ -104,7 +108,7 @@ def make_tls(folder: Path, host: str, *, days: int = 3650) -> Path:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "broadcaster ward CA")])
         ca = (
             x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(cak.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .serial_number(x509.random_serial_number()).not_valid_before(since)
             .not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
@@ -121,7 +125,7 @@ def make_tls(folder: Path, host: str, *, days: int = 3650) -> Path:
         cert = (
             x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
             .issuer_name(ca.subject).public_key(k.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=days))
+            .not_valid_before(since).not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.SubjectAlternativeName([san]), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(cak, hashes.SHA256())  # type: ignore[arg-type]
