@@ -57,10 +57,13 @@ def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: dat
     (dest_root / "devices").mkdir(parents=True, exist_ok=True)
     if (ROOT / "playlists").is_dir():
         shutil.copytree(ROOT / "playlists", dest_root / "playlists", dirs_exist_ok=True)
-    start = (now_local - timedelta(minutes=5)).strftime("%H:%M")
-    end = (now_local + timedelta(minutes=90)).strftime("%H:%M")
+    first, last = now_local - timedelta(minutes=5), now_local + timedelta(minutes=90)
+    if first.date() == last.date():
+        windows = f'"{first:%H:%M}-{last:%H:%M}"'
+    else:  # a window may not cross midnight (config refuses it as a typo): two, either side of it
+        windows = f'"{first:%H:%M}-23:59:59", "00:00-{last:%H:%M}"'
     text = src.read_text(encoding="utf-8")
-    text = re.sub(r"^windows = \[.*\]$", f'windows = ["{start}-{end}"]', text, flags=re.M)
+    text = re.sub(r"^windows = \[.*\]$", f"windows = [{windows}]", text, flags=re.M)
     text = re.sub(r"^quiet_hours = .*$", 'quiet_hours = ""', text, flags=re.M)
     text = re.sub(r"^listen = .*$", f'listen = "127.0.0.1:{port}"', text, flags=re.M)
     text = re.sub(r"^media_url = .*$", f'media_url = "http://127.0.0.1:{port}/"', text, flags=re.M)
