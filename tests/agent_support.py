@@ -4,12 +4,14 @@ and a stand-in for the central's publishing side made of the real Signer and Mqt
 from __future__ import annotations
 
 import hashlib
+import shutil
 import http.server
 import json
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -213,3 +215,29 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@contextmanager
+def xvfb(monkeypatch: Any, first: int = 90, last: int = 190) -> Iterator[str]:
+    """A real X server (Xvfb, 1280x720) on the first free display number in [first, last), set as
+    DISPLAY for the test; skipped where Xvfb is not installed (scripts/_setup.sh installs it)."""
+    import pytest
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (scripts/_setup.sh installs it)")
+    for n in range(first, last):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            break
+    display = f":{n}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
+        time.sleep(0.05)
+    monkeypatch.setenv("DISPLAY", display)
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -9,18 +9,16 @@ headless output's ``current.*`` file, the X server's framebuffer. A new output i
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageGrab
 
+from agent_support import xvfb
 from broadcaster.agents.display_out import DisplayOutput, make_display
 from broadcaster.errors import MediaError
 
@@ -37,28 +35,6 @@ class Screen:
     seen: Callable[[], RGB | None]  # the middle pixel of what is on screen now, None before anything
 
 
-@contextmanager
-def _xvfb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (scripts/_setup.sh installs it)")
-    for n in range(140, 190):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    display = f":{n}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
-        time.sleep(0.05)
-    monkeypatch.setenv("DISPLAY", display)
-    try:
-        yield display
-    finally:
-        proc.terminate()
-        proc.wait(5)
-
-
 def _middle(im: Image.Image) -> RGB:
     rgb = im.convert("RGB")
     px = rgb.getpixel((rgb.width // 2, rgb.height // 2))
@@ -70,7 +46,7 @@ def _middle(im: Image.Image) -> RGB:
 def screen(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Screen]:
     kind: str = request.param
     if kind == "window":
-        with _xvfb(monkeypatch) as display:
+        with xvfb(monkeypatch, 140, 190) as display:
             out = make_display("window", device="tv-ubnd", out_dir=tmp_path / "out", fullscreen=True)
 
             def seen_window() -> RGB | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageGrab
 
+from agent_support import xvfb
 from broadcaster.agents.display_out import WindowOutput
 from broadcaster.errors import MediaError
 
@@ -19,22 +19,8 @@ pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not i
 
 @pytest.fixture
 def screen(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for n in range(90, 140):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    display = f":{n}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
-        time.sleep(0.05)
-    monkeypatch.setenv("DISPLAY", display)
-    try:
+    with xvfb(monkeypatch, 90, 140) as display:
         yield display
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 def _slide(path: Path, color: str) -> Path:
