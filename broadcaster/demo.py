@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ def write_ward(src: Path, dest_root: Path, home: Path, port: int, now_local: dat
     if first.date() == last.date():
         windows = f'"{first:%H:%M}-{last:%H:%M}"'
     else:  # a window may not cross midnight (config refuses it as a typo): two, either side of it
-        windows = f'"{first:%H:%M}-23:59:59", "00:00-{last:%H:%M}"'
+        windows = f'"{first:%H:%M}-23:59:59"'
+        if last.time() >= dt_time(0, 1):  # the morning part, unless it would be empty
+            windows += f', "00:00-{last:%H:%M}"'
     text = src.read_text(encoding="utf-8")
     text = re.sub(r"^windows = \[.*\]$", f"windows = [{windows}]", text, flags=re.M)
     text = re.sub(r"^quiet_hours = .*$", 'quiet_hours = ""', text, flags=re.M)
